@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+
+/** Backends tinygpt knows: tfjs-node's native TensorFlow, wasm (XNNPACK, SIMD) and pure-JS cpu. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+const KNOWN: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** tfjs-node is an optional dependency: it registers the 'tensorflow' backend when it loads. */
+async function tryLoadNode(): Promise<boolean> {
+  if (tf.findBackendFactory('tensorflow')) return true;
+  try {
+    // A variable specifier keeps bundlers and tsc from insisting that the package exists.
+    const name = '@tensorflow/tfjs-node';
+    await import(/* @vite-ignore */ name);
+    return tf.findBackendFactory('tensorflow') != null;
+  } catch {
+    return false;
+  }
+}
+
+async function trySet(name: string): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Selects the tfjs backend and returns the name of the one in use.
+ * 'auto' prefers tfjs-node, then wasm, then cpu. The environment variable TINYGPT_BACKEND,
+ * when set, overrides the argument (so a test run or a CI job can pin one).
+ */
+export async function setBackend(name: BackendName = 'auto'): Promise<string> {
+  const env = typeof process !== 'undefined' ? process.env?.TINYGPT_BACKEND : undefined;
+  const wanted = (env && env.length > 0 ? env : name) as BackendName;
+  if (!KNOWN.includes(wanted)) {
+    throw new Error(
+      `Unknown backend "${wanted}"${env ? ' (from TINYGPT_BACKEND)' : ''}: use one of ${KNOWN.join(', ')}.`,
+    );
+  }
+  if (wanted === 'auto') {
+    if ((await tryLoadNode()) && (await trySet('tensorflow'))) return tf.getBackend();
+    if (await trySet('wasm')) return tf.getBackend();
+    if (await trySet('cpu')) return tf.getBackend();
+    throw new Error('No tfjs backend could be initialised (tried tensorflow, wasm, cpu).');
+  }
+  if (wanted === 'tensorflow' && !(await tryLoadNode())) {
+    throw new Error(
+      'Backend "tensorflow" needs the optional package @tensorflow/tfjs-node, which is not installed ' +
+        'or failed to load: install it, or use --backend wasm.',
+    );
+  }
+  if (!(await trySet(wanted))) {
+    throw new Error(`Backend "${wanted}" failed to initialise: try --backend cpu.`);
+  }
+  return tf.getBackend();
+}
