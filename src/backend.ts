@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+// tfjs-core alone registers no gradients, and its ESM build cannot be deep-imported in Node;
+// the union package's bundle registers them all into the same tfjs-core instance.
+import '@tensorflow/tfjs';
 
 /** Backends tinygpt knows: tfjs-node's native TensorFlow, wasm (XNNPACK, SIMD) and pure-JS cpu. */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';

@@ -1,1 +1,81 @@
-export const version = "0.1.0";
+// tinygpt's public surface: everything a user imports comes from here.
+export { setBackend, type BackendName } from './backend.js';
+export { createRng, type Rng, type RngState } from './util/rng.js';
+
+// attention → block → model
+export { scaledDotProductAttention, type SdpaOptions, type SdpaResult } from './attention/scaledDotProduct.js';
+export { causalMask } from './attention/causalMask.js';
+export { MultiHeadAttention, type MultiHeadAttentionConfig } from './attention/multiHeadAttention.js';
+export { LayerNorm } from './block/layerNorm.js';
+export { FeedForward, type FeedForwardConfig } from './block/feedForward.js';
+export { TransformerBlock } from './block/transformerBlock.js';
+export {
+  resolveConfig,
+  SHAKESPEARE_CHAR,
+  type GPTConfig,
+  type ResolvedGPTConfig,
+  type Activation,
+} from './model/config.js';
+export { GPT } from './model/gpt.js';
+export type { LanguageModel, ForwardOptions } from './model/types.js';
+
+// ops with hand-written gradients
+export { setFusedKernels, fusedKernels } from './ops/fused.js';
+export { gelu, geluTanh, silu } from './ops/activations.js';
+export { layerNorm } from './ops/layerNorm.js';
+export { crossEntropy } from './ops/crossEntropy.js';
+export { linear, matMul2d, batchMatMul } from './ops/matmul.js';
+export { embedding } from './ops/embedding.js';
+
+// tokenizers and data
+export { CharTokenizer, type CharTokenizerJSON } from './tokenizer/char.js';
+export { loadText } from './data/text.js';
+export {
+  SHAKESPEARE_URL,
+  SHAKESPEARE_SHA256,
+  ensureShakespeare,
+  sha256Hex,
+  type EnsureShakespeareOptions,
+  type FetchLike,
+  type FetchResponseLike,
+} from './data/shakespeare.js';
+export { writeFileAtomic } from './io/atomicWrite.js';
+export { TextDataset, type Split, type Batch, type TextDatasetOptions } from './data/dataset.js';
+
+// sampling and generation: processors → sampler → stopping → streamer
+export { applyTemperature, topKFilter, topPFilter, applyRepetitionPenalty, softmaxOf } from './sample/processors.js';
+export { sampleNext, argmax, sampleCategorical, type SampleOptions, type LogitsLike } from './sample/sampler.js';
+export { StopCriteria, findStopString, type StopCondition, type StopOption, type StopStep } from './sample/stopping.js';
+export { generate, generateAll, nextLogits, type GenerateOptions } from './sample/generate.js';
+export { streamText } from './sample/streamer.js';
+export {
+  textGeneration,
+  type TextCodec,
+  type TextGenerationOptions,
+  type TextGenerationOutput,
+  type TextGenerationPipeline,
+} from './sample/pipeline.js';
+
+// io: safetensors and checkpoints
+export {
+  parseSafetensors,
+  serializeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  halfToFloat,
+  bfloat16ToFloat,
+  SafetensorsError,
+  type ParsedSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsTensor,
+  type TensorData,
+  type TensorMapInput,
+} from './io/safetensors.js';
+export { tensorsToRecord, recordToTensors } from './io/tensorRecord.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  type CheckpointInput,
+  type LoadedCheckpoint,
+  type CheckpointOptimizerState,
+} from './io/checkpoint.js';

@@ -1,0 +1,33 @@
+// Puts Tiny Shakespeare at data/tinyshakespeare.txt: copied from a local file or downloaded.
+//   npm run data                      # download (checksum verified)
+//   npm run data -- --path input.txt  # use a copy you already have
+import { parseArgs } from 'node:util';
+import { ensureShakespeare } from '../src/data/shakespeare.js';
+import { loadText } from '../src/data/text.js';
+import { CharTokenizer } from '../src/tokenizer/char.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      path: { type: 'string' },
+      // Same as --path; the training CLI calls it --data, and the error messages suggest that name.
+      data: { type: 'string' },
+      dest: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log('usage: tsx examples/data.ts [--path FILE | --data FILE] [--dest FILE]');
+    return;
+  }
+  const file = await ensureShakespeare({ path: values.path ?? values.data, dest: values.dest });
+  const text = await loadText(file);
+  const tokenizer = CharTokenizer.fromText(text);
+  console.log(`Tiny Shakespeare is at ${file}`);
+  console.log(`${text.length} characters, vocabulary of ${tokenizer.vocabSize}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Activation } from '../model/config.js';
+import { gelu, geluTanh, silu } from '../ops/activations.js';
+import { linear } from '../ops/matmul.js';
+import { constantVariable, maybeDropout, normalVariable, type Module, type NamedVariables } from '../util/params.js';
+import type { Rng } from '../util/rng.js';
+
+/** Sizes and options of a {@link FeedForward}. */
+export interface FeedForwardConfig {
+  /** Model width d. */
+  readonly nEmbd: number;
+  /** Hidden width (per branch for SwiGLU). */
+  readonly hidden: number;
+  /** 'gelu' (exact x·Φ(x)), 'gelu_tanh' (GPT-2), 'relu', or 'swiglu'. */
+  readonly activation: Activation;
+  /** Whether the linear layers carry biases. */
+  readonly bias: boolean;
+  /** Dropout on the output (residual branch). */
+  readonly dropout: number;
+  /** Std of the output projection's init. */
+  readonly projStd: number;
+}
+
+type Linear = readonly [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1> | undefined];
+
+function makeLinear(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng): Linear {
+  const w = normalVariable([nIn, nOut], std, rng) as tf.Variable<tf.Rank.R2>;
+  return [w, bias ? (constantVariable([nOut], 0) as tf.Variable<tf.Rank.R1>) : undefined];
+}
+
+/**
+ * Position-wise feed-forward sublayer: FFN(x) = act(x·W1 + b1)·W2 + b2, or for SwiGLU
+ * (Shazeer 2020) FFN(x) = (Swish(x·W) ⊙ x·V)·W2, with the gate W named "c_fc" and V "c_up".
+ */
+export class FeedForward implements Module {
+  private readonly fc: Linear;
+  private readonly up: Linear | undefined;
+  private readonly proj: Linear;
+
+  constructor(
+    readonly config: FeedForwardConfig,
+    rng: Rng,
+  ) {
+    const { nEmbd: c, hidden: h, bias } = config;
+    this.fc = makeLinear(c, h, 0.02, bias, rng);
+    this.up = config.activation === 'swiglu' ? makeLinear(c, h, 0.02, bias, rng) : undefined;
+    this.proj = makeLinear(h, c, config.projStd, bias, rng);
+  }
+
+  /** x (N, C) → (N, C). */
+  forward(x: tf.Tensor2D, training: boolean, seed: number): tf.Tensor2D {
+    const pre = linear(x, this.fc[0], this.fc[1]); // (N, H)
+    let hidden: tf.Tensor2D; // (N, H)
+    switch (this.config.activation) {
+      case 'gelu':
+        hidden = gelu(pre);
+        break;
+      case 'gelu_tanh':
+        hidden = geluTanh(pre);
+        break;
+      case 'relu':
+        hidden = tf.relu(pre);
+        break;
+      case 'swiglu':
+        hidden = tf.mul(silu(pre), linear(x, this.up![0], this.up![1])); // (N, H)
+        break;
+    }
+    const y = linear(hidden, this.proj[0], this.proj[1]); // (N, C)
+    return maybeDropout(y, this.config.dropout, training, seed); // (N, C)
+  }
+
+  weights(): NamedVariables {
+    const out: NamedVariables = [];
+    const add = (name: string, [w, b]: Linear) => {
+      out.push([`${name}.weight`, w]);
+      if (b) out.push([`${name}.bias`, b]);
+    };
+    add('c_fc', this.fc);
+    if (this.up) add('c_up', this.up);
+    add('c_proj', this.proj);
+    return out;
+  }
+
+  dispose(): void {
+    for (const [, v] of this.weights()) v.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The tinygpt checkpoint folder layout and the data it holds.
+ *
+ *   <dir>/config.json            model config (JSON object)
+ *   <dir>/model.safetensors      weights, F32 (I32 for int32 tensors)
+ *   <dir>/tokenizer.json         tokenizer state (JSON object)
+ *   <dir>/optimizer.safetensors  optional: Adam moments m.<name>, v.<name>; step in metadata
+ *   <dir>/trainer.json           optional: trainer state (step, rng state, options, ...)
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { SafetensorsTensor, TensorData } from './safetensorsTypes.js';
+
+export const CONFIG_FILE = 'config.json';
+export const MODEL_FILE = 'model.safetensors';
+export const TOKENIZER_FILE = 'tokenizer.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TRAINER_FILE = 'trainer.json';
+
+/** Every file a checkpoint folder may contain; anything else marks a folder that is not ours. */
+export const CHECKPOINT_FILES: readonly string[] = [
+  CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, OPTIMIZER_FILE, TRAINER_FILE,
+];
+
+/** Adam's state: the step count and the first/second moment of every parameter. */
+export interface CheckpointOptimizerState {
+  /** Number of updates taken (drives Adam's bias correction). */
+  readonly step: number;
+  /** First moments, keyed by parameter name, flat (row-major). */
+  readonly m: ReadonlyMap<string, Float32Array>;
+  /** Second moments, same keys and lengths as m. */
+  readonly v: ReadonlyMap<string, Float32Array>;
+}
+
+/** What {@link saveCheckpoint} writes. */
+export interface CheckpointInput {
+  /** Model config; a JSON object (Infinity, NaN, typed arrays and Maps are rejected). */
+  readonly config: object;
+  /** Weights by name: live tensors (read, not disposed) or plain {shape, data} records. */
+  readonly weights: ReadonlyMap<string, tf.Tensor | TensorData>;
+  /** Tokenizer state; a JSON object. */
+  readonly tokenizer: object;
+  /** Optimizer state, saved so training can resume exactly. */
+  readonly optimizer?: CheckpointOptimizerState;
+  /** Trainer state (step, rng state, options, best validation loss, ...); a JSON object. */
+  readonly trainer?: object;
+}
+
+/** What {@link loadCheckpoint} returns; all plain data owned by the caller, no tensors. */
+export interface LoadedCheckpoint {
+  /** config.json, parsed; validate it with the model's config checker. */
+  readonly config: Record<string, unknown>;
+  /** Weights as float32/int32 records; make tensors with recordToTensors (caller disposes). */
+  readonly weights: Map<string, SafetensorsTensor>;
+  /** tokenizer.json, parsed. */
+  readonly tokenizer: Record<string, unknown>;
+  /** Present when the folder has optimizer.safetensors. */
+  readonly optimizer?: { step: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> };
+  /** Present when the folder has trainer.json. */
+  readonly trainer?: Record<string, unknown>;
+}

@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { TransformerBlock } from '../block/transformerBlock.js';
+import { LayerNorm } from '../block/layerNorm.js';
+import { crossEntropy } from '../ops/crossEntropy.js';
+import { embedding } from '../ops/embedding.js';
+import { matMul2d } from '../ops/matmul.js';
+import { maybeDropout, normalVariable, prefixed, type NamedVariables } from '../util/params.js';
+import { createRng } from '../util/rng.js';
+import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from './config.js';
+import type { ForwardOptions, LanguageModel } from './types.js';
+
+/**
+ * GPT: token embedding + learned positions, nLayer pre-norm blocks, a final LayerNorm and an
+ * LM head giving logits of p(w_{N+1} | w_1..w_N) over the vocabulary. The head is tied to the
+ * token embedding by default (logits = h·W_teᵀ), as in GPT-2.
+ */
+export class GPT implements LanguageModel {
+  readonly config: ResolvedGPTConfig;
+  /** Token embedding W_te (V, C). */
+  readonly wte: tf.Variable<tf.Rank.R2>;
+  /** Position embedding W_pe (blockSize, C). */
+  readonly wpe: tf.Variable<tf.Rank.R2>;
+  readonly blocks: readonly TransformerBlock[];
+  readonly lnF: LayerNorm;
+  /** Untied LM head (V, C), only when tieEmbeddings is false. */
+  readonly lmHead: tf.Variable<tf.Rank.R2> | undefined;
+  private disposed = false;
+
+  constructor(config: GPTConfig) {
+    const c = resolveConfig(config);
+    this.config = c;
+    // One seeded stream initialises every weight in a fixed order: same seed, same model.
+    const rng = createRng(c.seed);
+    this.wte = normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>;
+    this.wpe = normalVariable([c.blockSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>;
+    this.blocks = Array.from({ length: c.nLayer }, () => new TransformerBlock(c, rng));
+    this.lnF = new LayerNorm(c.nEmbd, c.layerNormEps, c.bias);
+    this.lmHead = c.tieEmbeddings
+      ? undefined
+      : (normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>);
+  }
+
+  private checkIds(ids: tf.Tensor, what: string): void {
+    if (this.disposed) throw new Error('This GPT has been disposed; create or load a new one.');
+    if (ids.rank !== 2) {
+      throw new Error(`GPT.${what}: ids must be a 2-D int32 tensor (B, T); got shape [${ids.shape}].`);
+    }
+    if (ids.dtype !== 'int32') {
+      throw new Error(`GPT.${what}: ids must be int32, got ${ids.dtype}; create them with tf.tensor2d(data, shape, 'int32').`);
+    }
+    const t = ids.shape[1] ?? 0;
+    if (t < 1 || t > this.config.blockSize) {
+      throw new Error(
+        `GPT.${what}: sequence length ${t} must be between 1 and blockSize (${this.config.blockSize}); crop the context to the last ${this.config.blockSize} tokens.`,
+      );
+    }
+  }
+
+  /** Final hidden states after ln_f, ids (B, T) → (B·T, C). */
+  private hidden(ids: tf.Tensor2D, options: ForwardOptions, keep?: (w: tf.Tensor4D) => void): tf.Tensor2D {
+    const [b, t] = ids.shape;
+    const { training = false, seed = 0 } = options;
+    const tok = embedding(this.wte, tf.reshape(ids, [b * t])); // (B·T, C)
+    const pos = tf.slice(this.wpe, [0, 0], [t, this.config.nEmbd]); // (T, C)
+    const summed = tf.reshape(tf.add(tf.reshape(tok, [b, t, -1]), pos), [b * t, -1]) as tf.Tensor2D; // (B·T, C)
+    let x = maybeDropout(summed, this.config.dropout, training, seed); // (B·T, C)
+    this.blocks.forEach((block, i) => {
+      x = block.forward(x, b, t, { training, seed: seed + 10 * (i + 1), keepWeights: keep }); // (B·T, C)
+    });
+    return this.lnF.forward(x); // (B·T, C)
+  }
+
+  /** h (B·T, C) → logits (B·T, V) = h·W_headᵀ. */
+  private head(h: tf.Tensor2D): tf.Tensor2D {
+    return matMul2d(h, tf.transpose(this.lmHead ?? this.wte)); // (B·T, C)·(C, V) = (B·T, V)
+  }
+
+  /** int32 ids (B, T) → logits (B, T, V). */
+  forward(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+    this.checkIds(ids, 'forward');
+    const [b, t] = ids.shape;
+    return tf.tidy(() => tf.reshape(this.head(this.hidden(ids, options)), [b, t, this.config.vocabSize])); // (B, T, V)
+  }
+
+  /**
+   * Logits and every layer's attention weights α (B, nh, T, T), for inspection (the caller
+   * owns all returned tensors).
+   */
+  forwardWithAttention(ids: tf.Tensor2D): { logits: tf.Tensor3D; attention: tf.Tensor4D[] } {
+    this.checkIds(ids, 'forwardWithAttention');
+    const [b, t] = ids.shape;
+    return tf.tidy(() => {
+      const attention: tf.Tensor4D[] = [];
+      const h = this.hidden(ids, {}, (w) => attention.push(w));
+      const logits = tf.reshape(this.head(h), [b, t, this.config.vocabSize]) as tf.Tensor3D; // (B, T, V)
+      return { logits, attention };
+    });
+  }
+
+  /** Mean cross-entropy −ln p(true next token) over all B·T positions. */
+  loss(ids: tf.Tensor2D, targets: tf.Tensor2D, options: ForwardOptions = {}): tf.Scalar {
+    this.checkIds(ids, 'loss');
+    if (targets.rank !== 2 || targets.shape[0] !== ids.shape[0] || targets.shape[1] !== ids.shape[1]) {
+      throw new Error(`GPT.loss: targets must have the shape of ids [${ids.shape}]; got [${targets.shape}].`);
+    }
+    const [b, t] = ids.shape;
+    return tf.tidy(() => {
+      const logits = this.head(this.hidden(ids, options)); // (B·T, V)
+      return crossEntropy(logits, tf.reshape(tf.cast(targets, 'int32'), [b * t])); // ()
+    });
+  }
+
+  /** Every trainable weight under its GPT-2 (Hugging Face) name, in a stable order. */
+  namedWeights(): Map<string, tf.Variable> {
+    const list: NamedVariables = [
+      ['wte.weight', this.wte],
+      ['wpe.weight', this.wpe],
+      ...this.blocks.flatMap((blk, i) => prefixed(`h.${i}.`, blk.weights())),
+      ...prefixed('ln_f.', this.lnF.weights()),
+    ];
+    if (this.lmHead) list.push(['lm_head.weight', this.lmHead]);
+    return new Map(list);
+  }
+
+  /** Number of parameters (a tied head counted once). */
+  numParams(): number {
+    let n = 0;
+    for (const v of this.namedWeights().values()) n += v.size;
+    return n;
+  }
+
+  /** Frees every weight and buffer. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.wte.dispose();
+    this.wpe.dispose();
+    this.blocks.forEach((b) => b.dispose());
+    this.lnF.dispose();
+    this.lmHead?.dispose();
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { customOp } from './customOp.js';
+import { fusedKernels } from './fused.js';
+
+/** x̂ = (x − μ)/√(σ² + ε) per row, with μ, σ² the row's mean and (biased) variance. */
+function normalizeRows(x: tf.Tensor2D, eps: number): { xhat: tf.Tensor2D; rstd: tf.Tensor2D } {
+  const { mean, variance } = tf.moments(x, 1, true); // (N, 1), (N, 1)
+  const rstd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor2D; // (N, 1)
+  return { xhat: tf.mul(tf.sub(x, mean), rstd), rstd }; // (N, C)
+}
+
+function layerNormPlain(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number) {
+  const y = tf.mul(normalizeRows(x, eps).xhat, gamma); // (N, C)
+  return (beta ? tf.add(y, beta) : y) as tf.Tensor2D;
+}
+
+/**
+ * LN(x) = γ ⊙ x̂ + β with the backward pass in closed form (g = dy ⊙ γ):
+ *   dx = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)),  dγ = Σ_rows dy ⊙ x̂,  dβ = Σ_rows dy.
+ */
+const layerNormFastBias = (eps: number) =>
+  customOp((save, x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => {
+    const { xhat, rstd } = normalizeRows(x, eps);
+    save([xhat, rstd, gamma]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta), // (N, C)
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dx, dgamma] = layerNormBackward(dy as tf.Tensor2D, saved);
+        return [dx, dgamma, tf.sum(dy, 0)];
+      },
+    };
+  });
+
+const layerNormFastNoBias = (eps: number) =>
+  customOp((save, x: tf.Tensor2D, gamma: tf.Tensor1D) => {
+    const { xhat, rstd } = normalizeRows(x, eps);
+    save([xhat, rstd, gamma]);
+    return {
+      value: tf.mul(xhat, gamma), // (N, C)
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => layerNormBackward(dy as tf.Tensor2D, saved),
+    };
+  });
+
+function layerNormBackward(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor, tf.Tensor] {
+  const [xhat, rstd, gamma] = saved;
+  const g = tf.mul(dy, gamma); // (N, C)
+  const meanG = tf.mean(g, 1, true); // (N, 1)
+  const meanGX = tf.mean(tf.mul(g, xhat), 1, true); // (N, 1)
+  const dx = tf.mul(rstd, tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGX))); // (N, C)
+  return [dx, tf.sum(tf.mul(dy, xhat), 0)]; // (N, C), (C)
+}
+
+/** Layer normalization over the last axis of a 2-D x (N, C) with gain γ and optional offset β. */
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number): tf.Tensor2D {
+  if (!fusedKernels()) return layerNormPlain(x, gamma, beta, eps);
+  const y = beta ? layerNormFastBias(eps)(x, gamma, beta) : layerNormFastNoBias(eps)(x, gamma);
+  return y as tf.Tensor2D;
+}

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LanguageModel } from '../model/types.js';
+import { createRng, type Rng } from '../util/rng.js';
+import { applyRepetitionPenalty, checkRepetitionPenalty } from './processors.js';
+import { checkSampleOptions, sampleNext } from './sampler.js';
+import { StopCriteria, type StopOption } from './stopping.js';
+
+/** Options of {@link generate}. */
+export interface GenerateOptions {
+  /** How many tokens to generate at most (stop tokens count); a non-negative integer. */
+  readonly maxNewTokens: number;
+  /** Divides the logits (p_i ∝ exp(z_i / T)); 0 means greedy argmax. Default 1. */
+  readonly temperature?: number;
+  /** Keep only the k most likely tokens (clamped to the vocabulary size). Default: all. */
+  readonly topK?: number;
+  /** Nucleus sampling: keep the smallest most-likely set with mass ≥ p, in (0, 1]. Default 1. */
+  readonly topP?: number;
+  /** CTRL penalty on every token already in prompt or output; 1 = off, > 1 discourages repeats. Default 1. */
+  readonly repetitionPenalty?: number;
+  /** Seed of the sampling rng when `rng` is not given. Default 0, so output is reproducible. */
+  readonly seed?: number;
+  /** An existing rng to draw from instead of seeding one (it advances one draw per sampled token). */
+  readonly rng?: Rng;
+  /** Stop ids, id sequences or strings (strings need `decode`); the stop itself is not yielded. */
+  readonly stop?: StopOption;
+  /** Decoder for stop strings: turns generated ids into text. */
+  readonly decode?: (ids: number[]) => string;
+  /** Aborting ends generation at the next token boundary: held-back tokens are released, then the generator returns (no throw). */
+  readonly signal?: AbortSignal;
+  /** Called with each token id just before it is yielded. */
+  readonly onToken?: (id: number) => void;
+}
+
+/**
+ * Next-token logits for one context: one forward pass over (1, T) ids, keeping only the last
+ * position (V). This is the step a KV-cached path will replace (feeding only the new token).
+ */
+export function nextLogits(model: LanguageModel, context: readonly number[]): Float32Array {
+  const t = context.length;
+  const v = model.config.vocabSize;
+  const last = tf.tidy(() => {
+    const ids = tf.tensor2d(context as number[], [1, t], 'int32'); // (1, T)
+    const logits = model.forward(ids, { training: false }); // (1, T, V)
+    if (logits.rank !== 3 || logits.shape[0] !== 1 || logits.shape[1] !== t || logits.shape[2] !== v) {
+      throw new Error(
+        `model.forward returned shape [${logits.shape.join(', ')}] for ids of shape [1, ${t}]; ` +
+          `expected [1, ${t}, ${v}] (config.vocabSize = ${v}).`,
+      );
+    }
+    return tf.reshape(tf.slice(logits, [0, t - 1, 0], [1, 1, v]), [v]); // (V)
+  });
+  try {
+    // Copy: the backend may hand out its own buffer, and callers edit the logits in place.
+    return Float32Array.from(last.dataSync());
+  } finally {
+    last.dispose();
+  }
+}
+
+function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o: GenerateOptions): void {
+  if (model == null || typeof model.forward !== 'function' || model.config == null) {
+    throw new Error('generate: model must be a LanguageModel (with config and forward).');
+  }
+  if (o == null || typeof o !== 'object') {
+    throw new Error('generate: options are required, e.g. { maxNewTokens: 100 }.');
+  }
+  const v = model.config.vocabSize;
+  if (!Array.isArray(promptIds) || promptIds.length === 0) {
+    throw new Error('generate: the prompt is empty; pass at least one token id (e.g. a newline or BOS token).');
+  }
+  for (const id of promptIds) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= v) {
+      throw new Error(`generate: prompt token id ${String(id)} is not an integer in [0, ${v}) (the model's vocabSize).`);
+    }
+  }
+  if (typeof o.maxNewTokens !== 'number' || !Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) {
+    throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${String(o.maxNewTokens)}.`);
+  }
+  if (o.repetitionPenalty !== undefined) checkRepetitionPenalty(o.repetitionPenalty);
+  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) {
+    throw new Error(`generate: seed must be a finite number, got ${String(o.seed)}.`);
+  }
+  if (o.onToken !== undefined && typeof o.onToken !== 'function') {
+    throw new Error('generate: onToken must be a function (id) => void.');
+  }
+  if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) {
+    throw new Error('generate: signal must be an AbortSignal (from new AbortController().signal).');
+  }
+}
+
+/** A macrotask break, so an abort() fired by a timer or an event handler is seen between tokens. */
+function yieldToEventLoop(): Promise<void> {
+  // setImmediate (Node) skips the ~1 ms minimum delay of setTimeout; browsers only have the latter.
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Autoregressive generation, streamed: yields each new token id as soon as it is known not to
+ * belong to a stop condition. Before every forward pass the context is cropped to its last
+ * blockSize tokens (the model has no positions beyond that). Options are checked when called,
+ * before the first token. When `signal` is given, the loop waits one macrotask per token so
+ * that an abort can arrive; an aborted run simply ends (held-back tokens are released first).
+ * Tensors are created and freed per token, so tf.memory().numTensors is unchanged afterwards.
+ */
+export function generate(
+  model: LanguageModel,
+  promptIds: readonly number[],
+  options: GenerateOptions,
+): AsyncGenerator<number, void, undefined> {
+  checkGenerateArgs(model, promptIds, options);
+  const temperature = options.temperature ?? 1;
+  const rng = options.rng ?? createRng(options.seed ?? 0);
+  checkSampleOptions({ temperature, topK: options.topK, topP: options.topP, rng });
+  const stopper = new StopCriteria(options.stop, options.decode, model.config.vocabSize);
+  return run(model, [...promptIds], options, temperature, rng, stopper);
+}
+
+async function* run(
+  model: LanguageModel,
+  ids: number[],
+  o: GenerateOptions,
+  temperature: number,
+  rng: Rng,
+  stopper: StopCriteria,
+): AsyncGenerator<number, void, undefined> {
+  const blockSize = model.config.blockSize;
+  const penalty = o.repetitionPenalty ?? 1;
+  for (let step = 0; step < o.maxNewTokens; step++) {
+    if (o.signal !== undefined) {
+      await yieldToEventLoop();
+      if (o.signal.aborted) break;
+    }
+    let logits: Float32Array | Float64Array = nextLogits(model, ids.slice(-blockSize));
+    // The penalty sees the whole history, not just the cropped window, as in Hugging Face.
+    if (penalty !== 1) logits = applyRepetitionPenalty(logits, ids, penalty);
+    const id = sampleNext(logits, { temperature, topK: o.topK, topP: o.topP, rng });
+    ids.push(id);
+    const { emit, stop } = stopper.push(id);
+    for (const t of emit) {
+      o.onToken?.(t);
+      yield t;
+    }
+    if (stop) return;
+  }
+  for (const t of stopper.flush()) {
+    o.onToken?.(t);
+    yield t;
+  }
+}
+
+/** Runs {@link generate} to the end and returns the new token ids (the prompt is not included). */
+export async function generateAll(
+  model: LanguageModel,
+  promptIds: readonly number[],
+  options: GenerateOptions,
+): Promise<number[]> {
+  const out: number[] = [];
+  for await (const id of generate(model, promptIds, options)) out.push(id);
+  return out;
+}
