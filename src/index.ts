@@ -79,3 +79,46 @@ export {
   type LoadedCheckpoint,
   type CheckpointOptimizerState,
 } from './io/checkpoint.js';
+
+// training
+export { AdamW, type AdamWOptions, type AdamWState } from './train/adamw.js';
+export { getLr, type LrSchedule } from './train/schedule.js';
+export { clipByGlobalNorm, type ClippedGradients } from './train/clip.js';
+export { accumulateGradients, type AccumulatedGradients } from './train/accumulate.js';
+export { estimateLoss, type BatchSource, type SplitLosses } from './train/evaluate.js';
+export {
+  resolveTrainOptions,
+  DEFAULT_TRAIN_OPTIONS,
+  type TrainOptions,
+  type ResolvedTrainOptions,
+  type TrainModelLimits,
+} from './train/options.js';
+export type { StepRecord, EvalRecord, TrainRecord } from './train/records.js';
+export { Trainer, type TrainerState } from './train/trainer.js';
+export {
+  ProgressReporter,
+  formatDuration,
+  formatRate,
+  formatStep,
+  formatEval,
+  progressBar,
+  estimateRemainingMs,
+  type ProgressOptions,
+  type ProgressStream,
+} from './train/progress.js';
+export { MetricsWriter } from './train/metrics.js';
+
+// byte-level BPE
+export { BPETokenizer, type BPETrainOptions } from './tokenizer/bpe.js';
+export { type BPETokenizerJSON } from './tokenizer/bpe-json.js';
+export { GPT2_PATTERN } from './tokenizer/bpe-pretokenize.js';
+
+// presets and pretrained weights
+export { PRESETS, presetConfig, countParams, type PresetName } from './model/presets.js';
+export { fromHFConfig, toHFConfig, isHFGPT2Config, type HFGPT2Config } from './model/hfConfig.js';
+export { loadPretrained, savePretrained, loadWeightsInto, type PretrainedFormat } from './model/pretrained.js';
+
+// a training run on a text (Node: writes checkpoints and metrics)
+export { trainOnText, CHECKPOINT_SUBDIR, type TrainSessionOptions, type TrainSessionResult } from './train/session.js';
+export { loadTrained, type TrainedModel } from './model/loadTrained.js';
+export { tokenizerFromJSON, type Tokenizer } from './tokenizer/load.js';

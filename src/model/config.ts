@@ -32,7 +32,7 @@ export interface GPTConfig {
 /** A config with every field filled and checked. */
 export type ResolvedGPTConfig = Required<GPTConfig>;
 
-/** nanoGPT's CPU recipe for Shakespeare (vocabSize is the corpus's). */
+/** nanoGPT's CPU recipe for Shakespeare (vocabSize is the corpus's); like nanoGPT's train.py, no biases. */
 export const SHAKESPEARE_CHAR: Omit<ResolvedGPTConfig, 'vocabSize'> = {
   blockSize: 64,
   nLayer: 4,
@@ -41,7 +41,7 @@ export const SHAKESPEARE_CHAR: Omit<ResolvedGPTConfig, 'vocabSize'> = {
   activation: 'gelu',
   ffnHidden: 512,
   dropout: 0,
-  bias: true,
+  bias: false,
   tieEmbeddings: true,
   layerNormEps: 1e-5,
   seed: 1337,

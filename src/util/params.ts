@@ -17,12 +17,13 @@ export function normalVariable(shape: number[], std: number, rng: Rng): tf.Varia
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
-  return tf.variable(tf.tensor(data, shape, 'float32'), true);
+  // tidy frees the temporary tensor; the variable (never disposed by tidy) keeps its own copy.
+  return tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true));
 }
 
 /** A trainable variable filled with one value (LayerNorm gains 1, biases 0). */
 export function constantVariable(shape: number[], value: number): tf.Variable {
-  return tf.variable(tf.fill(shape, value, 'float32'), true);
+  return tf.tidy(() => tf.variable(tf.fill(shape, value, 'float32'), true));
 }
 
 /** Prefixes a child module's names: ("h.0.", ["ln_1.weight", v]) → ["h.0.ln_1.weight", v]. */

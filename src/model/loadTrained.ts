@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
+import type { GPT } from './gpt.js';
+import { loadPretrained } from './pretrained.js';
+
+/** A trained model with the tokenizer it was trained with. */
+export interface TrainedModel {
+  readonly model: GPT;
+  readonly tokenizer: Tokenizer;
+  /** The folder the files were read from. */
+  readonly dir: string;
+}
+
+/**
+ * Loads a model folder with its tokenizer.json: a checkpoint folder, or a training output
+ * folder holding one in ckpt/. The caller disposes the model.
+ */
+export async function loadTrained(dir: string): Promise<TrainedModel> {
+  const folder = !existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'ckpt', 'config.json')) ? path.join(dir, 'ckpt') : dir;
+  if (!existsSync(folder)) throw new Error(`${dir} does not exist: pass the folder written by tinygpt train (--out).`);
+  const tokFile = path.join(folder, 'tokenizer.json');
+  if (!existsSync(tokFile)) {
+    throw new Error(`${folder} has no tokenizer.json: pass a folder written by tinygpt train, which stores its tokenizer.`);
+  }
+  let tokJson: unknown;
+  try {
+    tokJson = JSON.parse(await readFile(tokFile, 'utf8'));
+  } catch (e) {
+    throw new Error(`${tokFile}: malformed JSON (${(e as Error).message}).`);
+  }
+  const tokenizer = tokenizerFromJSON(tokJson);
+  const model = await loadPretrained(folder);
+  if (tokenizer.vocabSize > model.config.vocabSize) {
+    model.dispose();
+    throw new Error(`${folder}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}.`);
+  }
+  return { model, tokenizer, dir: folder };
+}

@@ -1,0 +1,237 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LanguageModel } from '../model/types.js';
+import { createRng, type Rng, type RngState } from '../util/rng.js';
+import { accumulateGradients } from './accumulate.js';
+import { AdamW, type AdamWState } from './adamw.js';
+import { clipByGlobalNorm } from './clip.js';
+import { estimateLoss, type BatchSource } from './evaluate.js';
+import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
+import type { EvalRecord, StepRecord, TrainRecord } from './records.js';
+import { getLr } from './schedule.js';
+
+/** Everything besides the model weights that a run needs to continue exactly: plain data. */
+export interface TrainerState {
+  /** Optimizer steps completed. */
+  readonly step: number;
+  /** Training Rng (batch sampling and dropout seeds). */
+  readonly rng: RngState;
+  /** Evaluation Rng (evaluation batches). */
+  readonly evalRng: RngState;
+  /** AdamW step count and moments. */
+  readonly optimizer: AdamWState;
+}
+
+/** Tensors of one finished step, kept alive only until the log decides whether to read them. */
+interface StepTensors {
+  readonly loss: tf.Scalar;
+  readonly norm: tf.Scalar | null;
+}
+
+function isRngState(x: unknown): x is RngState {
+  if (x == null || typeof x !== 'object') return false;
+  const r = x as Record<string, unknown>;
+  return ['c', 's0', 's1', 's2'].every((k) => typeof r[k] === 'number');
+}
+
+/**
+ * Trains any {@link LanguageModel} on any {@link BatchSource} with AdamW, a warmup+cosine
+ * learning rate, global-norm clipping and gradient accumulation (nanoGPT's train.py loop).
+ *
+ * Randomness: the training Rng, seeded by options.seed, draws each micro-batch and then its
+ * dropout seed; evaluation batches come from a second Rng (seed + ":eval"), so changing
+ * evalInterval or evalIters never changes the training trajectory.
+ *
+ * The loop reads data from the device only at log and eval points. File I/O is the caller's:
+ * while a yielded record is being handled the loop is paused, so `state()` (and the model's
+ * weights) taken then describe exactly the step in the record.
+ */
+export class Trainer {
+  /** Resolved, validated options. */
+  readonly options: ResolvedTrainOptions;
+  private readonly weights: Map<string, tf.Variable>;
+  private readonly optimizer: AdamW;
+  private rng: Rng;
+  private evalRng: Rng;
+  private stepsDone = 0;
+  private running = false;
+
+  constructor(
+    readonly model: LanguageModel,
+    readonly dataset: BatchSource,
+    options: TrainOptions = {},
+  ) {
+    this.options = resolveTrainOptions(options, model.config);
+    this.weights = model.namedWeights();
+    if (this.weights.size === 0) throw new Error('Trainer: the model has no weights (namedWeights() is empty).');
+    const o = this.options;
+    this.optimizer = new AdamW(this.weights, {
+      lr: o.lr,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+    });
+    this.rng = createRng(o.seed);
+    this.evalRng = createRng(`${o.seed}:eval`);
+  }
+
+  /** A Trainer that continues a run from `state` (the model must already hold the saved weights). */
+  static restore(model: LanguageModel, dataset: BatchSource, options: TrainOptions, state: TrainerState): Trainer {
+    const t = new Trainer(model, dataset, options);
+    try {
+      t.loadState(state);
+    } catch (err) {
+      t.dispose();
+      throw err;
+    }
+    return t;
+  }
+
+  /** Optimizer steps completed. */
+  get step(): number {
+    return this.stepsDone;
+  }
+
+  /** Snapshot for a checkpoint (reads the optimizer moments from the device). */
+  state(): TrainerState {
+    return {
+      step: this.stepsDone,
+      rng: this.rng.state(),
+      evalRng: this.evalRng.state(),
+      optimizer: this.optimizer.getState(),
+    };
+  }
+
+  /** Continues from a snapshot taken by state(); the model's weights are restored separately. */
+  loadState(state: TrainerState): void {
+    if (this.running) throw new Error('Trainer.loadState: cannot restore while run() is in progress.');
+    if (state == null || typeof state !== 'object') throw new Error('Trainer.loadState: state must be the object state() returned.');
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new Error(`Trainer.loadState: state.step must be an integer >= 0, got ${String(state.step)}.`);
+    }
+    if (!isRngState(state.rng) || !isRngState(state.evalRng)) {
+      throw new Error('Trainer.loadState: state.rng and state.evalRng must be Rng states ({ c, s0, s1, s2, spare }).');
+    }
+    this.optimizer.setState(state.optimizer);
+    this.rng = createRng(this.options.seed, state.rng);
+    this.evalRng = createRng(`${this.options.seed}:eval`, state.evalRng);
+    this.stepsDone = state.step;
+  }
+
+  /**
+   * Trains until options.maxIters steps are done, yielding a StepRecord every logInterval
+   * steps and an EvalRecord every evalInterval steps (both also after the last step).
+   * Breaking out of the loop stops training cleanly; calling run() again continues.
+   */
+  async *run(): AsyncGenerator<TrainRecord, void, undefined> {
+    if (this.running) throw new Error('Trainer.run: already running; consume one run() at a time.');
+    this.running = true;
+    try {
+      const o = this.options;
+      const tokensPerStep = o.batchSize * o.blockSize * o.gradAccumSteps;
+      // Only time spent training counts toward speed: evaluation and the consumer are excluded.
+      let busyMs = 0;
+      let stepsSinceLog = 0;
+      while (this.stepsDone < o.maxIters) {
+        const lr = getLr(this.stepsDone, o);
+        const t0 = performance.now();
+        const out = this.trainStep(lr);
+        busyMs += performance.now() - t0;
+        this.stepsDone += 1;
+        stepsSinceLog += 1;
+        const last = this.stepsDone === o.maxIters;
+        if (this.stepsDone % o.logInterval === 0 || last) {
+          const t1 = performance.now();
+          const [loss, gradNorm] = await this.read(out);
+          busyMs += performance.now() - t1;
+          if (!Number.isFinite(loss)) {
+            throw new Error(
+              `Training diverged: the loss is ${loss} at step ${this.stepsDone}. ` +
+                `Lower lr (now ${o.lr}), lengthen warmupIters (now ${o.warmupIters}) or set gradClip > 0.`,
+            );
+          }
+          const rec: StepRecord = {
+            kind: 'step',
+            step: this.stepsDone,
+            loss,
+            lr,
+            gradNorm,
+            tokensPerSec: busyMs > 0 ? (tokensPerStep * stepsSinceLog * 1000) / busyMs : 0,
+            ms: busyMs / stepsSinceLog,
+          };
+          busyMs = 0;
+          stepsSinceLog = 0;
+          yield rec;
+        } else {
+          tf.dispose([out.loss, out.norm ?? []]);
+        }
+        if (this.stepsDone % o.evalInterval === 0 || last) yield await this.evaluate();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Runs to the end, handing each record to `onRecord`; resolves to the final evaluation. */
+  async train(onRecord?: (record: TrainRecord) => void | Promise<void>): Promise<EvalRecord | undefined> {
+    let lastEval: EvalRecord | undefined;
+    for await (const rec of this.run()) {
+      if (rec.kind === 'eval') lastEval = rec;
+      if (onRecord) await onRecord(rec);
+    }
+    return lastEval;
+  }
+
+  /** Mean train and val loss over evalIters batches each, dropout off. */
+  async evaluate(): Promise<EvalRecord> {
+    const o = this.options;
+    const t0 = performance.now();
+    const { train, val } = await estimateLoss(this.model, this.dataset, o.evalIters, o.batchSize, o.blockSize, this.evalRng);
+    return { kind: 'eval', step: this.stepsDone, train, val, ms: performance.now() - t0 };
+  }
+
+  /** Frees the optimizer's moments (not the model). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  /** One optimizer step: accumulate, clip, update. Nothing is read from the device. */
+  private trainStep(lr: number): StepTensors {
+    const o = this.options;
+    const { grads, loss } = accumulateGradients(
+      this.weights,
+      () => {
+        const { x, y } = this.dataset.getBatch('train', o.batchSize, o.blockSize, this.rng); // (B, T), (B, T)
+        return this.model.loss(x, y, { training: true, seed: this.rng.nextSeed() }); // ()
+      },
+      o.gradAccumSteps,
+    );
+    let norm: tf.Scalar | null = null;
+    let used = grads;
+    try {
+      if (o.gradClip > 0) {
+        const clipped = clipByGlobalNorm(grads, o.gradClip);
+        tf.dispose([...grads.values()]);
+        used = clipped.grads;
+        norm = clipped.norm;
+      }
+      this.optimizer.step(used, lr);
+    } catch (err) {
+      tf.dispose([loss, norm ?? [], ...used.values()]);
+      throw err;
+    }
+    tf.dispose([...used.values()]);
+    return { loss, norm };
+  }
+
+  /** Reads and frees a step's loss and gradient norm (the one sync per log interval). */
+  private async read(out: StepTensors): Promise<[number, number | null]> {
+    try {
+      const loss = (await out.loss.data())[0];
+      const norm = out.norm === null ? null : (await out.norm.data())[0];
+      return [loss, norm];
+    } finally {
+      tf.dispose([out.loss, out.norm ?? []]);
+    }
+  }
+}

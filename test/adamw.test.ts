@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { AdamW } from '../src/train/adamw.js';
+
+function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol);
+}
+
+const OPTS = { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 } as const;
+
+/** A (1, 2) matrix and a (2) vector starting equal, so only weight decay can tell them apart. */
+function makeParams(): Map<string, tf.Variable> {
+  return new Map<string, tf.Variable>([
+    ['w', tf.variable(tf.tensor2d([[1, -2]]), true)],
+    ['b', tf.variable(tf.tensor1d([1, -2]), true)],
+  ]);
+}
+
+function grads(values: number[]): Map<string, tf.Tensor> {
+  return new Map<string, tf.Tensor>([
+    ['w', tf.tensor2d([values])],
+    ['b', tf.tensor1d(values)],
+  ]);
+}
+
+/** Two steps: g1 = [0.5, −1] at lr 0.1, then g2 = [0.1, 0.2] at lr 0.05. */
+function twoSteps(opt: AdamW): void {
+  const g1 = grads([0.5, -1]);
+  opt.step(g1, 0.1);
+  tf.dispose([...g1.values()]);
+  const g2 = grads([0.1, 0.2]);
+  opt.step(g2, 0.05);
+  tf.dispose([...g2.values()]);
+}
+
+describe('AdamW', () => {
+  it('matches two hand-computed PyTorch-style steps, decaying only the matrix', () => {
+    const params = makeParams();
+    const opt = new AdamW(params, OPTS);
+    expect(opt.decays('w')).toBe(true);
+    expect(opt.decays('b')).toBe(false);
+
+    const g1 = grads([0.5, -1]);
+    opt.step(g1, 0.1);
+    tf.dispose([...g1.values()]);
+    // t = 1: m = 0.1·g = [0.05, −0.1], v = 0.01·g² = [0.0025, 0.01]
+    // m̂ = m/(1 − 0.9) = g, √v̂ = √(v/(1 − 0.99)) = |g|, so the step is lr·sign(g) = ±0.1 (ε shifts it by 1e-9).
+    // w: decay first, p·(1 − lr·λ) = p·(1 − 0.1·0.1) = p·0.99 → [0.99, −1.98]; then −[0.1, −0.1] → [0.89, −1.88]
+    // b: no decay → [1 − 0.1, −2 + 0.1] = [0.9, −1.9]
+    expectClose(params.get('w')!.dataSync(), [0.89, -1.88]);
+    expectClose(params.get('b')!.dataSync(), [0.9, -1.9]);
+
+    const g2 = grads([0.1, 0.2]);
+    opt.step(g2, 0.05);
+    tf.dispose([...g2.values()]);
+    // t = 2: m = 0.9·[0.05, −0.1] + 0.1·[0.1, 0.2] = [0.055, −0.07]
+    //        v = 0.99·[0.0025, 0.01] + 0.01·[0.01, 0.04] = [0.002575, 0.0103]
+    // bias corrections: 1 − 0.9² = 0.19, 1 − 0.99² = 0.0199
+    // m̂ = [0.055/0.19, −0.07/0.19] = [0.2894737, −0.3684211]
+    // √v̂ = [√(0.002575/0.0199), √(0.0103/0.0199)] = [0.3597179, 0.7194358]
+    // step = 0.05·m̂/√v̂ = [0.0402362, −0.0256049]
+    // w: [0.89, −1.88]·(1 − 0.05·0.1 = 0.995) − step = [0.88555 − 0.0402362, −1.8706 + 0.0256049]
+    //    = [0.8453138, −1.8449951]
+    // b: [0.9 − 0.0402362, −1.9 + 0.0256049] = [0.8597638, −1.8743951]
+    expectClose(params.get('w')!.dataSync(), [0.8453138, -1.8449951]);
+    expectClose(params.get('b')!.dataSync(), [0.8597638, -1.8743951]);
+    expect(opt.stepCount).toBe(2);
+
+    const st = opt.getState();
+    expectClose(st.m.get('w')!, [0.055, -0.07]);
+    expectClose(st.v.get('b')!, [0.002575, 0.0103]);
+    opt.dispose();
+    tf.dispose([...params.values()]);
+  });
+
+  it('resumes exactly from getState/setState', () => {
+    const a = makeParams();
+    const optA = new AdamW(a, OPTS);
+    twoSteps(optA);
+
+    const b = makeParams();
+    const optB = new AdamW(b, OPTS);
+    const g1 = grads([0.5, -1]);
+    optB.step(g1, 0.1);
+    tf.dispose([...g1.values()]);
+    // Hand the state (and weights) to a fresh optimizer, as a checkpoint would.
+    const saved = structuredClone(optB.getState());
+    const weights = new Map([...b].map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
+    optB.dispose();
+    const c = makeParams();
+    for (const [k, v] of c) v.assign(tf.tensor(weights.get(k)!, v.shape));
+    const optC = new AdamW(c, OPTS);
+    optC.setState(saved);
+    expect(optC.stepCount).toBe(1);
+    const g2 = grads([0.1, 0.2]);
+    optC.step(g2, 0.05);
+    tf.dispose([...g2.values()]);
+    for (const k of ['w', 'b']) expect(Array.from(c.get(k)!.dataSync())).toEqual(Array.from(a.get(k)!.dataSync()));
+
+    optA.dispose();
+    optC.dispose();
+    tf.dispose([...a.values(), ...b.values(), ...c.values()]);
+  });
+
+  it('allocates its moments once and nothing per step; dispose frees them', () => {
+    const params = makeParams();
+    const base = tf.memory().numTensors;
+    const opt = new AdamW(params, OPTS);
+    // two moments for each of the two parameters
+    expect(tf.memory().numTensors).toBe(base + 4);
+    twoSteps(opt);
+    twoSteps(opt);
+    expect(tf.memory().numTensors).toBe(base + 4);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(base);
+    tf.dispose([...params.values()]);
+  });
+
+  it('leaves parameters without a gradient untouched', () => {
+    const params = makeParams();
+    const opt = new AdamW(params, OPTS);
+    const g = new Map<string, tf.Tensor>([['w', tf.tensor2d([[0.5, -1]])]]);
+    opt.step(g, 0.1);
+    tf.dispose([...g.values()]);
+    expectClose(params.get('b')!.dataSync(), [1, -2]);
+    expectClose(params.get('w')!.dataSync(), [0.89, -1.88]);
+    opt.dispose();
+    tf.dispose([...params.values()]);
+  });
+
+  it('rejects bad hyperparameters, unknown names, wrong shapes and foreign state clearly', () => {
+    const params = makeParams();
+    expect(() => new AdamW(params, { beta2: 1 })).toThrow(/beta2 must be in \[0, 1\)/);
+    expect(() => new AdamW(params, { eps: 0 })).toThrow(/eps must be > 0/);
+    expect(() => new AdamW(new Map())).toThrow(/no parameters/);
+    const opt = new AdamW(params, OPTS);
+    const stray = new Map<string, tf.Tensor>([['nope', tf.scalar(1)]]);
+    expect(() => opt.step(stray, 0.1)).toThrow(/"nope" is not one of the optimizer's parameters/);
+    const bad = new Map<string, tf.Tensor>([['w', tf.tensor1d([1, 2])]]);
+    expect(() => opt.step(bad, 0.1)).toThrow(/gradient "w" has shape \[2\] but the parameter is \[1, 2\]/);
+    const ok = grads([1, 1]);
+    expect(() => opt.step(ok, -1)).toThrow(/lr must be/);
+    expect(opt.stepCount).toBe(0);
+    const st = opt.getState();
+    const short = { ...st, m: new Map([...st.m].map(([k]) => [k, new Float32Array(1)])) };
+    expect(() => opt.setState(short)).toThrow(/saved m of "w" has 1 values but the parameter has 2/);
+    opt.dispose();
+    expect(() => opt.step(ok, 0.1)).toThrow(/disposed/);
+    tf.dispose([...params.values(), ...stray.values(), ...bad.values(), ...ok.values()]);
+  });
+});

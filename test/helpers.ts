@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import { setFusedKernels } from '../src/ops/fused.js';
+import type { Rng } from '../src/util/rng.js';
+
+/** Element-wise |actual − expected| < tol, with the index in the failure message. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const diff = Math.abs(actual[i] - expected[i]);
+    if (!(diff < tol)) {
+      throw new Error(`index ${i}: got ${actual[i]}, expected ${expected[i]} (|diff| ${diff} >= ${tol})`);
+    }
+  }
+}
+
+/** Reads a tensor's values as a plain array (test-only, synchronous). */
+export function values(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync());
+}
+
+/** Reads then disposes: for tensors a test creates only to inspect. */
+export function take(t: tf.Tensor): number[] {
+  const v = values(t);
+  t.dispose();
+  return v;
+}
+
+/** Largest |a_i − b_i| divided by the largest |b_i| (0 when both are zero). */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return den === 0 ? num : num / den;
+}
+
+/** Runs f with the fused-kernel switch set to `on`, restoring the previous setting even on throw. */
+export function withFused<R>(on: boolean, f: () => R): R {
+  const previous = setFusedKernels(on);
+  try {
+    return f();
+  } finally {
+    setFusedKernels(previous);
+  }
+}
+
+/** A float32 array of N(mean, std²) draws from the seeded Rng. */
+export function normals(rng: Rng, n: number, std = 1, mean = 0): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = mean + std * rng.normal();
+  return out;
+}
+
+/** Assigns values to a variable without leaving the temporary tensor behind. */
+export function setVar(v: tf.Variable, data: ArrayLike<number>): void {
+  tf.tidy(() => v.assign(tf.tensor(Array.from(data), v.shape, 'float32')));
+}
+
+/** True for a LayerNorm gain name ("h.0.ln_1.weight", "ln_f.weight", or a bare LayerNorm's "weight"). */
+export function isGain(name: string): boolean {
+  return name === 'weight' || /(^|\.)ln_[12f]\.weight$/.test(name);
+}
+
+/**
+ * Overwrites every named weight with seeded noise so tests do not run at the trivial init
+ * (zero biases, unit gains): LayerNorm gains become 1 + N(0, std²), everything else N(0, std²).
+ */
+export function randomizeWeights(named: Iterable<readonly [string, tf.Variable]>, rng: Rng, std: number): void {
+  for (const [name, v] of named) setVar(v, normals(rng, v.size, std, isGain(name) ? 1 : 0));
+}
+
+/** int32 ids (B, T) drawn uniformly from [0, vocab). */
+export function randomIds(rng: Rng, b: number, t: number, vocab: number): tf.Tensor2D {
+  const data = new Int32Array(b * t);
+  for (let i = 0; i < data.length; i++) data[i] = rng.nextInt(vocab);
+  return tf.tensor2d(data, [b, t], 'int32');
+}

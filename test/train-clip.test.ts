@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { clipByGlobalNorm } from '../src/train/clip.js';
+
+function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol);
+}
+
+// ‖g‖² = (1² + 2²) + (2² + 4²) = 5 + 20 = 25, so the global norm is 5.
+function known(): Map<string, tf.Tensor> {
+  return new Map<string, tf.Tensor>([
+    ['a', tf.tensor1d([1, 2])],
+    ['b', tf.tensor2d([[2], [4]])],
+  ]);
+}
+
+describe('clipByGlobalNorm', () => {
+  it('scales every gradient by maxNorm/‖g‖ when the norm is too large', () => {
+    const g = known();
+    const base = tf.memory().numTensors;
+    const { grads, norm } = clipByGlobalNorm(g, 1);
+    expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
+    // scale = 1/(5 + 1e-6) = 0.19999996 → a = [0.2, 0.4], b = [[0.4], [0.8]]
+    expectClose(grads.get('a')!.dataSync(), [0.2, 0.4]);
+    expectClose(grads.get('b')!.dataSync(), [0.4, 0.8]);
+    expect(grads.get('b')!.shape).toEqual([2, 1]);
+    // the clipped global norm is maxNorm: √(0.2² + 0.4² + 0.4² + 0.8²) = √1 = 1
+    const flat = [...grads.get('a')!.dataSync(), ...grads.get('b')!.dataSync()];
+    expect(Math.sqrt(flat.reduce((s, x) => s + x * x, 0))).toBeCloseTo(1, 5);
+    // outputs are three new tensors (norm, a, b); nothing else is left behind
+    expect(tf.memory().numTensors).toBe(base + 3);
+    tf.dispose([norm, ...grads.values()]);
+    expect(tf.memory().numTensors).toBe(base);
+    // the inputs are the caller's and stay valid
+    expectClose(g.get('a')!.dataSync(), [1, 2]);
+    tf.dispose([...g.values()]);
+  });
+
+  it('leaves gradients unchanged when the norm is within the bound', () => {
+    const g = known();
+    const { grads, norm } = clipByGlobalNorm(g, 10);
+    expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
+    // scale = min(1, 10/5) = 1
+    expectClose(grads.get('a')!.dataSync(), [1, 2]);
+    expectClose(grads.get('b')!.dataSync(), [2, 4]);
+    tf.dispose([norm, ...grads.values(), ...g.values()]);
+  });
+
+  it('rejects a non-positive bound and an empty map', () => {
+    const g = known();
+    expect(() => clipByGlobalNorm(g, 0)).toThrow(/maxNorm must be a finite number > 0, got 0; to disable clipping, skip the call/);
+    expect(() => clipByGlobalNorm(g, Number.NaN)).toThrow(/maxNorm/);
+    expect(() => clipByGlobalNorm(new Map(), 1)).toThrow(/no gradients/);
+    tf.dispose([...g.values()]);
+  });
+});
