@@ -23,9 +23,30 @@ async function tryLoadNode(): Promise<boolean> {
   }
 }
 
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * The wasm backend's Emscripten glue installs process-wide 'uncaughtException' and
+ * 'unhandledRejection' handlers that rethrow, so Node reports any later error of the user's
+ * at the glue's one-line, 30 kB source. Dropping the handlers it added restores Node's own report.
+ */
+function withoutGlueHandlers<T>(run: () => Promise<T>): Promise<T> {
+  if (typeof process === 'undefined' || typeof process.listeners !== 'function') return run();
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const listeners = (e: (typeof events)[number]) => process.listeners(e as 'uncaughtException') as Listener[];
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
+  return run().finally(() => {
+    for (const e of events) {
+      for (const l of listeners(e)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e as 'uncaughtException', l);
+      }
+    }
+  });
+}
+
 async function trySet(name: string): Promise<boolean> {
   try {
-    return await tf.setBackend(name);
+    return await withoutGlueHandlers(() => tf.setBackend(name));
   } catch {
     return false;
   }

@@ -129,6 +129,21 @@ export class GPT implements LanguageModel {
     return n;
   }
 
+  /**
+   * Loads a model folder: tinygpt's own checkpoint or a Hugging Face GPT-2 folder
+   * (config.json + model.safetensors). Node only (reads files).
+   */
+  static async fromPretrained(dir: string): Promise<GPT> {
+    const { loadPretrained } = await import('./pretrained.js'); // lazy: keeps file I/O out of browser bundles
+    return loadPretrained(dir);
+  }
+
+  /** Writes config.json and model.safetensors, as tinygpt's format or as 'hf-gpt2'. Node only. */
+  async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf-gpt2' } = {}): Promise<void> {
+    const { savePretrained } = await import('./pretrained.js');
+    return savePretrained(this, dir, options.format ?? 'tinygpt');
+  }
+
   /** Frees every weight and buffer. */
   dispose(): void {
     if (this.disposed) return;

@@ -1,0 +1,35 @@
+import { CliError } from './args.js';
+import { runSample, SAMPLE_USAGE } from './sample.js';
+import { runTrain, TRAIN_USAGE } from './train.js';
+
+const USAGE = `tinygpt: train and sample small GPTs on TensorFlow.js
+
+${TRAIN_USAGE}
+
+${SAMPLE_USAGE}`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { train: runTrain, sample: runSample };
+
+/** Runs one command; user errors print one clear line and exit 1 (TINYGPT_DEBUG=1 shows the stack). */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return cmd === undefined ? 1 : 0;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    console.error(`tinygpt: unknown command "${cmd}"; use one of ${Object.keys(COMMANDS).join(', ')} (tinygpt --help).`);
+    return 1;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    console.error(`tinygpt ${cmd}: ${err.message}`);
+    if (process.env.TINYGPT_DEBUG && !(err instanceof CliError)) console.error(err.stack);
+    return 1;
+  }
+}
+

@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/run.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const TEXT = 'the quick brown fox jumps over the lazy dog. '.repeat(40);
+const corpus = join(scratch, 'corpus.txt');
+writeFileSync(corpus, TEXT);
+const backend = process.env.TINYGPT_BACKEND ?? 'cpu';
+const tiny = ['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4'];
+
+let errors: string[];
+let out: string[];
+beforeEach(() => {
+  errors = [];
+  out = [];
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (errors.push(String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Runs a command and returns its exit code and the one-line message, asserting no stack trace leaked. */
+async function run(...argv: string[]): Promise<{ code: number; err: string }> {
+  const code = await main(argv);
+  const err = errors.join('\n');
+  expect(err).not.toMatch(/\n\s+at /); // no stack frames
+  return { code, err };
+}
+
+describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['train', '--n-layer', 'x'], /--n-layer must be an integer, got "x"/],
+    [['train', '--lr', 'fast'], /--lr must be a number, got "fast"/],
+    [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['train', '--n-embd', '130', '--n-head', '4'], /nEmbd \(130\) must be divisible by nHead \(4\)/],
+    [['train', '--tokenizer', 'bpe'], /--tokenizer bpe needs --vocab-size N/],
+    [['train', '--tokenizer', 'word'], /--tokenizer must be "char" or "bpe"/],
+    [['train', '--max-iters=-5'], /maxIters must be an integer >= 0, got -5/],
+    [['sample'], /--checkpoint DIR is required/],
+    [['sample', '--checkpoint', join(scratch, 'nope')], /does not exist/],
+    [['bogus'], /unknown command "bogus"/],
+  ];
+  for (const [argv, message] of cases) {
+    it(`${argv.join(' ')}`, async () => {
+      const { code, err } = await run(...argv);
+      expect(code).toBe(1);
+      expect(err).toMatch(message);
+    });
+  }
+
+  it('rejects an empty corpus and one shorter than blockSize + 1', async () => {
+    const empty = join(scratch, 'empty.txt');
+    writeFileSync(empty, '');
+    let r = await run('train', '--data', empty, '--out', join(scratch, 'o1'), '--backend', backend);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/is empty/);
+    const short = join(scratch, 'short.txt');
+    writeFileSync(short, 'abcdefghij');
+    r = await run('train', '--data', short, '--out', join(scratch, 'o2'), '--backend', backend, ...tiny);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/blockSize 16 needs at least 17/);
+  });
+
+  it('exits non-zero from a real process without a stack trace', () => {
+    const p = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--block-size=-3'], {
+      encoding: 'utf8',
+      env: { ...process.env, TINYGPT_DEBUG: '' },
+    });
+    expect(p.status).toBe(1);
+    expect(p.stderr).toMatch(/tinygpt train: GPTConfig\.blockSize must be an integer >= 1, got -3/);
+    expect(p.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('tinygpt train → sample end to end', () => {
+  it('trains, checkpoints, resumes and samples with the char tokenizer', async () => {
+    const dir = join(scratch, 'char');
+    const common = ['--data', corpus, '--out', dir, '--backend', backend, ...tiny, '--eval-interval', '5', '--eval-iters', '2'];
+    expect((await run('train', ...common, '--max-iters', '5')).code).toBe(0);
+    const trainer1 = JSON.parse(readFileSync(join(dir, 'ckpt', 'trainer.json'), 'utf8'));
+    expect(trainer1.state.step).toBe(5);
+    expect((await run('train', ...common, '--max-iters', '10', '--resume')).code).toBe(0);
+    const trainer2 = JSON.parse(readFileSync(join(dir, 'ckpt', 'trainer.json'), 'utf8'));
+    expect(trainer2.state.step).toBe(10);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.kind === 'eval').map((l) => l.step)).toEqual([5, 10]);
+    out = [];
+    const r = await run('sample', '--checkpoint', dir, '--prompt', 'the ', '--max-new-tokens', '12', '--temperature', '0', '--backend', backend);
+    expect(r.code).toBe(0);
+    const text = out.join('');
+    // The prompt, 12 new characters (all from the corpus's alphabet), and a closing newline.
+    expect(text.startsWith('the ')).toBe(true);
+    expect(text.endsWith('\n')).toBe(true);
+    const generated = text.slice('the '.length, -1);
+    expect(generated.length).toBe(12);
+    expect([...generated].every((ch) => TEXT.includes(ch))).toBe(true);
+  });
+
+  it('trains with --tokenizer bpe and stores that tokenizer in the checkpoint', async () => {
+    const dir = join(scratch, 'bpe');
+    const r = await run('train', '--data', corpus, '--out', dir, '--backend', backend, ...tiny,
+      '--tokenizer', 'bpe', '--vocab-size', '270', '--max-iters', '2', '--eval-interval', '2', '--eval-iters', '1');
+    expect(r.code).toBe(0);
+    const tok = JSON.parse(readFileSync(join(dir, 'ckpt', 'tokenizer.json'), 'utf8'));
+    expect(tok.type).toBe('tinygpt-bpe');
+    const config = JSON.parse(readFileSync(join(dir, 'ckpt', 'config.json'), 'utf8'));
+    expect(config.vocabSize).toBeGreaterThan(256);
+    expect(config.vocabSize).toBeLessThanOrEqual(270);
+    expect(existsSync(join(dir, 'ckpt', 'optimizer.safetensors'))).toBe(true);
+  });
+
+  it('rejects bad sampling options by name', async () => {
+    const r = await run('sample', '--checkpoint', join(scratch, 'char'), '--temperature', '-1', '--backend', backend);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/temperature/);
+  });
+});
