@@ -122,3 +122,10 @@ export { loadPretrained, savePretrained, loadWeightsInto, type PretrainedFormat 
 export { trainOnText, CHECKPOINT_SUBDIR, type TrainSessionOptions, type TrainSessionResult } from './train/session.js';
 export { loadTrained, type TrainedModel } from './model/loadTrained.js';
 export { tokenizerFromJSON, type Tokenizer } from './tokenizer/load.js';
+export {
+  applyChatTemplate,
+  DEFAULT_CHAT_TEMPLATE,
+  CHAT_SPECIAL_TOKENS,
+  type ChatMessage,
+  type ChatTemplateOptions,
+} from './tokenizer/chat.js';

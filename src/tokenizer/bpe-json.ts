@@ -27,6 +27,8 @@ export interface BPETokenizerJSON {
   readonly merges: readonly (readonly [number, number])[];
   /** Special token text ↦ id; the ids are exactly 256 + merges.length, 256 + merges.length + 1, …. */
   readonly specialTokens: Readonly<Record<string, number>>;
+  /** Jinja chat template used by applyChatTemplate (absent: the default ChatML-style one). */
+  readonly chatTemplate?: string;
 }
 
 /** A checked description with every field present. */
@@ -37,6 +39,8 @@ export interface BPEDescription {
   readonly merges: readonly (readonly [number, number])[];
   /** Special tokens in id order. */
   readonly specials: readonly string[];
+  /** Jinja chat template, when one is stored with the tokenizer. */
+  readonly chatTemplate?: string;
 }
 
 function fail(problem: string): never {
@@ -117,7 +121,11 @@ export function parseBPEJSON(input: unknown): BPEDescription {
     }
     specials[id - first] = text;
   }
-  return { byteIds, merges, specials };
+  if (value.chatTemplate !== undefined && typeof value.chatTemplate !== 'string') {
+    fail('"chatTemplate" must be a Jinja template string (or be omitted).');
+  }
+  const chatTemplate = value.chatTemplate as string | undefined;
+  return chatTemplate === undefined ? { byteIds, merges, specials } : { byteIds, merges, specials, chatTemplate };
 }
 
 /** The JSON form of a description (byteIds omitted when it is the identity). */
@@ -132,5 +140,6 @@ export function toBPEJSON(d: BPEDescription): BPETokenizerJSON {
     ...(identity ? {} : { byteIds: [...d.byteIds] }),
     merges: d.merges.map(([a, b]) => [a, b] as const),
     specialTokens,
+    ...(d.chatTemplate === undefined ? {} : { chatTemplate: d.chatTemplate }),
   };
 }

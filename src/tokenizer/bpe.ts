@@ -6,6 +6,7 @@
  * U+FFFD's bytes, like TextEncoder does, so they decode as U+FFFD.
  */
 import { utf8Bytes, utf8Decode } from './bpe-bytes.js';
+import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat.js';
 import { readGPT2Files, gpt2FilesToJSON } from './bpe-gpt2.js';
 import { parseBPEJSON, toBPEJSON, type BPEDescription, type BPETokenizerJSON } from './bpe-json.js';
 import { MERGE_BASE, PairTable, mergePiece } from './bpe-merges.js';
@@ -210,6 +211,21 @@ export class BPETokenizer {
   /** Text of the ids. Bytes that are not valid UTF-8 (e.g. a character cut between tokens) decode as U+FFFD. */
   decode(ids: ArrayLike<number>): string {
     return utf8Decode(this.decodeBytes(ids));
+  }
+
+  /** The Jinja chat template stored with this tokenizer, if any. */
+  get chatTemplate(): string | undefined {
+    return this.desc.chatTemplate;
+  }
+
+  /** The same tokenizer with a chat template stored alongside (saved by toJSON). */
+  withChatTemplate(template: string): BPETokenizer {
+    return new BPETokenizer({ ...this.desc, chatTemplate: template });
+  }
+
+  /** Renders messages with the stored template (or the default) — see {@link applyChatTemplate}. */
+  applyChatTemplate(messages: readonly ChatMessage[], options: Omit<ChatTemplateOptions, 'template'> = {}): string {
+    return applyChatTemplate(messages, { ...options, template: this.desc.chatTemplate });
   }
 
   /** Plain JSON (merges, special tokens, byte order) that {@link fromJSON} loads back. */
