@@ -13,6 +13,7 @@ import {
   SHAKESPEARE_CHAR,
   streamText,
   trainOnText,
+  writeLossPlot,
 } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
     model: SHAKESPEARE_CHAR,
     train: values['max-iters'] ? { maxIters: Number(values['max-iters']) } : {},
   });
-  console.error(`checkpoint saved to ${checkpointDir}; a sample (temperature 0.8, top-k 200):\n`);
+  await writeLossPlot(`${outDir}/metrics.jsonl`, `${outDir}/loss.svg`);
+  console.error(`checkpoint saved to ${checkpointDir}, loss curves to ${outDir}/loss.svg; a sample (temperature 0.8, top-k 200):\n`);
 
   const tokens = generate(model, tokenizer.encode('\n'), { maxNewTokens: 500, temperature: 0.8, topK: 200, seed: 1337 });
   for await (const piece of streamText(tokens, (ids) => tokenizer.decode(ids))) process.stdout.write(piece);

@@ -16,7 +16,7 @@ export {
   type ResolvedGPTConfig,
   type Activation,
 } from './model/config.js';
-export { GPT } from './model/gpt.js';
+export { GPT, type ForwardWithAttention } from './model/gpt.js';
 export type { LanguageModel, ForwardOptions } from './model/types.js';
 
 // ops with hand-written gradients
@@ -129,3 +129,17 @@ export {
   type ChatMessage,
   type ChatTemplateOptions,
 } from './tokenizer/chat.js';
+
+// looking inside: attention heatmaps and loss curves as SVG
+export {
+  attentionHeatmapSvg,
+  tokenLabel,
+  MAX_HEATMAP_CELLS,
+  type AttentionMaps,
+  type HeatmapOptions,
+} from './viz/heatmap.js';
+export { attentionColor, ATTENTION_STOPS } from './viz/colorScale.js';
+export { computeAttention, attentionArrays, type AttentionResult } from './viz/attentionData.js';
+export { lossPlotSvg, type LossPlotOptions } from './viz/lossPlot.js';
+export { parseMetricsLog, type MetricsLog, type StepPoint, type EvalPoint } from './viz/metricsLog.js';
+export { writeLossPlot } from './viz/writeLossPlot.js';

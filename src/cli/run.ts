@@ -1,4 +1,6 @@
 import { CliError } from './args.js';
+import { ATTENTION_USAGE, runAttention } from './attention.js';
+import { PLOT_USAGE, runPlot } from './plot.js';
 import { runSample, SAMPLE_USAGE } from './sample.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 
@@ -6,9 +8,18 @@ const USAGE = `tinygpt: train and sample small GPTs on TensorFlow.js
 
 ${TRAIN_USAGE}
 
-${SAMPLE_USAGE}`;
+${SAMPLE_USAGE}
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { train: runTrain, sample: runSample };
+${ATTENTION_USAGE}
+
+${PLOT_USAGE}`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  train: runTrain,
+  sample: runSample,
+  attention: runAttention,
+  plot: runPlot,
+};
 
 /** Runs one command; user errors print one clear line and exit 1 (TINYGPT_DEBUG=1 shows the stack). */
 export async function main(argv: string[]): Promise<number> {

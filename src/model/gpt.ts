@@ -9,6 +9,14 @@ import { createRng } from '../util/rng.js';
 import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from './config.js';
 import type { ForwardOptions, LanguageModel } from './types.js';
 
+/** What forwardWithAttention returns: logits (B, T, V) and one α (B, nh, T, T) per layer; the caller disposes all. */
+export interface ForwardWithAttention {
+  /** Next-token logits (B, T, V). */
+  readonly logits: tf.Tensor3D;
+  /** Attention weights α (B, nh, T, T), one per layer, in layer order. */
+  readonly attention: tf.Tensor4D[];
+}
+
 /**
  * GPT: token embedding + learned positions, nLayer pre-norm blocks, a final LayerNorm and an
  * LM head giving logits of p(w_{N+1} | w_1..w_N) over the vocabulary. The head is tied to the
@@ -75,23 +83,26 @@ export class GPT implements LanguageModel {
     return matMul2d(h, tf.transpose(this.lmHead ?? this.wte)); // (B·T, C)·(C, V) = (B·T, V)
   }
 
-  /** int32 ids (B, T) → logits (B, T, V). */
-  forward(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+  /** int32 ids (B, T) → logits (B, T, V); with { returnAttention: true }, as {@link forwardWithAttention}. */
+  forward(ids: tf.Tensor2D, options: ForwardOptions & { readonly returnAttention: true }): ForwardWithAttention;
+  forward(ids: tf.Tensor2D, options?: ForwardOptions & { readonly returnAttention?: false }): tf.Tensor3D;
+  forward(ids: tf.Tensor2D, options: ForwardOptions & { readonly returnAttention?: boolean } = {}): tf.Tensor3D | ForwardWithAttention {
+    if (options.returnAttention === true) return this.forwardWithAttention(ids, options);
     this.checkIds(ids, 'forward');
     const [b, t] = ids.shape;
-    return tf.tidy(() => tf.reshape(this.head(this.hidden(ids, options)), [b, t, this.config.vocabSize])); // (B, T, V)
+    return tf.tidy(() => tf.reshape<tf.Rank.R3>(this.head(this.hidden(ids, options)), [b, t, this.config.vocabSize])); // (B, T, V)
   }
 
   /**
    * Logits and every layer's attention weights α (B, nh, T, T), for inspection (the caller
    * owns all returned tensors).
    */
-  forwardWithAttention(ids: tf.Tensor2D): { logits: tf.Tensor3D; attention: tf.Tensor4D[] } {
+  forwardWithAttention(ids: tf.Tensor2D, options: ForwardOptions = {}): ForwardWithAttention {
     this.checkIds(ids, 'forwardWithAttention');
     const [b, t] = ids.shape;
     return tf.tidy(() => {
       const attention: tf.Tensor4D[] = [];
-      const h = this.hidden(ids, {}, (w) => attention.push(w));
+      const h = this.hidden(ids, options, (w) => attention.push(w));
       const logits = tf.reshape(this.head(h), [b, t, this.config.vocabSize]) as tf.Tensor3D; // (B, T, V)
       return { logits, attention };
     });

@@ -3,7 +3,6 @@
  * GPT-2's byte alphabet) and vocab.bpe (a '#version' line, then one merge "left right" per
  * line in rank order). They become the same plain JSON a trained tokenizer saves.
  */
-import { readFile } from 'node:fs/promises';
 import { gpt2ByteToChar } from './bpe-bytes.js';
 import { BPE_JSON_TYPE, type BPETokenizerJSON } from './bpe-json.js';
 import { MERGE_BASE } from './bpe-merges.js';
@@ -88,6 +87,8 @@ export function gpt2FilesToJSON(encoder: unknown, vocabBpe: unknown): BPETokeniz
 export async function readGPT2Files(encoderPath: string, vocabPath: string): Promise<BPETokenizerJSON> {
   const read = async (path: string, what: string): Promise<string> => {
     try {
+      // Loaded lazily so browser bundles of the tokenizer never pull in node:fs.
+      const { readFile } = await import('node:fs/promises');
       return await readFile(path, 'utf8');
     } catch (e) {
       throw new Error(`BPETokenizer.loadGPT2Files: cannot read ${what} at ${JSON.stringify(path)} (${(e as Error).message}); check the path.`);

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/run.js';
+import { saveCheckpoint } from '../src/io/checkpoint.js';
+import { GPT } from '../src/model/gpt.js';
+import { CharTokenizer } from '../src/tokenizer/char.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-cli-viz-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const backend = process.env.TINYGPT_BACKEND ?? 'cpu';
+
+let errors: string[];
+let out: string[];
+beforeEach(() => {
+  errors = [];
+  out = [];
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Runs a command in-process; returns its exit code and stderr, asserting no stack trace leaked. */
+async function run(...argv: string[]): Promise<{ code: number; err: string }> {
+  const code = await main(argv);
+  const err = errors.join('\n');
+  expect(err).not.toMatch(/\n\s+at /);
+  return { code, err };
+}
+
+const cells = (svg: string): number => svg.match(/<rect class="cell"/g)?.length ?? 0;
+
+describe('tinygpt plot', () => {
+  const log = join(scratch, 'metrics.jsonl');
+  writeFileSync(log, [
+    { kind: 'step', step: 10, loss: 4, lr: 1e-4 },
+    { kind: 'eval', step: 10, train: 3.9, val: 4.1 },
+    { kind: 'step', step: 20, loss: 3, lr: 2e-4 },
+  ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+
+  it('writes loss.svg beside the log by default, or to --out', async () => {
+    expect((await run('plot', '--log', log)).code).toBe(0);
+    const svg = readFileSync(join(scratch, 'loss.svg'), 'utf8');
+    expect(svg).toContain('<path class="line lr"');
+    expect(svg).toContain('<path class="line val"');
+    expect(out.join('\n')).toContain(`wrote ${join(scratch, 'loss.svg')}`);
+    const other = join(scratch, 'plots', 'curves.svg');
+    expect((await run('plot', '--log', log, '--out', other, '--title', 'Run <1>')).code).toBe(0);
+    expect(readFileSync(other, 'utf8')).toContain('Run &lt;1&gt;');
+  });
+
+  it('fails clearly on a missing flag, a missing file, bad JSON and an empty log', async () => {
+    let r = await run('plot');
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/tinygpt plot: --log FILE\.jsonl is required/)]);
+    r = await run('plot', '--log', join(scratch, 'nope.jsonl'));
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/nope\.jsonl does not exist: pass the metrics\.jsonl/)]);
+    const bad = join(scratch, 'bad.jsonl');
+    writeFileSync(bad, '{"kind":"step","step":1,"loss":2,"lr":3}\nnot json\n');
+    r = await run('plot', '--log', bad);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/bad\.jsonl line 2: not valid JSON/)]);
+    const empty = join(scratch, 'empty.jsonl');
+    writeFileSync(empty, '\n');
+    r = await run('plot', '--log', empty, '--out', join(scratch, 'never.svg'));
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/empty\.jsonl has no step or eval records/)]);
+    expect(existsSync(join(scratch, 'never.svg'))).toBe(false);
+  });
+});
+
+describe('tinygpt attention', () => {
+  const ckpt = join(scratch, 'run', 'ckpt');
+  const corpus = 'to be or not to be & <that> is it';
+
+  beforeAll(async () => {
+    const tokenizer = CharTokenizer.fromText(corpus);
+    const model = new GPT({ vocabSize: tokenizer.vocabSize, nLayer: 2, nHead: 2, nEmbd: 8, blockSize: 8, seed: 1 });
+    await saveCheckpoint(ckpt, { config: { model_type: 'tinygpt', ...model.config }, weights: model.namedWeights(), tokenizer: tokenizer.toJSON() });
+    model.dispose();
+  });
+
+  it('draws layers × heads × T × T cells with escaped token labels, leaving no tensors', async () => {
+    const file = join(scratch, 'attn.svg');
+    const before = tf.memory().numTensors;
+    const r = await run('attention', '--checkpoint', join(scratch, 'run'), '--text', 'a <b& ', '--out', file, '--backend', backend);
+    expect(r.code, r.err).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    const svg = readFileSync(file, 'utf8');
+    expect(cells(svg)).toBe(2 * 2 * 6 * 6); // 2 layers · 2 heads · 6 tokens²
+    expect(svg).toContain('>&lt;</text>');
+    expect(svg).toContain('>&amp;</text>');
+    expect(svg).toContain('>␣</text>');
+    expect(out.join('\n')).toContain('(2 layers × 2 heads, 6 tokens)');
+  });
+
+  it('fails clearly on bad input', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['attention', '--text', 'to be'], /--checkpoint DIR is required/],
+      [['attention', '--checkpoint', ckpt], /--text must be a non-empty string/],
+      [['attention', '--checkpoint', ckpt, '--text', ''], /--text must be a non-empty string/],
+      [['attention', '--checkpoint', join(scratch, 'nowhere'), '--text', 'to'], /nowhere does not exist/],
+      [['attention', '--checkpoint', ckpt, '--text', 'to be or not'], /--text is 12 tokens but the model's context is 8/],
+      [['attention', '--checkpoint', ckpt, '--text', 'xyz'], /not in the vocabulary/i],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(...argv, '--backend', backend);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(r.err).toMatch(/^tinygpt attention: /);
+    }
+  });
+
+  it('names what is missing in a folder that is not a checkpoint', async () => {
+    const notCkpt = join(scratch, 'not-a-checkpoint');
+    mkdirSync(notCkpt, { recursive: true });
+    writeFileSync(join(notCkpt, 'config.json'), '{}');
+    let r = await run('attention', '--checkpoint', notCkpt, '--text', 'to', '--backend', backend);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/has no tokenizer\.json/)]);
+    writeFileSync(join(notCkpt, 'tokenizer.json'), JSON.stringify({ type: 'char', chars: ['t', 'o'] }));
+    r = await run('attention', '--checkpoint', notCkpt, '--text', 'to', '--backend', backend);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/GPTConfig\.vocabSize is required/)]);
+  });
+});
