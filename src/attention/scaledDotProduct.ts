@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul } from '../ops/matmul.js';
+import { batchMatMul, batchMatMulT } from '../ops/matmul.js';
 import { causalMask } from './causalMask.js';
 
 /** Options of {@link scaledDotProductAttention}. */
@@ -61,9 +61,9 @@ export function scaledDotProductAttention<T extends tf.Tensor>(q: T, k: T, v: T,
     const lead = q.shape.slice(0, -2);
     const g = lead.reduce((a, b) => a * b, 1);
     const q3 = tf.reshape(q, [g, t, dk]) as tf.Tensor3D; // (G, T, dk)
-    const kT = tf.transpose(tf.reshape(k, [g, s, dk]), [0, 2, 1]) as tf.Tensor3D; // (G, dk, S)
+    const k3 = tf.reshape(k, [g, s, dk]) as tf.Tensor3D; // (G, S, dk)
     const v3 = tf.reshape(v, [g, s, dv]) as tf.Tensor3D; // (G, S, dv)
-    let scores: tf.Tensor3D = tf.mul(batchMatMul(q3, kT), 1 / Math.sqrt(dk)); // (G, T, S)
+    let scores: tf.Tensor3D = tf.mul(batchMatMulT(q3, k3, false, true), 1 / Math.sqrt(dk)); // (G, T, S) = q·kᵀ/√dk
     if (causal) scores = tf.add(scores, options.mask ?? causalMask(t, s)); // (G, T, S)
     const alpha = tf.softmax(scores); // (G, T, S)
     const dropped = training && dropout > 0 ? tf.dropout(alpha, dropout, undefined, seed) : alpha; // (G, T, S)

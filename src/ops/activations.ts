@@ -1,34 +1,48 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
+import { wasmGelu, wasmGeluAvailable } from './wasmGelu.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
-/** Exact GeLU(x) = x·Φ(x), Φ the standard normal CDF = ½(1 + erf(x/√2)). */
-function geluPlain(x: tf.Tensor): tf.Tensor {
-  const phi = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))); // Φ(x), same shape as x
-  return tf.mul(x, phi);
+/** Φ(x), the standard normal CDF = ½(1 + erf(x/√2)). */
+function normalCdf(x: tf.Tensor): tf.Tensor {
+  return tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))); // same shape as x
 }
 
-// d/dx x·Φ(x) = Φ(x) + x·φ(x), with φ(x) = e^{−x²/2}/√(2π).
+/** Exact GeLU(x) = x·Φ(x). */
+function geluPlain(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, normalCdf(x));
+}
+
+// d/dx x·Φ(x) = Φ(x) + x·φ(x), with φ(x) = e^{−x²/2}/√(2π). Φ is kept from the forward pass:
+// erf is the slowest kernel of the step on wasm (a scalar libm call per element).
 const geluFast = customOp((save, x: tf.Tensor) => {
-  save([x]);
+  const phi = normalCdf(x); // Φ(x)
+  save([x, phi]);
   return {
-    value: geluPlain(x),
-    gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => {
-      const phi = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(sx, SQRT1_2)))); // Φ(x)
+    value: tf.mul(x, phi),
+    gradFunc: (dy: tf.Tensor, [sx, sphi]: tf.Tensor[]) => {
       const density = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(sx)))); // φ(x)
-      return tf.mul(dy, tf.add(phi, tf.mul(sx, density)));
+      return tf.mul(dy, tf.add(sphi, tf.mul(sx, density)));
     },
   };
 });
 
+// On wasm one JS kernel writes x·Φ(x) and the derivative Φ + x·φ together (see wasmGelu.ts).
+const geluWasm = customOp((save, x: tf.Tensor) => {
+  const [y, dydx] = wasmGelu(x);
+  save([dydx]);
+  return { value: y, gradFunc: (dy: tf.Tensor, [sd]: tf.Tensor[]) => tf.mul(dy, sd) };
+});
+
 /** Exact GeLU, x·Φ(x) (Hendrycks & Gimpel 2016). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return (fusedKernels() ? geluFast(x) : geluPlain(x)) as T;
+  if (!fusedKernels()) return geluPlain(x) as T;
+  return (wasmGeluAvailable() ? geluWasm(x) : geluFast(x)) as T;
 }
 
 /** GPT-2's approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */

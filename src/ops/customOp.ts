@@ -9,13 +9,27 @@ export interface CustomResult {
 /**
  * A typed front for tf.customGrad: tfjs passes the save function last among untyped
  * arguments; here it comes first and the tensor inputs keep their types.
+ *
+ * Memory: tfjs calls a custom gradient outside any tidy and keeps what it saved until the whole
+ * backward pass ends, so a training step would hold every temporary of every backward op and every
+ * saved activation at once. Here the gradient runs in a tidy, and in an outermost backward pass
+ * (not a higher-order one, where the outer tape may still need them) the saved tensors are freed
+ * as soon as their op's gradient is done; tfjs's own clean-up later skips them (dispose is idempotent).
  */
 export function customOp<I extends tf.Tensor[]>(
   f: (save: tf.GradSaveFunc, ...inputs: I) => CustomResult,
 ): (...inputs: I) => tf.Tensor {
   const wrapped = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    return f(save, ...(args.slice(0, -1) as I));
+    const { value, gradFunc } = f(save, ...(args.slice(0, -1) as I));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const grads = tf.tidy(() => gradFunc(dy, saved));
+        if (tf.engine().state.gradientDepth === 0) tf.dispose(saved);
+        return grads;
+      },
+    };
   });
   return (...inputs: I) => wrapped(...inputs);
 }

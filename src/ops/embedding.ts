@@ -3,19 +3,29 @@ import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
 import { matMul2d } from './matmul.js';
 
+/** Largest vocabulary for which the forward lookup is the product onehot(ids)·E rather than a Gather. */
+const ONE_HOT_MAX_VOCAB = 256;
+
 /**
- * Row lookup E[ids] for a table E (V, C) and flat int32 ids (N) → (N, C).
- * Forward is a gather; its tfjs gradient needs UnsortedSegmentSum, which wasm lacks,
- * so the gradient is written as dE = onehot(ids)ᵀ·dY, a plain 2-D matMul.
+ * Row lookup E[ids] for a table E (V, C) and flat int32 ids (N) → (N, C). For small V it is the
+ * product onehot(ids)·E: exact (each output is one table entry times 1 plus zeros) and on wasm
+ * ~5x faster than Gather at V = 65 (Gather costs ~30 ns per element there; the product's cost grows
+ * with V, so large vocabularies keep the Gather). The gradient is dE = onehot(ids)ᵀ·dY, a plain
+ * 2-D matMul (Gather's own gradient needs UnsortedSegmentSum, which wasm lacks).
  */
 function embeddingFast(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const vocab = table.shape[0];
+  const oneHotOf = (i: tf.Tensor1D) => tf.cast(tf.oneHot(i, vocab), 'float32') as tf.Tensor2D; // (N, V)
   const f = customOp((save, e: tf.Tensor2D) => {
-    save([ids]); // saved, not closed over: the tape frees closures before backprop
+    // Saved, not closed over: the forward's tidy would free a closure's tensors before backprop.
+    const small = vocab <= ONE_HOT_MAX_VOCAB;
+    const oneHot = small ? oneHotOf(ids) : undefined; // (N, V)
+    save([oneHot ?? ids]);
     return {
-      value: tf.gather(e, ids), // (N, C)
-      gradFunc: (dy: tf.Tensor, [sIds]: tf.Tensor[]) => {
-        const oneHotT = tf.transpose(tf.cast(tf.oneHot(sIds as tf.Tensor1D, table.shape[0]), 'float32')); // (V, N)
-        return tf.matMul(oneHotT as tf.Tensor2D, dy as tf.Tensor2D); // (V, N)·(N, C) = (V, C)
+      value: oneHot ? tf.matMul(oneHot, e) : tf.gather(e, ids), // (N, C)
+      gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => {
+        const oh = small ? (s as tf.Tensor2D) : oneHotOf(s as tf.Tensor1D); // (N, V)
+        return tf.matMul(tf.transpose(oh), dy as tf.Tensor2D); // (V, N)·(N, C) = (V, C)
       },
     };
   });

@@ -1,8 +1,10 @@
 /**
  * Whether ops use their hand-written gradients (tf.customGrad) or tfjs's autograd.
- * Both compute the same values; the custom ones keep every matMul 2-D without transpose
- * flags, which is what wasm hands to XNNPACK (about 10x faster than its generic loop),
- * and they fold LayerNorm, GeLU and cross-entropy backward passes into a few ops.
+ * Both compute the same values (to float32 rounding); the custom ones keep every matMul on
+ * XNNPACK on wasm (2-D without transpose flags, batched ones slice by slice, see
+ * wasmBatchMatMul.ts), fold bias adds into the matMul and bias gradients into 1ᵀ·dY products,
+ * run attention straight from the fused q|k|v projection, compute GeLU and its slope in one wasm
+ * kernel, and write the LayerNorm and cross-entropy backward passes in closed form.
  * The plain path exists so tests can check the fast one against it.
  */
 let fused = true;
@@ -18,3 +20,4 @@ export function setFusedKernels(on: boolean): boolean {
 export function fusedKernels(): boolean {
   return fused;
 }
+

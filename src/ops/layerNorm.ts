@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
+import { columnSums } from './matmul.js';
 
 /** x̂ = (x − μ)/√(σ² + ε) per row, with μ, σ² the row's mean and (biased) variance. */
 function normalizeRows(x: tf.Tensor2D, eps: number): { xhat: tf.Tensor2D; rstd: tf.Tensor2D } {
-  const { mean, variance } = tf.moments(x, 1, true); // (N, 1), (N, 1)
+  // tf.moments' arithmetic, keeping x − μ for x̂ instead of computing it twice.
+  const centred = tf.sub(x, tf.mean(x, 1, true)); // (N, C)
+  const variance = tf.mean(tf.square(centred), 1, true); // (N, 1)
   const rstd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor2D; // (N, 1)
-  return { xhat: tf.mul(tf.sub(x, mean), rstd), rstd }; // (N, C)
+  return { xhat: tf.mul(centred, rstd), rstd }; // (N, C)
 }
 
 function layerNormPlain(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number) {
@@ -26,7 +29,7 @@ const layerNormFastBias = (eps: number) =>
       value: tf.add(tf.mul(xhat, gamma), beta), // (N, C)
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [dx, dgamma] = layerNormBackward(dy as tf.Tensor2D, saved);
-        return [dx, dgamma, tf.sum(dy, 0)];
+        return [dx, dgamma, columnSums(dy as tf.Tensor2D)];
       },
     };
   });
@@ -47,7 +50,7 @@ function layerNormBackward(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor, tf.
   const meanG = tf.mean(g, 1, true); // (N, 1)
   const meanGX = tf.mean(tf.mul(g, xhat), 1, true); // (N, 1)
   const dx = tf.mul(rstd, tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGX))); // (N, C)
-  return [dx, tf.sum(tf.mul(dy, xhat), 0)]; // (N, C), (C)
+  return [dx, columnSums(tf.mul(dy, xhat))]; // (N, C), (C)
 }
 
 /** Layer normalization over the last axis of a 2-D x (N, C) with gain γ and optional offset β. */

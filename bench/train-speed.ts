@@ -1,0 +1,179 @@
+/**
+ * Training-step speed of tinygpt on the nanoGPT Shakespeare-char CPU recipe, the same step that
+ * bench/reference/nanogpt_step.py times in PyTorch and bench/gpt-tfjs-speed.ts in gpt-tfjs:
+ * vocab 65, block 64, 4 layers, 4 heads, 128 embd, batch 12 (768 tokens per step), dropout 0;
+ * forward, cross-entropy, gradients of every weight, global-norm clip at 1.0, AdamW (lr 1e-3,
+ * betas 0.9/0.99, weight decay 0.1 on >= 2-D weights). Batches are uniform random tokens drawn
+ * up front from a seeded Rng, so only the step is timed.
+ *
+ *   npx tsx bench/train-speed.ts [--backend wasm|cpu|all] [--steps 20] [--warmup 3] [--threads 1|2] [--plain]
+ *
+ * Prints one JSON line per backend:
+ *   {"impl":"tinygpt","backend":"wasm","threads":1,"ms_per_iter":..,"tokens_per_sec":..,
+ *    "cpu_ms_per_iter":..,"peak_rss_mib":..,"num_tensors_before":..,"num_tensors_after":..}
+ * ms_per_iter is the median of the timed steps; each step syncs once (await loss.data()).
+ * cpu_ms_per_iter is the median process CPU time of a step (user + system): with one thread it
+ * matches ms_per_iter on an idle machine and stays put when other processes compete for the cores.
+ * --plain times tfjs's autograd path (setFusedKernels(false)) instead of the hand-written gradients.
+ * --threads 2 asks the wasm backend for two threads; it needs the threaded wasm build, which
+ * tinygpt does not load in Node, so it fails with an explanation rather than timing one thread.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { setBackend } from '../src/backend.js';
+import { GPT } from '../src/model/gpt.js';
+import { setFusedKernels } from '../src/ops/fused.js';
+import { AdamW } from '../src/train/adamw.js';
+import { clipByGlobalNorm } from '../src/train/clip.js';
+import { createRng } from '../src/util/rng.js';
+
+const VOCAB = 65;
+const BLOCK = 64;
+const BATCH = 12;
+const TOKENS = BATCH * BLOCK;
+
+type BenchBackend = 'wasm' | 'cpu';
+
+/** Command-line options. */
+interface Options {
+  /** Backends to time, one JSON line each. */
+  readonly backends: readonly BenchBackend[];
+  /** Timed steps; the median is reported. */
+  readonly steps: number;
+  /** Untimed steps first (kernel set-up, allocator growth). */
+  readonly warmup: number;
+  /** Threads the wasm backend should use. */
+  readonly threads: 1 | 2;
+  /** Time tfjs's autograd path instead of the hand-written gradients. */
+  readonly plain: boolean;
+}
+
+const USAGE = 'use --backend wasm|cpu|all, --steps N (>= 1), --warmup N, --threads 1|2, --plain.';
+
+function parseArgs(argv: readonly string[]): Options {
+  let backends: BenchBackend[] = ['wasm'];
+  let steps = 20;
+  let warmup = 3;
+  let threads: 1 | 2 = 1;
+  let plain = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--plain') {
+      plain = true;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (flag === '--backend' && (value === 'wasm' || value === 'cpu' || value === 'all')) {
+      backends = value === 'all' ? ['wasm', 'cpu'] : [value];
+    } else if ((flag === '--steps' || flag === '--warmup') && value !== undefined && /^\d+$/.test(value)) {
+      if (flag === '--steps') steps = Number(value);
+      else warmup = Number(value);
+    } else if (flag === '--threads' && (value === '1' || value === '2')) {
+      threads = value === '1' ? 1 : 2;
+    } else {
+      throw new Error(`Unrecognised argument "${flag}${value === undefined ? '' : ' ' + value}": ${USAGE}`);
+    }
+    i++;
+  }
+  if (steps < 1) throw new Error(`--steps must be at least 1: ${USAGE}`);
+  return { backends, steps, warmup, threads, plain };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Times the recipe's training step on one backend and returns the JSON record. */
+async function benchBackend(backend: BenchBackend, opts: Options): Promise<Record<string, unknown>> {
+  await setBackend(backend);
+  const threads = backend === 'wasm' ? getThreadsCount() : 1;
+  if (backend === 'wasm' && threads !== opts.threads) {
+    throw new Error(
+      `--threads ${opts.threads}: the wasm backend runs ${threads} thread(s); tinygpt loads the ` +
+        'single-threaded wasm build in Node, so run with --threads 1.',
+    );
+  }
+  setFusedKernels(!opts.plain);
+  const model = new GPT({
+    vocabSize: VOCAB,
+    blockSize: BLOCK,
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    dropout: 0,
+    bias: true,
+    seed: 1337,
+  });
+  const named = model.namedWeights();
+  const names = [...named.keys()];
+  const vars = [...named.values()];
+  const opt = new AdamW(named, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
+
+  const rng = createRng(1337);
+  const total = opts.warmup + opts.steps;
+  const draw = () => Int32Array.from({ length: TOKENS }, () => rng.nextInt(VOCAB));
+  const batches = Array.from({ length: total }, () => ({ ids: draw(), targets: draw() }));
+
+  const numTensorsBefore = tf.memory().numTensors;
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  let lastLoss = NaN;
+  for (let step = 0; step < total; step++) {
+    const { ids, targets } = batches[step];
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const x = tf.tensor2d(ids, [BATCH, BLOCK], 'int32'); // (B, T)
+    const y = tf.tensor2d(targets, [BATCH, BLOCK], 'int32'); // (B, T)
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+      const byName = new Map(names.map((n, i) => [n, grads[vars[i].name]] as const));
+      const clipped = clipByGlobalNorm(byName, 1);
+      opt.step(clipped.grads);
+      return value; // ()
+    });
+    lastLoss = (await loss.data())[0];
+    const dt = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    tf.dispose([x, y, loss]);
+    if (step >= opts.warmup) {
+      times.push(dt);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
+    process.stderr.write(
+      `# ${backend} step ${step + 1}/${total}: ${dt.toFixed(1)} ms, loss ${lastLoss.toFixed(4)}, tensors ${tf.memory().numTensors}\n`,
+    );
+  }
+  const numTensorsAfter = tf.memory().numTensors;
+  const ms = median(times);
+  process.stderr.write(
+    `# tinygpt on ${backend}${opts.plain ? ' (plain autograd)' : ''}, ${model.numParams()} params, ` +
+      `${opts.steps} timed steps, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms\n`,
+  );
+  opt.dispose();
+  model.dispose();
+  return {
+    impl: opts.plain ? 'tinygpt-plain' : 'tinygpt',
+    backend,
+    threads,
+    ms_per_iter: Math.round(ms * 100) / 100,
+    tokens_per_sec: Math.round((TOKENS / (ms / 1000)) * 10) / 10,
+    // Process CPU time per step (median): on a shared machine it moves far less than wall time.
+    cpu_ms_per_iter: Math.round(median(cpuTimes) * 100) / 100,
+    // maxRSS is reported in KiB; it is the process's high-water mark so far.
+    peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    num_tensors_before: numTensorsBefore,
+    num_tensors_after: numTensorsAfter,
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const backend of opts.backends) console.log(JSON.stringify(await benchBackend(backend, opts)));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,241 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Batched matMul for the wasm backend that runs every slice on XNNPACK.
+ *
+ * tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when both operands are a single
+ * 2-D matrix without transpose flags; anything batched or transposed runs a scalar loop
+ * (~1.5-2 GFLOP/s against ~25). This kernel loops over the batch in JS instead: each slice
+ * becomes a tensor id registered on the wasm side that points into the operand's memory (no
+ * copy), a transposed operand is first transposed slice by slice into a scratch buffer, and the
+ * wasm module's own BatchMatMul entry then multiplies the 2-D pair on XNNPACK, writing straight
+ * into the output's slice. The ids are released at once, which also frees XNNPACK's packed copy
+ * of the right operand (it is cached by id).
+ *
+ * Operands are described as slices of 3-D tensors: a (Ga, ·, ·) and b (Gb, ·, ·); output slice g
+ * (g = o·heads + h, o < outer, h < heads) multiplies a-slice o·aGroup + aStart + h with b-slice
+ * o·bGroup + bStart + h. With outer = G, heads = 1, group = 1, start = 0 it is an ordinary batched
+ * product; the head-grouped form lets one (B, 3·nh, T, hs) tensor serve as q, k and v.
+ */
+export const WASM_BATCH_MATMUL = 'TinyGptBatchMatMul';
+
+/** Where slice g of one operand lives: slice index o·group + start + h. */
+export interface SliceSelect {
+  /** Slices per outer index in the operand (e.g. 3·nh for a fused q|k|v tensor). */
+  readonly group: number;
+  /** First slice of the selected block within each group. */
+  readonly start: number;
+}
+
+/** The parts of the Emscripten module the kernel calls (all exported by tfjs-backend-wasm 4.22). */
+interface WasmModule {
+  _BatchMatMul(
+    aId: number,
+    aShape: number,
+    aRank: number,
+    bId: number,
+    bShape: number,
+    bRank: number,
+    transposeA: number,
+    transposeB: number,
+    outId: number,
+  ): void;
+  _register_tensor(id: number, size: number, memoryOffset: number): void;
+  _dispose_data(id: number): void;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPF32: Float32Array;
+  HEAPU32: Uint32Array;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm the kernel uses. */
+interface WasmBackend {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+function isWasmBackend(b: unknown): b is WasmBackend {
+  if (b == null || typeof b !== 'object') return false;
+  const r = b as Record<string, unknown>;
+  const m = r.wasm as Record<string, unknown> | null | undefined;
+  return (
+    typeof r.dataIdNextNumber === 'number' &&
+    typeof r.makeOutput === 'function' &&
+    m != null &&
+    ['_BatchMatMul', '_register_tensor', '_dispose_data', '_malloc', '_free'].every((f) => typeof m[f] === 'function')
+  );
+}
+
+function num(attrs: tf.NamedAttrMap, key: string): number {
+  return attrs[key] as number;
+}
+
+/** Copies the (r, c) row-major matrix at heap float index src into dst as its (c, r) transpose. */
+function transposeInto(heap: Float32Array, src: number, r: number, c: number, dst: number): void {
+  for (let i = 0; i < r; i++) {
+    const row = src + i * c;
+    for (let j = 0; j < c; j++) heap[dst + j * r + i] = heap[row + j];
+  }
+}
+
+function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+  if (!isWasmBackend(backend)) throw new Error(`${WASM_BATCH_MATMUL} runs only on tfjs-backend-wasm 4.x.`);
+  const be = backend;
+  const w = be.wasm;
+  const at = attrs ?? {};
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  const tA = at.transposeA === true;
+  const tB = at.transposeB === true;
+  const [outer, heads] = [num(at, 'outer'), num(at, 'heads')];
+  const [aGroup, aStart, bGroup, bStart] = [num(at, 'aGroup'), num(at, 'aStart'), num(at, 'bGroup'), num(at, 'bStart')];
+  const [ar, ac] = [a.shape[1], a.shape[2]];
+  const [br, bc] = [b.shape[1], b.shape[2]];
+  const [m, k] = tA ? [ac, ar] : [ar, ac];
+  const n = tB ? br : bc;
+  const out = be.makeOutput([outer * heads, m, n], 'float32'); // (G, M, N)
+  const offset = (t: tf.TensorInfo) => (be.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+  const [aBase, bBase, oBase] = [offset(a), offset(b), offset(out)];
+  const outSize = outer * heads * m * n;
+  if (outSize === 0 || k === 0) {
+    w.HEAPF32.fill(0, oBase >> 2, (oBase >> 2) + outSize); // an empty sum is 0 (XNNPACK rejects k = 0)
+    return out;
+  }
+  const aSize = ar * ac;
+  const bSize = br * bc;
+  // One allocation for both shape arrays and both transposed scratch slices.
+  const scratch = w._malloc(4 * (8 + (tA ? aSize : 0) + (tB ? bSize : 0)));
+  const shapes = scratch >> 2;
+  const scratchA = shapes + 8;
+  const scratchB = scratchA + (tA ? aSize : 0);
+  const u32 = w.HEAPU32;
+  u32.set([1, m, k, 0, 1, k, n, 0], shapes);
+  for (let o = 0; o < outer; o++) {
+    for (let h = 0; h < heads; h++) {
+      // The heap can grow (and its views be replaced) while XNNPACK packs weights: re-read it.
+      const heap = w.HEAPF32;
+      let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
+      let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
+      if (tA) {
+        transposeInto(heap, aPtr >> 2, ar, ac, scratchA);
+        aPtr = scratchA << 2;
+      }
+      if (tB) {
+        transposeInto(heap, bPtr >> 2, br, bc, scratchB);
+        bPtr = scratchB << 2;
+      }
+      const aId = be.dataIdNextNumber++;
+      const bId = be.dataIdNextNumber++;
+      const oId = be.dataIdNextNumber++;
+      w._register_tensor(aId, m * k, aPtr);
+      w._register_tensor(bId, k * n, bPtr);
+      w._register_tensor(oId, m * n, oBase + 4 * (o * heads + h) * m * n);
+      w._BatchMatMul(aId, scratch, 3, bId, scratch + 16, 3, 0, 0, oId);
+      w._dispose_data(aId);
+      w._dispose_data(bId);
+      w._dispose_data(oId);
+    }
+  }
+  w._free(scratch);
+  return out;
+}
+
+let registered = false;
+
+/** True when the current backend is wasm and exposes what the kernel needs. */
+export function wasmBatchMatMulAvailable(): boolean {
+  if (tf.getBackend() !== 'wasm' || !isWasmBackend(tf.backend())) return false;
+  if (!registered) {
+    tf.registerKernel({ kernelName: WASM_BATCH_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+    registered = true;
+  }
+  return true;
+}
+
+/** Options of {@link groupedBatchMatMul}: transposes and head-grouped slice selection. */
+export interface GroupedBatchMatMulOptions {
+  /** Multiply by the transpose of each a-slice. */
+  readonly transposeA?: boolean;
+  /** Multiply by the transpose of each b-slice. */
+  readonly transposeB?: boolean;
+  /** Slices per outer index in the output; default 1 (plain batching). */
+  readonly heads?: number;
+  /** Selection of a's slices; default every slice in order. */
+  readonly a?: SliceSelect;
+  /** Selection of b's slices; default every slice in order. */
+  readonly b?: SliceSelect;
+}
+
+function checkOperands(a: tf.Tensor3D, b: tf.Tensor3D, o: Required<GroupedBatchMatMulOptions>): number {
+  const outer = a.shape[0] / o.a.group;
+  const inner = (t: tf.Tensor3D, tr: boolean) => (tr ? t.shape[1] : t.shape[2]);
+  const ok =
+    a.rank === 3 &&
+    b.rank === 3 &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    Number.isInteger(outer) &&
+    b.shape[0] === outer * o.b.group &&
+    o.a.start + o.heads <= o.a.group &&
+    o.b.start + o.heads <= o.b.group &&
+    inner(a, o.transposeA) === (o.transposeB ? b.shape[2] : b.shape[1]);
+  if (!ok) {
+    throw new Error(
+      `groupedBatchMatMul: operands a [${a.shape}] (${a.dtype}) and b [${b.shape}] (${b.dtype}) do not fit ` +
+        `heads ${o.heads}, a group ${o.a.group}/start ${o.a.start}, b group ${o.b.group}/start ${o.b.start}, ` +
+        `transposeA ${o.transposeA}, transposeB ${o.transposeB}: pass float32 3-D slices with matching inner sizes.`,
+    );
+  }
+  return outer;
+}
+
+/** The selected slices of x as (outer·heads, ·, ·): every slice when the selection is the whole group. */
+function selectSlices(x: tf.Tensor3D, outer: number, heads: number, sel: SliceSelect): tf.Tensor3D {
+  if (sel.group === heads) return x;
+  const [, r, c] = x.shape;
+  const grouped = tf.reshape(x, [outer, sel.group, r, c]); // (outer, group, r, c)
+  return tf.reshape(tf.slice(grouped, [0, sel.start, 0, 0], [outer, heads, r, c]), [outer * heads, r, c]); // (outer·heads, r, c)
+}
+
+/**
+ * out[o·heads + h] = op(a[o·aGroup + aStart + h]) · op(b[o·bGroup + bStart + h]), float32 3-D a and b.
+ * On wasm every slice runs on XNNPACK straight from the operands' memory; on other backends the
+ * slices are cut out and multiplied by tf.matMul with its transpose flags. Not differentiable by
+ * itself: callers wrap it in a custom gradient.
+ */
+export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: GroupedBatchMatMulOptions = {}): tf.Tensor3D {
+  const heads = options.heads ?? 1;
+  const o: Required<GroupedBatchMatMulOptions> = {
+    transposeA: options.transposeA === true,
+    transposeB: options.transposeB === true,
+    heads,
+    a: options.a ?? { group: heads, start: 0 },
+    b: options.b ?? { group: heads, start: 0 },
+  };
+  const outer = checkOperands(a, b, o);
+  if (wasmBatchMatMulAvailable()) {
+    return tf.tidy(() => {
+      // An operand used whole is transposed by wasm's Transpose kernel (~2x faster than the
+      // kernel's per-slice JS copy); a selected block of slices is transposed slice by slice.
+      const whole = (sel: SliceSelect, t: boolean) => t && sel.group === heads && sel.start === 0;
+      const [wa, wb] = [whole(o.a, o.transposeA), whole(o.b, o.transposeB)];
+      const attrs = {
+        transposeA: o.transposeA && !wa,
+        transposeB: o.transposeB && !wb,
+        outer,
+        heads,
+        aGroup: o.a.group,
+        aStart: o.a.start,
+        bGroup: o.b.group,
+        bStart: o.b.start,
+      };
+      const inputs = { a: wa ? tf.transpose(a, [0, 2, 1]) : a, b: wb ? tf.transpose(b, [0, 2, 1]) : b };
+      return tf.engine().runKernel(WASM_BATCH_MATMUL, inputs, attrs) as tf.Tensor3D; // (outer·heads, M, N)
+    });
+  }
+  return tf.tidy(() =>
+    tf.matMul(selectSlices(a, outer, heads, o.a), selectSlices(b, outer, heads, o.b), o.transposeA, o.transposeB),
+  ); // (outer·heads, M, N)
+}
