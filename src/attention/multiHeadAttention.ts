@@ -5,6 +5,7 @@ import { constantVariable, maybeDropout, normalVariable, type Module, type Named
 import type { Rng } from '../util/rng.js';
 import { causalMask } from './causalMask.js';
 import { fusedCausalAttention } from './fusedAttention.js';
+import type { KVCache } from './kvCache.js';
 import { scaledDotProductAttention } from './scaledDotProduct.js';
 
 /** Sizes and options of a {@link MultiHeadAttention}. */
@@ -29,6 +30,8 @@ export interface AttentionCall {
   readonly seed: number;
   /** When set, receives the attention weights (B, nh, T, T); the caller owns them. */
   readonly keepWeights?: (weights: tf.Tensor4D) => void;
+  /** Incremental decoding: read and extend this cache at this layer (the new T positions follow its S). */
+  readonly cache?: { readonly store: KVCache; readonly layer: number };
 }
 
 /**
@@ -65,7 +68,9 @@ export class MultiHeadAttention implements Module {
     // slot's (T, hs) block together; a 5-D one straight to (3, B, nh, T, hs) is ~30x slower on wasm.
     const slots = tf.transpose(tf.reshape(qkv, [b, t, 3 * nh, hs]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, 3·nh, T, hs)
     let output: tf.Tensor4D; // (B, nh, T, hs)
-    if (fusedKernels() && !(call.training && dropout > 0) && !call.keepWeights) {
+    if (call.cache) {
+      output = this.attendCached(slots, call.cache.store, call.cache.layer); // (B, nh, T, hs)
+    } else if (fusedKernels() && !(call.training && dropout > 0) && !call.keepWeights) {
       output = fusedCausalAttention(slots, nh, mask); // (B, nh, T, hs)
     } else {
       const [q, k, v] = tf.split(slots, 3, 1) as tf.Tensor4D[]; // each (B, nh, T, hs)
@@ -76,6 +81,22 @@ export class MultiHeadAttention implements Module {
     const merged = tf.reshape(tf.transpose(output, [0, 2, 1, 3]), [b * t, c]) as tf.Tensor2D; // (B·T, C) heads concatenated
     const y = linear(merged, this.cProjW, this.cProjB); // (B·T, C)
     return maybeDropout(y, dropout, call.training, call.seed + 1); // (B·T, C)
+  }
+
+  /**
+   * The new positions' queries against cached plus new keys: T queries sit at positions S..S+T−1,
+   * so row i of the causal mask allows keys j ≤ S + i (rows S..S+T−1 of the full mask).
+   */
+  private attendCached(slots: tf.Tensor4D, store: KVCache, layer: number): tf.Tensor4D {
+    const [, , t] = slots.shape;
+    const [q, kNew, vNew] = tf.split(slots, 3, 1) as tf.Tensor4D[]; // each (B, nh, T, hs)
+    const s = store.lengthOf(layer);
+    if (s + t > this.config.blockSize) {
+      throw new Error(`KV cache holds ${s} positions; ${t} more exceed blockSize ${this.config.blockSize}: reset and re-read the window.`);
+    }
+    const { k, v } = store.append(layer, kNew, vNew); // (B, nh, S+T, hs)
+    const mask = tf.slice(this.mask, [s, 0], [t, s + t]); // (T, S+T)
+    return scaledDotProductAttention(q, k, v, { mask }).output; // (B, nh, T, hs)
   }
 
   weights(): NamedVariables {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { KVCache } from '../attention/kvCache.js';
 import { TransformerBlock } from '../block/transformerBlock.js';
 import { LayerNorm } from '../block/layerNorm.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
@@ -64,16 +65,18 @@ export class GPT implements LanguageModel {
     }
   }
 
-  /** Final hidden states after ln_f, ids (B, T) → (B·T, C). */
-  private hidden(ids: tf.Tensor2D, options: ForwardOptions, keep?: (w: tf.Tensor4D) => void): tf.Tensor2D {
+  /** Final hidden states after ln_f, ids (B, T) → (B·T, C); with a cache, positions continue after it. */
+  private hidden(ids: tf.Tensor2D, options: ForwardOptions, keep?: (w: tf.Tensor4D) => void, cache?: KVCache): tf.Tensor2D {
     const [b, t] = ids.shape;
     const { training = false, seed = 0 } = options;
+    const offset = cache?.length ?? 0;
     const tok = embedding(this.wte, tf.reshape(ids, [b * t])); // (B·T, C)
-    const pos = tf.slice(this.wpe, [0, 0], [t, this.config.nEmbd]); // (T, C)
+    const pos = tf.slice(this.wpe, [offset, 0], [t, this.config.nEmbd]); // (T, C)
     const summed = tf.reshape(tf.add(tf.reshape(tok, [b, t, -1]), pos), [b * t, -1]) as tf.Tensor2D; // (B·T, C)
     let x = maybeDropout(summed, this.config.dropout, training, seed); // (B·T, C)
     this.blocks.forEach((block, i) => {
-      x = block.forward(x, b, t, { training, seed: seed + 10 * (i + 1), keepWeights: keep }); // (B·T, C)
+      const layerCache = cache ? { store: cache, layer: i } : undefined;
+      x = block.forward(x, b, t, { training, seed: seed + 10 * (i + 1), keepWeights: keep, cache: layerCache }); // (B·T, C)
     });
     return this.lnF.forward(x); // (B·T, C)
   }
@@ -106,6 +109,27 @@ export class GPT implements LanguageModel {
       const logits = tf.reshape(this.head(h), [b, t, this.config.vocabSize]) as tf.Tensor3D; // (B, T, V)
       return { logits, attention };
     });
+  }
+
+  /** An empty KV cache for {@link forwardCached}; the caller disposes it. */
+  createCache(): KVCache {
+    return new KVCache(this.config.nLayer);
+  }
+
+  /**
+   * Incremental forward: ids (B, T) are the positions right after those in `cache`, which is
+   * extended with their keys and values. Returns their logits (B, T, V), equal to the last T rows
+   * of a full forward over the cached and new tokens together.
+   */
+  forwardCached(ids: tf.Tensor2D, cache: KVCache): tf.Tensor3D {
+    this.checkIds(ids, 'forwardCached');
+    const [b, t] = ids.shape;
+    if (cache.length + t > this.config.blockSize) {
+      throw new Error(
+        `GPT.forwardCached: ${cache.length} cached + ${t} new positions exceed blockSize ${this.config.blockSize}; reset the cache and re-read the last tokens.`,
+      );
+    }
+    return tf.tidy(() => tf.reshape<tf.Rank.R3>(this.head(this.hidden(ids, {}, undefined, cache)), [b, t, this.config.vocabSize])); // (B, T, V)
   }
 
   /** Mean cross-entropy −ln p(true next token) over all B·T positions. */

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { KVCache } from '../attention/kvCache.js';
 import type { ResolvedGPTConfig } from './config.js';
 
 /** Options for a forward pass. */
@@ -20,4 +21,8 @@ export interface LanguageModel {
   namedWeights(): Map<string, tf.Variable>;
   numParams(): number;
   dispose(): void;
+  /** Optional incremental decoding: an empty KV cache (caller disposes). */
+  createCache?(): KVCache;
+  /** Optional: logits (B, T, V) of ids that follow the positions in `cache`, which it extends. */
+  forwardCached?(ids: tf.Tensor2D, cache: KVCache): tf.Tensor3D;
 }

@@ -1,9 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { applyRepetitionPenalty, checkRepetitionPenalty } from './processors.js';
 import { checkSampleOptions, sampleNext } from './sampler.js';
+import { contextStepper, defaultContextShift } from './context.js';
 import { StopCriteria, type StopOption } from './stopping.js';
+
+export { nextLogits } from './context.js';
 
 /** Options of {@link generate}. */
 export interface GenerateOptions {
@@ -29,32 +31,14 @@ export interface GenerateOptions {
   readonly signal?: AbortSignal;
   /** Called with each token id just before it is yielded. */
   readonly onToken?: (id: number) => void;
-}
-
-/**
- * Next-token logits for one context: one forward pass over (1, T) ids, keeping only the last
- * position (V). This is the step a KV-cached path will replace (feeding only the new token).
- */
-export function nextLogits(model: LanguageModel, context: readonly number[]): Float32Array {
-  const t = context.length;
-  const v = model.config.vocabSize;
-  const last = tf.tidy(() => {
-    const ids = tf.tensor2d(context as number[], [1, t], 'int32'); // (1, T)
-    const logits = model.forward(ids, { training: false }); // (1, T, V)
-    if (logits.rank !== 3 || logits.shape[0] !== 1 || logits.shape[1] !== t || logits.shape[2] !== v) {
-      throw new Error(
-        `model.forward returned shape [${logits.shape.join(', ')}] for ids of shape [1, ${t}]; ` +
-          `expected [1, ${t}, ${v}] (config.vocabSize = ${v}).`,
-      );
-    }
-    return tf.reshape(tf.slice(logits, [0, t - 1, 0], [1, 1, v]), [v]); // (V)
-  });
-  try {
-    // Copy: the backend may hand out its own buffer, and callers edit the logits in place.
-    return Float32Array.from(last.dataSync());
-  } finally {
-    last.dispose();
-  }
+  /** Reuse keys and values of earlier positions (KV cache) when the model supports it. Default true. */
+  readonly cache?: boolean;
+  /**
+   * When the context outgrows blockSize, drop this many of its oldest tokens beyond the limit
+   * (1 = nanoGPT's crop to the last blockSize tokens; larger lets a cache be rebuilt less often).
+   * Default max(1, floor(blockSize / 4)); cached and uncached runs use the same windows.
+   */
+  readonly contextShift?: number;
 }
 
 function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o: GenerateOptions): void {
@@ -83,6 +67,10 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
   if (o.onToken !== undefined && typeof o.onToken !== 'function') {
     throw new Error('generate: onToken must be a function (id) => void.');
   }
+  const bs = model.config.blockSize;
+  if (o.contextShift !== undefined && (!Number.isInteger(o.contextShift) || o.contextShift < 1 || o.contextShift > bs)) {
+    throw new Error(`generate: contextShift must be an integer in [1, blockSize = ${bs}], got ${String(o.contextShift)}.`);
+  }
   if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) {
     throw new Error('generate: signal must be an AbortSignal (from new AbortController().signal).');
   }
@@ -97,8 +85,8 @@ function yieldToEventLoop(): Promise<void> {
 
 /**
  * Autoregressive generation, streamed: yields each new token id as soon as it is known not to
- * belong to a stop condition. Before every forward pass the context is cropped to its last
- * blockSize tokens (the model has no positions beyond that). Options are checked when called,
+ * belong to a stop condition. The context never exceeds blockSize tokens (the model has no
+ * positions beyond that): see `contextShift`. With a KV cache each step feeds only the new token. Options are checked when called,
  * before the first token. When `signal` is given, the loop waits one macrotask per token so
  * that an abort can arrive; an aborted run simply ends (held-back tokens are released first).
  * Tensors are created and freed per token, so tf.memory().numTensors is unchanged afterwards.
@@ -124,28 +112,34 @@ async function* run(
   rng: Rng,
   stopper: StopCriteria,
 ): AsyncGenerator<number, void, undefined> {
-  const blockSize = model.config.blockSize;
   const penalty = o.repetitionPenalty ?? 1;
-  for (let step = 0; step < o.maxNewTokens; step++) {
-    if (o.signal !== undefined) {
-      await yieldToEventLoop();
-      if (o.signal.aborted) break;
+  const shift = o.contextShift ?? defaultContextShift(model.config.blockSize);
+  const stepper = contextStepper(model, shift, o.cache ?? true);
+  // finally also runs when the consumer stops early (break → return()), freeing the KV cache.
+  try {
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      if (o.signal !== undefined) {
+        await yieldToEventLoop();
+        if (o.signal.aborted) break;
+      }
+      let logits: Float32Array | Float64Array = stepper.next(ids);
+      // The penalty sees the whole history, not just the cropped window, as in Hugging Face.
+      if (penalty !== 1) logits = applyRepetitionPenalty(logits, ids, penalty);
+      const id = sampleNext(logits, { temperature, topK: o.topK, topP: o.topP, rng });
+      ids.push(id);
+      const { emit, stop } = stopper.push(id);
+      for (const t of emit) {
+        o.onToken?.(t);
+        yield t;
+      }
+      if (stop) return;
     }
-    let logits: Float32Array | Float64Array = nextLogits(model, ids.slice(-blockSize));
-    // The penalty sees the whole history, not just the cropped window, as in Hugging Face.
-    if (penalty !== 1) logits = applyRepetitionPenalty(logits, ids, penalty);
-    const id = sampleNext(logits, { temperature, topK: o.topK, topP: o.topP, rng });
-    ids.push(id);
-    const { emit, stop } = stopper.push(id);
-    for (const t of emit) {
+    for (const t of stopper.flush()) {
       o.onToken?.(t);
       yield t;
     }
-    if (stop) return;
-  }
-  for (const t of stopper.flush()) {
-    o.onToken?.(t);
-    yield t;
+  } finally {
+    stepper.dispose();
   }
 }
 
