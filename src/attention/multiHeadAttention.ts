@@ -95,6 +95,7 @@ export class MultiHeadAttention implements Module {
       throw new Error(`KV cache holds ${s} positions; ${t} more exceed blockSize ${this.config.blockSize}: reset and re-read the window.`);
     }
     const { k, v } = store.append(layer, kNew, vNew); // (B, nh, S+T, hs)
+    if (t === 1) return scaledDotProductAttention(q, k, v, { causal: false }).output; // the newest query sees every key
     const mask = tf.slice(this.mask, [s, 0], [t, s + t]); // (T, S+T)
     return scaledDotProductAttention(q, k, v, { mask }).output; // (B, nh, T, hs)
   }
