@@ -1,7 +1,7 @@
 /**
  * Quality of the Shakespeare recipe: val loss at 250, 500, 1000 and 2000 iterations beside
  * nanoGPT's on the same recipe on this machine (its CPU command in nanoGPT's README).
- *   npx tsx bench/shakespeare-quality.ts [--data FILE] [--backend wasm] [--out DIR]
+ *   npx tsx bench/shakespeare-quality.ts [--data FILE] [--backend wasm] [--out DIR] [--seed N]
  * Writes a JSON summary line at the end. Takes ~15-30 minutes on 2 cores.
  */
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ import { CharTokenizer, loadText, setBackend, SHAKESPEARE_CHAR, trainOnText, typ
 const NANOGPT_VAL: Record<number, number> = { 250: 2.4447, 500: 2.3141, 1000: 2.0528, 2000: 1.8857 };
 
 const { values } = parseArgs({
-  options: { data: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' } },
+  options: { data: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } },
 });
 const backend = await setBackend((values.backend ?? 'wasm') as BackendName);
 const text = await loadText(values.data ?? '../shared/data/tinyshakespeare.txt');
@@ -21,7 +21,7 @@ const { model } = await trainOnText({
   text,
   outDir: values.out ?? 'out/bench-shakespeare',
   makeTokenizer: (t) => CharTokenizer.fromText(t),
-  model: SHAKESPEARE_CHAR,
+  model: { ...SHAKESPEARE_CHAR, seed: Number(values.seed ?? SHAKESPEARE_CHAR.seed) },
   train: {},
   progress: false,
   onRecord: (r) => {
