@@ -143,3 +143,17 @@ export { computeAttention, attentionArrays, type AttentionResult } from './viz/a
 export { lossPlotSvg, type LossPlotOptions } from './viz/lossPlot.js';
 export { parseMetricsLog, type MetricsLog, type StepPoint, type EvalPoint } from './viz/metricsLog.js';
 export { writeLossPlot } from './viz/writeLossPlot.js';
+
+// modern decoder options (Llama / Gemma 3): RMSNorm, RoPE, GQA, GeGLU, QK-norm, sliding windows
+export { isGated, type NormKind, type PositionKind, type GPT2Shape } from './model/config.js';
+export { isLocalLayer, ropeBaseOf, usesGpt2Layout } from './model/architecture.js';
+export { GroupedQueryAttention, type GroupedQueryAttentionConfig } from './attention/groupedQueryAttention.js';
+export { groupedAttention, type GroupedAttentionOptions, type GroupedAttentionResult } from './attention/groupedAttention.js';
+export { slidingWindowMask } from './attention/slidingWindowMask.js';
+export { RotaryEmbedding } from './attention/rope.js';
+export { KVCache, type LayerKV } from './attention/kvCache.js';
+export { rmsNorm } from './ops/rmsNorm.js';
+export { RMSNorm } from './block/rmsNorm.js';
+export { makeNorm, type Norm } from './block/norms.js';
+export { DecoderBlock } from './block/decoderBlock.js';
+export { contextStepper, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';

@@ -17,6 +17,18 @@ describe('resolveConfig', () => {
       tieEmbeddings: true,
       layerNormEps: 1e-5,
       seed: 1337,
+      // The modern options default to GPT-2's architecture.
+      norm: 'layernorm',
+      position: 'learned',
+      ropeTheta: 10000,
+      ropeLocalTheta: 10000,
+      nKvHead: 12,
+      headDim: 64, // 768/12
+      qkNorm: false,
+      sandwichNorm: false,
+      scaleEmbeddings: false,
+      slidingWindow: 0,
+      localGlobalPattern: 0,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -35,7 +47,16 @@ describe('resolveConfig', () => {
   });
 
   it('accepts the Shakespeare character recipe as is', () => {
-    expect(resolveConfig({ ...SHAKESPEARE_CHAR, vocabSize: 65 })).toEqual({ ...SHAKESPEARE_CHAR, vocabSize: 65 });
+    const c = resolveConfig({ ...SHAKESPEARE_CHAR, vocabSize: 65 });
+    expect(c).toMatchObject({ ...SHAKESPEARE_CHAR, vocabSize: 65 });
+    expect([c.headDim, c.nKvHead, c.norm, c.position]).toEqual([32, 4, 'layernorm', 'learned']); // 128/4 = 32
+  });
+
+  it('derives headDim and nKvHead from an overridden recipe, not from the recipe\'s own shape', () => {
+    // The recipe carries no headDim or nKvHead, so nHead 8 gives 8 KV heads of 128/8 = 16.
+    const c = resolveConfig({ ...SHAKESPEARE_CHAR, vocabSize: 65, nHead: 8 });
+    expect([c.headDim, c.nKvHead]).toEqual([16, 8]);
+    expect('headDim' in SHAKESPEARE_CHAR || 'nKvHead' in SHAKESPEARE_CHAR).toBe(false);
   });
 
   it('requires vocabSize and an object', () => {
@@ -46,7 +67,7 @@ describe('resolveConfig', () => {
   it('rejects nEmbd not divisible by nHead and suggests a multiple', () => {
     // 100/12 = 8.33 → nearest multiple 12·8 = 96
     expect(() => resolveConfig({ vocabSize: 5, nEmbd: 100, nHead: 12 })).toThrow(
-      /GPTConfig\.nEmbd \(100\) must be divisible by nHead \(12\).*multiple of nHead, e\.g\. 96/,
+      /GPTConfig\.nEmbd \(100\) must be divisible by nHead \(12\).*multiple of nHead, e\.g\. 96, or set headDim/,
     );
     // more heads than width: the suggestion is one dimension per head, 8·1 = 8
     expect(() => resolveConfig({ vocabSize: 5, nEmbd: 4, nHead: 8 })).toThrow(/e\.g\. 8\b/);
@@ -72,7 +93,7 @@ describe('resolveConfig', () => {
   it('rejects an unknown activation, listing the valid ones', () => {
     const cfg = { vocabSize: 5, activation: 'tanh' } as unknown as GPTConfig;
     expect(() => resolveConfig(cfg)).toThrow(
-      /GPTConfig\.activation must be one of gelu, gelu_tanh, relu, swiglu, got "tanh"/,
+      /GPTConfig\.activation must be one of gelu, gelu_tanh, relu, swiglu, geglu, got "tanh"/,
     );
   });
 

@@ -44,6 +44,18 @@ describe('RotaryEmbedding', () => {
     rope.dispose();
   });
 
+  it('rotates rows given at an offset like the same rows of a longer sequence (a cached step)', () => {
+    // Rows 3..4 rotated with offset 3 must equal rows 3..4 of the 5-row sequence rotated from 0.
+    const rope = new RotaryEmbedding(4, 8, 50);
+    const x = tf.tensor4d(Array.from({ length: 2 * 5 * 4 }, (_, i) => Math.sin(i)), [1, 2, 5, 4]); // (B, nh, T, d)
+    const whole = tf.tidy(() => tf.slice(rope.apply(x), [0, 0, 3, 0], [1, 2, 2, 4])); // (1, 2, 2, 4)
+    const tail = tf.slice(x, [0, 0, 3, 0], [1, 2, 2, 4]); // (1, 2, 2, 4)
+    const shifted = rope.apply(tail, 3);
+    close(shifted.dataSync(), Array.from(whole.dataSync()), 1e-6);
+    tf.dispose([x, whole, tail, shifted]);
+    rope.dispose();
+  });
+
   it('rejects odd head sizes and positions past the table', () => {
     expect(() => new RotaryEmbedding(5, 8)).toThrow(/even head dimension/);
     const rope = new RotaryEmbedding(4, 4);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../model/config.js';
+import { isGated, type Activation } from '../model/config.js';
 import { gelu, geluTanh, silu } from '../ops/activations.js';
 import { linear } from '../ops/matmul.js';
 import { constantVariable, maybeDropout, normalVariable, type Module, type NamedVariables } from '../util/params.js';
@@ -9,10 +9,15 @@ import type { Rng } from '../util/rng.js';
 export interface FeedForwardConfig {
   /** Model width d. */
   readonly nEmbd: number;
-  /** Hidden width (per branch for SwiGLU). */
+  /** Hidden width (per branch for SwiGLU and GeGLU). */
   readonly hidden: number;
-  /** 'gelu' (exact x·Φ(x)), 'gelu_tanh' (GPT-2), 'relu', or 'swiglu'. */
+  /** 'gelu' (exact x·Φ(x)), 'gelu_tanh' (GPT-2), 'relu', 'swiglu' or 'geglu'. */
   readonly activation: Activation;
+  /**
+   * Tensor names: 'gpt2' (default) c_fc (the gate when gated), c_up, c_proj; 'llama' gate_proj,
+   * up_proj, down_proj (an ungated FFN has up_proj and down_proj).
+   */
+  readonly naming?: 'gpt2' | 'llama';
   /** Whether the linear layers carry biases. */
   readonly bias: boolean;
   /** Dropout on the output (residual branch). */
@@ -29,8 +34,9 @@ function makeLinear(nIn: number, nOut: number, std: number, bias: boolean, rng: 
 }
 
 /**
- * Position-wise feed-forward sublayer: FFN(x) = act(x·W1 + b1)·W2 + b2, or for SwiGLU
- * (Shazeer 2020) FFN(x) = (Swish(x·W) ⊙ x·V)·W2, with the gate W named "c_fc" and V "c_up".
+ * Position-wise feed-forward sublayer: FFN(x) = act(x·W1 + b1)·W2 + b2, or gated (Shazeer 2020)
+ * FFN(x) = (act(x·W) ⊙ x·V)·W2 with act = Swish for SwiGLU and the tanh GeLU for GeGLU (as in
+ * Gemma); in GPT-2 naming the gate W is "c_fc" and V "c_up".
  */
 export class FeedForward implements Module {
   private readonly fc: Linear;
@@ -43,7 +49,7 @@ export class FeedForward implements Module {
   ) {
     const { nEmbd: c, hidden: h, bias } = config;
     this.fc = makeLinear(c, h, 0.02, bias, rng);
-    this.up = config.activation === 'swiglu' ? makeLinear(c, h, 0.02, bias, rng) : undefined;
+    this.up = isGated(config.activation) ? makeLinear(c, h, 0.02, bias, rng) : undefined;
     this.proj = makeLinear(h, c, config.projStd, bias, rng);
   }
 
@@ -64,6 +70,9 @@ export class FeedForward implements Module {
       case 'swiglu':
         hidden = tf.mul(silu(pre), linear(x, this.up![0], this.up![1])); // (N, H)
         break;
+      case 'geglu':
+        hidden = tf.mul(geluTanh(pre), linear(x, this.up![0], this.up![1])); // (N, H)
+        break;
     }
     const y = linear(hidden, this.proj[0], this.proj[1]); // (N, C)
     return maybeDropout(y, this.config.dropout, training, seed); // (N, C)
@@ -75,9 +84,15 @@ export class FeedForward implements Module {
       out.push([`${name}.weight`, w]);
       if (b) out.push([`${name}.bias`, b]);
     };
-    add('c_fc', this.fc);
-    if (this.up) add('c_up', this.up);
-    add('c_proj', this.proj);
+    if (this.config.naming === 'llama') {
+      add(this.up ? 'gate_proj' : 'up_proj', this.fc);
+      if (this.up) add('up_proj', this.up);
+      add('down_proj', this.proj);
+    } else {
+      add('c_fc', this.fc);
+      if (this.up) add('c_up', this.up);
+      add('c_proj', this.proj);
+    }
     return out;
   }
 

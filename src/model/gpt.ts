@@ -1,12 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KVCache } from '../attention/kvCache.js';
-import { TransformerBlock } from '../block/transformerBlock.js';
+import { RotaryEmbedding } from '../attention/rope.js';
+import { DecoderBlock } from '../block/decoderBlock.js';
 import { LayerNorm } from '../block/layerNorm.js';
+import { makeNorm, type Norm } from '../block/norms.js';
+import { TransformerBlock } from '../block/transformerBlock.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
 import { embedding } from '../ops/embedding.js';
 import { matMul2d } from '../ops/matmul.js';
 import { maybeDropout, normalVariable, prefixed, type NamedVariables } from '../util/params.js';
 import { createRng } from '../util/rng.js';
+import { ropeBaseOf, usesGpt2Layout } from './architecture.js';
 import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from './config.js';
 import type { ForwardOptions, LanguageModel } from './types.js';
 
@@ -22,15 +26,26 @@ export interface ForwardWithAttention {
  * GPT: token embedding + learned positions, nLayer pre-norm blocks, a final LayerNorm and an
  * LM head giving logits of p(w_{N+1} | w_1..w_N) over the vocabulary. The head is tied to the
  * token embedding by default (logits = h·W_teᵀ), as in GPT-2.
+ *
+ * With any Llama/Gemma option set (see usesGpt2Layout), the blocks are {@link DecoderBlock}s
+ * (RMSNorm or LayerNorm, sandwich norms, grouped-query attention with RoPE, q/k norms and sliding
+ * windows), the learned position table exists only with position 'learned', the token embedding
+ * may be scaled by √d, and the final norm is named final_norm instead of ln_f.
  */
 export class GPT implements LanguageModel {
   readonly config: ResolvedGPTConfig;
   /** Token embedding W_te (V, C). */
   readonly wte: tf.Variable<tf.Rank.R2>;
-  /** Position embedding W_pe (blockSize, C). */
-  readonly wpe: tf.Variable<tf.Rank.R2>;
-  readonly blocks: readonly TransformerBlock[];
-  readonly lnF: LayerNorm;
+  /** Position embedding W_pe (blockSize, C), only with learned positions. */
+  readonly wpe: tf.Variable<tf.Rank.R2> | undefined;
+  /** GPT-2 blocks, or Llama/Gemma-style decoder blocks for any other config. */
+  readonly blocks: ReadonlyArray<TransformerBlock | DecoderBlock>;
+  /** Final norm: LayerNorm "ln_f" in GPT-2's layout, else "final_norm" of the configured kind. */
+  readonly lnF: Norm;
+  /** Rotary tables, one per distinct base, shared by the layers using it. */
+  private readonly ropes: readonly RotaryEmbedding[];
+  /** Whether the config is GPT-2's architecture, which keeps GPT-2's modules and names. */
+  private readonly gpt2Layout: boolean;
   /** Untied LM head (V, C), only when tieEmbeddings is false. */
   readonly lmHead: tf.Variable<tf.Rank.R2> | undefined;
   private disposed = false;
@@ -41,9 +56,20 @@ export class GPT implements LanguageModel {
     // One seeded stream initialises every weight in a fixed order: same seed, same model.
     const rng = createRng(c.seed);
     this.wte = normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>;
-    this.wpe = normalVariable([c.blockSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>;
-    this.blocks = Array.from({ length: c.nLayer }, () => new TransformerBlock(c, rng));
-    this.lnF = new LayerNorm(c.nEmbd, c.layerNormEps, c.bias);
+    this.wpe = c.position === 'learned' ? (normalVariable([c.blockSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>) : undefined;
+    const tables = new Map<number, RotaryEmbedding>();
+    const ropeOf = (i: number): RotaryEmbedding | undefined => {
+      if (c.position !== 'rope') return undefined;
+      const base = ropeBaseOf(c, i);
+      if (!tables.has(base)) tables.set(base, new RotaryEmbedding(c.headDim, c.blockSize, base));
+      return tables.get(base);
+    };
+    this.gpt2Layout = usesGpt2Layout(c);
+    this.blocks = Array.from({ length: c.nLayer }, (_, i) =>
+      this.gpt2Layout ? new TransformerBlock(c, rng) : new DecoderBlock(c, i, rng, ropeOf(i)),
+    );
+    this.ropes = [...tables.values()];
+    this.lnF = this.gpt2Layout ? new LayerNorm(c.nEmbd, c.layerNormEps, c.bias) : makeNorm(c.norm, c.nEmbd, c.layerNormEps, c.bias);
     this.lmHead = c.tieEmbeddings
       ? undefined
       : (normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>);
@@ -70,9 +96,14 @@ export class GPT implements LanguageModel {
     const [b, t] = ids.shape;
     const { training = false, seed = 0 } = options;
     const offset = cache?.length ?? 0;
-    const tok = embedding(this.wte, tf.reshape(ids, [b * t])); // (B·T, C)
-    const pos = tf.slice(this.wpe, [offset, 0], [t, this.config.nEmbd]); // (T, C)
-    const summed = tf.reshape(tf.add(tf.reshape(tok, [b, t, -1]), pos), [b * t, -1]) as tf.Tensor2D; // (B·T, C)
+    const lookup = embedding(this.wte, tf.reshape(ids, [b * t])); // (B·T, C)
+    // Gemma multiplies embeddings by √d so that they match the scale of the residual stream.
+    const tok = this.config.scaleEmbeddings ? tf.mul<tf.Tensor2D>(lookup, Math.sqrt(this.config.nEmbd)) : lookup; // (B·T, C)
+    let summed = tok; // (B·T, C); with RoPE, positions enter in every attention layer instead
+    if (this.wpe) {
+      const pos = tf.slice(this.wpe, [offset, 0], [t, this.config.nEmbd]); // (T, C)
+      summed = tf.reshape(tf.add(tf.reshape(tok, [b, t, -1]), pos), [b * t, -1]) as tf.Tensor2D; // (B·T, C)
+    }
     let x = maybeDropout(summed, this.config.dropout, training, seed); // (B·T, C)
     this.blocks.forEach((block, i) => {
       const layerCache = cache ? { store: cache, layer: i } : undefined;
@@ -145,14 +176,18 @@ export class GPT implements LanguageModel {
     });
   }
 
-  /** Every trainable weight under its GPT-2 (Hugging Face) name, in a stable order. */
+  /**
+   * Every trainable weight by name, in a stable order: GPT-2's (Hugging Face) names in GPT-2's
+   * layout; otherwise wte, wpe (learned positions only), h.{i}.* as listed by DecoderBlock,
+   * final_norm and lm_head (untied only).
+   */
   namedWeights(): Map<string, tf.Variable> {
-    const list: NamedVariables = [
-      ['wte.weight', this.wte],
-      ['wpe.weight', this.wpe],
+    const list: NamedVariables = [['wte.weight', this.wte]];
+    if (this.wpe) list.push(['wpe.weight', this.wpe]);
+    list.push(
       ...this.blocks.flatMap((blk, i) => prefixed(`h.${i}.`, blk.weights())),
-      ...prefixed('ln_f.', this.lnF.weights()),
-    ];
+      ...prefixed(this.gpt2Layout ? 'ln_f.' : 'final_norm.', this.lnF.weights()),
+    );
     if (this.lmHead) list.push(['lm_head.weight', this.lmHead]);
     return new Map(list);
   }
@@ -183,8 +218,9 @@ export class GPT implements LanguageModel {
   dispose(): void {
     if (this.disposed) return;
     this.wte.dispose();
-    this.wpe.dispose();
+    this.wpe?.dispose();
     this.blocks.forEach((b) => b.dispose());
+    this.ropes.forEach((r) => r.dispose());
     this.lnF.dispose();
     this.lmHead?.dispose();
     this.disposed = true;

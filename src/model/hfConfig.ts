@@ -1,4 +1,5 @@
-import { resolveConfig, type Activation, type ResolvedGPTConfig } from './config.js';
+import { usesGpt2Layout } from './architecture.js';
+import { isGated, resolveConfig, type Activation, type ResolvedGPTConfig } from './config.js';
 
 /** The keys of a Hugging Face GPT-2 config.json that tinygpt reads and writes. */
 export interface HFGPT2Config {
@@ -62,8 +63,14 @@ export function fromHFConfig(json: Record<string, unknown>, file = 'config.json'
 
 /** Maps a tinygpt config to Hugging Face's GPT-2 keys; throws for shapes GPT-2 cannot express. */
 export function toHFConfig(c: ResolvedGPTConfig): HFGPT2Config {
-  if (c.activation === 'swiglu') {
-    throw new Error('format "hf-gpt2" cannot hold a SwiGLU model (GPT-2 has one FFN branch): save with format "tinygpt".');
+  if (isGated(c.activation)) {
+    throw new Error(`format "hf-gpt2" cannot hold a ${c.activation === 'swiglu' ? 'SwiGLU' : 'GeGLU'} model (GPT-2 has one FFN branch): save with format "tinygpt".`);
+  }
+  if (!usesGpt2Layout(c)) {
+    throw new Error(
+      'format "hf-gpt2" holds GPT-2\'s architecture only (LayerNorm, learned positions, one key/value head per query head of width nEmbd/nHead, ' +
+        'no q/k or sandwich norms, embedding scaling or sliding window): save with format "tinygpt".',
+    );
   }
   if (!c.bias) {
     throw new Error('format "hf-gpt2" needs bias: true (GPT-2 layers have biases): save with format "tinygpt".');
