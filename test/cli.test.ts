@@ -42,6 +42,7 @@ describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
     [['train', '--n-embd', '130', '--n-head', '4'], /nEmbd \(130\) must be divisible by nHead \(4\)/],
     [['train', '--tokenizer', 'bpe'], /--tokenizer bpe needs --vocab-size N/],
     [['train', '--tokenizer', 'word'], /--tokenizer must be "char" or "bpe"/],
+    [['train', '--preset', 'gpt5'], /--preset must be one of .*gemma3-tiny/],
     [['train', '--max-iters=-5'], /maxIters must be an integer >= 0, got -5/],
     [['sample'], /--checkpoint DIR is required/],
     [['sample', '--checkpoint', join(scratch, 'nope')], /does not exist/],
@@ -114,6 +115,19 @@ describe('tinygpt train → sample end to end', () => {
     expect(config.vocabSize).toBeGreaterThan(256);
     expect(config.vocabSize).toBeLessThanOrEqual(270);
     expect(existsSync(join(dir, 'ckpt', 'optimizer.safetensors'))).toBe(true);
+  });
+
+  it('trains a Gemma-style model with --preset and samples from it', async () => {
+    const dir = join(scratch, 'gemma');
+    const r = await run('train', '--data', corpus, '--out', dir, '--backend', backend, '--preset', 'gemma3-tiny',
+      '--n-layer', '2', '--block-size', '16', '--batch-size', '2', '--max-iters', '2', '--eval-interval', '2', '--eval-iters', '1');
+    expect(r.code).toBe(0);
+    const config = JSON.parse(readFileSync(join(dir, 'ckpt', 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ position: 'rope', norm: 'rmsnorm', activation: 'geglu', nKvHead: 1, nLayer: 2, blockSize: 16 });
+    out = [];
+    const s = await run('sample', '--checkpoint', dir, '--prompt', 'the', '--max-new-tokens', '5', '--temperature', '0', '--backend', backend);
+    expect(s.code).toBe(0);
+    expect(out.join('').length).toBe('the'.length + 5 + 1);
   });
 
   it('rejects bad sampling options by name', async () => {

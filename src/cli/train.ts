@@ -1,7 +1,8 @@
 import { ensureShakespeare } from '../data/shakespeare.js';
 import { loadText } from '../data/text.js';
 import { setBackend, type BackendName } from '../backend.js';
-import { resolveConfig, SHAKESPEARE_CHAR } from '../model/config.js';
+import { resolveConfig, SHAKESPEARE_CHAR, type GPTConfig } from '../model/config.js';
+import { PRESETS, type PresetName } from '../model/presets.js';
 import { resolveTrainOptions } from '../train/options.js';
 import { BPETokenizer } from '../tokenizer/bpe.js';
 import { CharTokenizer } from '../tokenizer/char.js';
@@ -9,7 +10,8 @@ import { trainOnText } from '../train/session.js';
 import { CliError, defined, intFlag, numFlag, parseFlags, strFlag } from './args.js';
 
 export const TRAIN_USAGE = `usage: tinygpt train [--data FILE] [--out DIR] [--resume]
-  model:  --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --dropout 0
+  model:  --preset shakespeare-char|gemma3-tiny|llama-tiny|gpt2 (shape; flags below override)
+          --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --dropout 0
           --tokenizer char|bpe --vocab-size N (bpe only)
   train:  --batch-size 12 --max-iters 2000 --lr 1e-3 --min-lr 1e-4 --warmup-iters 100
           --eval-interval 250 --eval-iters 20 --grad-accum 1 --seed 1337 --backend auto|wasm|cpu|tensorflow
@@ -19,6 +21,7 @@ const FLAGS = {
   data: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
+  preset: { type: 'string' },
   'n-layer': { type: 'string' },
   'n-head': { type: 'string' },
   'n-embd': { type: 'string' },
@@ -55,16 +58,21 @@ export async function runTrain(argv: string[]): Promise<void> {
   if (kind === 'bpe' && (vocabSize === undefined || vocabSize < 257)) {
     throw new CliError('--tokenizer bpe needs --vocab-size N with N > 256 (256 byte tokens plus merges), e.g. --vocab-size 1024.');
   }
+  const presetName = strFlag(v, 'preset') ?? 'shakespeare-char';
+  if (!(presetName in PRESETS)) {
+    throw new CliError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}; got "${presetName}".`);
+  }
+  // The preset as written (not resolved), so sizes derived from nEmbd/nHead follow the overrides.
+  const { vocabSize: _presetVocab, ...preset }: GPTConfig = PRESETS[presetName as PresetName];
   const seed = intFlag(v, 'seed') ?? SHAKESPEARE_CHAR.seed;
-  const blockSize = intFlag(v, 'block-size') ?? SHAKESPEARE_CHAR.blockSize;
-  const nEmbd = intFlag(v, 'n-embd') ?? SHAKESPEARE_CHAR.nEmbd;
+  const blockSize = intFlag(v, 'block-size') ?? preset.blockSize ?? SHAKESPEARE_CHAR.blockSize;
+  const nEmbd = intFlag(v, 'n-embd');
   // Every flag is parsed before anything slow happens, so a typo fails at once.
   const model = {
-    ...SHAKESPEARE_CHAR,
+    ...preset,
     ...defined({ nLayer: intFlag(v, 'n-layer'), nHead: intFlag(v, 'n-head'), dropout: numFlag(v, 'dropout') }),
-    nEmbd,
+    ...(nEmbd === undefined ? {} : { nEmbd, ffnHidden: 4 * nEmbd }),
     blockSize,
-    ffnHidden: 4 * nEmbd,
     seed,
   };
   resolveConfig({ ...model, vocabSize: 1 }); // validates the shape now, with the field named
