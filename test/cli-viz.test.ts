@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/run.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliHarness } from './cliHarness.js';
 import { saveCheckpoint } from '../src/io/checkpoint.js';
 import { GPT } from '../src/model/gpt.js';
 import { CharTokenizer } from '../src/tokenizer/char.js';
@@ -12,23 +12,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-cli-viz-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const backend = process.env.TINYGPT_BACKEND ?? 'cpu';
 
-let errors: string[];
-let out: string[];
-beforeEach(() => {
-  errors = [];
-  out = [];
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-});
-afterEach(() => vi.restoreAllMocks());
-
-/** Runs a command in-process; returns its exit code and stderr, asserting no stack trace leaked. */
-async function run(...argv: string[]): Promise<{ code: number; err: string }> {
-  const code = await main(argv);
-  const err = errors.join('\n');
-  expect(err).not.toMatch(/\n\s+at /);
-  return { code, err };
-}
+const cli = cliHarness();
+const run = cli.run;
 
 const cells = (svg: string): number => svg.match(/<rect class="cell"/g)?.length ?? 0;
 
@@ -45,7 +30,7 @@ describe('tinygpt plot', () => {
     const svg = readFileSync(join(scratch, 'loss.svg'), 'utf8');
     expect(svg).toContain('<path class="line lr"');
     expect(svg).toContain('<path class="line val"');
-    expect(out.join('\n')).toContain(`wrote ${join(scratch, 'loss.svg')}`);
+    expect(cli.out.join('\n')).toContain(`wrote ${join(scratch, 'loss.svg')}`);
     const other = join(scratch, 'plots', 'curves.svg');
     expect((await run('plot', '--log', log, '--out', other, '--title', 'Run <1>')).code).toBe(0);
     expect(readFileSync(other, 'utf8')).toContain('Run &lt;1&gt;');
@@ -90,7 +75,7 @@ describe('tinygpt attention', () => {
     expect(svg).toContain('>&lt;</text>');
     expect(svg).toContain('>&amp;</text>');
     expect(svg).toContain('>␣</text>');
-    expect(out.join('\n')).toContain('(2 layers × 2 heads, 6 tokens)');
+    expect(cli.out.join('\n')).toContain('(2 layers × 2 heads, 6 tokens)');
   });
 
   it('fails clearly on bad input', async () => {

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/run.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliHarness } from './cliHarness.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -14,25 +14,8 @@ writeFileSync(corpus, TEXT);
 const backend = process.env.TINYGPT_BACKEND ?? 'cpu';
 const tiny = ['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4'];
 
-let errors: string[];
-let out: string[];
-beforeEach(() => {
-  errors = [];
-  out = [];
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (errors.push(String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
-
-/** Runs a command and returns its exit code and the one-line message, asserting no stack trace leaked. */
-async function run(...argv: string[]): Promise<{ code: number; err: string }> {
-  const code = await main(argv);
-  const err = errors.join('\n');
-  expect(err).not.toMatch(/\n\s+at /); // no stack frames
-  return { code, err };
-}
+const cli = cliHarness();
+const run = cli.run;
 
 describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
   const cases: Array<[string[], RegExp]> = [
@@ -92,10 +75,10 @@ describe('tinygpt train → sample end to end', () => {
     expect(trainer2.state.step).toBe(10);
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.kind === 'eval').map((l) => l.step)).toEqual([5, 10]);
-    out = [];
+    cli.out = [];
     const r = await run('sample', '--checkpoint', dir, '--prompt', 'the ', '--max-new-tokens', '12', '--temperature', '0', '--backend', backend);
     expect(r.code).toBe(0);
-    const text = out.join('');
+    const text = cli.out.join('');
     // The prompt, 12 new characters (all from the corpus's alphabet), and a closing newline.
     expect(text.startsWith('the ')).toBe(true);
     expect(text.endsWith('\n')).toBe(true);
@@ -124,10 +107,10 @@ describe('tinygpt train → sample end to end', () => {
     expect(r.code).toBe(0);
     const config = JSON.parse(readFileSync(join(dir, 'ckpt', 'config.json'), 'utf8'));
     expect(config).toMatchObject({ position: 'rope', norm: 'rmsnorm', activation: 'geglu', nKvHead: 1, nLayer: 2, blockSize: 16 });
-    out = [];
+    cli.out = [];
     const s = await run('sample', '--checkpoint', dir, '--prompt', 'the', '--max-new-tokens', '5', '--temperature', '0', '--backend', backend);
     expect(s.code).toBe(0);
-    expect(out.join('').length).toBe('the'.length + 5 + 1);
+    expect(cli.out.join('').length).toBe('the'.length + 5 + 1);
   });
 
   it('rejects bad sampling options by name', async () => {
