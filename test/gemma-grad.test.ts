@@ -6,7 +6,7 @@ import { setFusedKernels } from '../src/ops/fused.js';
 import { contextStepper } from '../src/sample/context.js';
 import { createRng } from '../src/util/rng.js';
 import { GEMMA_TINY, LLAMA_TINY, randomizeModern } from './gemmaFixtures.js';
-import { maxRelDiff, randomIds, take, values, withFused } from './helpers.js';
+import { lossAndGrads, maxRelDiff, randomIds, take, values, withFused } from './helpers.js';
 
 afterEach(() => {
   setFusedKernels(true);
@@ -16,14 +16,6 @@ function tiny(config: GPTConfig, std = 0.3): GPT {
   const model = new GPT(config);
   randomizeModern(model, 99, std);
   return model;
-}
-
-/** Loss and the gradient of every named weight, read out and disposed. */
-function lossAndGrads(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D): { loss: number; grads: Map<string, number[]> } {
-  const named = [...model.namedWeights()];
-  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), named.map(([, v]) => v));
-  const out = new Map(named.map(([n, v]) => [n, take(grads[v.name])] as const));
-  return { loss: take(value)[0], grads: out };
 }
 
 describe('gradients of Llama- and Gemma-style models', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import type { LanguageModel } from '../src/model/types.js';
 import { setFusedKernels } from '../src/ops/fused.js';
 import type { Rng } from '../src/util/rng.js';
 
@@ -78,4 +79,16 @@ export function randomIds(rng: Rng, b: number, t: number, vocab: number): tf.Ten
   const data = new Int32Array(b * t);
   for (let i = 0; i < data.length; i++) data[i] = rng.nextInt(vocab);
   return tf.tensor2d(data, [b, t], 'int32');
+}
+
+/** Loss and the gradient of every named weight of a model, read out and disposed. */
+export function lossAndGrads(
+  model: Pick<LanguageModel, 'namedWeights' | 'loss'>,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor2D,
+): { loss: number; grads: Map<string, number[]> } {
+  const named = [...model.namedWeights()];
+  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), named.map(([, v]) => v));
+  const out = new Map(named.map(([n, v]) => [n, take(grads[v.name])] as const));
+  return { loss: take(value)[0], grads: out };
 }

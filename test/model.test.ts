@@ -4,7 +4,7 @@ import type { Activation, GPTConfig } from '../src/model/config.js';
 import { GPT } from '../src/model/gpt.js';
 import { setFusedKernels } from '../src/ops/fused.js';
 import { createRng } from '../src/util/rng.js';
-import { expectClose, maxRelDiff, randomIds, randomizeWeights, take, values, withFused } from './helpers.js';
+import { expectClose, lossAndGrads, maxRelDiff, randomIds, randomizeWeights, take, values, withFused } from './helpers.js';
 
 const TINY: GPTConfig = { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8, seed: 5 };
 
@@ -13,14 +13,6 @@ function tinyModel(extra: Partial<GPTConfig> = {}, std = 0.3): GPT {
   const model = new GPT({ ...TINY, ...extra });
   randomizeWeights(model.namedWeights(), createRng(99), std);
   return model;
-}
-
-/** Loss and the gradient of every named weight, read out and disposed. */
-function lossAndGrads(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D): { loss: number; grads: Map<string, number[]> } {
-  const named = [...model.namedWeights()];
-  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), named.map(([, v]) => v));
-  const out = new Map(named.map(([n, v]) => [n, take(grads[v.name])] as const));
-  return { loss: take(value)[0], grads: out };
 }
 
 function lossAt(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D): number {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RMSNorm } from '../block/rmsNorm.js';
 import { linear } from '../ops/matmul.js';
-import { constantVariable, maybeDropout, normalVariable, prefixed, type Module, type NamedVariables } from '../util/params.js';
+import { linearParams, maybeDropout, prefixed, type LinearParams, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 import { groupedAttention } from './groupedAttention.js';
 import type { AttentionCall } from './multiHeadAttention.js';
@@ -32,13 +32,6 @@ export interface GroupedQueryAttentionConfig {
   readonly normEps: number;
 }
 
-type Projection = readonly [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1> | undefined];
-
-function projection(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng): Projection {
-  const w = normalVariable([nIn, nOut], std, rng) as tf.Variable<tf.Rank.R2>;
-  return [w, bias ? (constantVariable([nOut], 0) as tf.Variable<tf.Rank.R1>) : undefined];
-}
-
 /**
  * Causal self-attention in the Llama/Gemma layout: separate projections W^Q (d, nh·hd),
  * W^K, W^V (d, nKv·hd) and W^O (nh·hd, d); optional RMSNorm of q and k per head, rotary
@@ -46,10 +39,10 @@ function projection(nIn: number, nOut: number, std: number, bias: boolean, rng: 
  * The rotary table is shared between layers and owned by the model, not by this module.
  */
 export class GroupedQueryAttention implements Module {
-  private readonly q: Projection;
-  private readonly k: Projection;
-  private readonly v: Projection;
-  private readonly o: Projection;
+  private readonly q: LinearParams;
+  private readonly k: LinearParams;
+  private readonly v: LinearParams;
+  private readonly o: LinearParams;
   private readonly qNorm: RMSNorm | undefined;
   private readonly kNorm: RMSNorm | undefined;
 
@@ -61,10 +54,10 @@ export class GroupedQueryAttention implements Module {
     const { nEmbd: d, nHead: nh, nKvHead: nkv, headDim: hd, bias } = config;
     if (nh % nkv !== 0) throw new Error(`GroupedQueryAttention: nHead (${nh}) must be divisible by nKvHead (${nkv}).`);
     if (rope && rope.headDim !== hd) throw new Error(`GroupedQueryAttention: the RoPE table is for head size ${rope.headDim}, not ${hd}.`);
-    this.q = projection(d, nh * hd, 0.02, bias, rng);
-    this.k = projection(d, nkv * hd, 0.02, bias, rng);
-    this.v = projection(d, nkv * hd, 0.02, bias, rng);
-    this.o = projection(nh * hd, d, config.projStd, bias, rng);
+    this.q = linearParams(d, nh * hd, 0.02, bias, rng);
+    this.k = linearParams(d, nkv * hd, 0.02, bias, rng);
+    this.v = linearParams(d, nkv * hd, 0.02, bias, rng);
+    this.o = linearParams(nh * hd, d, config.projStd, bias, rng);
     this.qNorm = config.qkNorm ? new RMSNorm(hd, config.normEps) : undefined;
     this.kNorm = config.qkNorm ? new RMSNorm(hd, config.normEps) : undefined;
   }
@@ -72,7 +65,7 @@ export class GroupedQueryAttention implements Module {
   /** x (B·T, C) → (B·T, C); with call.cache, the T positions follow the ones cached at this layer. */
   forward(x: tf.Tensor2D, b: number, t: number, call: AttentionCall): tf.Tensor2D {
     const { nHead: nh, nKvHead: nkv, headDim: hd, dropout } = this.config;
-    const heads = (p: Projection, n: number) =>
+    const heads = (p: LinearParams, n: number) =>
       tf.transpose(tf.reshape(linear(x, p[0], p[1]), [b, t, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, n, T, hd)
     let q = heads(this.q, nh); // (B, nh, T, hd)
     let k = heads(this.k, nkv); // (B, nKv, T, hd)
@@ -99,7 +92,7 @@ export class GroupedQueryAttention implements Module {
   /** q_proj, k_proj, v_proj, o_proj (weight (in, out) and bias), then q_norm, k_norm. */
   weights(): NamedVariables {
     const out: NamedVariables = [];
-    const add = (name: string, [w, bias]: Projection) => {
+    const add = (name: string, [w, bias]: LinearParams) => {
       out.push([`${name}.weight`, w]);
       if (bias) out.push([`${name}.bias`, bias]);
     };

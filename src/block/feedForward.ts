@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isGated, type Activation } from '../model/config.js';
 import { gelu, geluTanh, silu } from '../ops/activations.js';
 import { linear } from '../ops/matmul.js';
-import { constantVariable, maybeDropout, normalVariable, type Module, type NamedVariables } from '../util/params.js';
+import { linearParams, maybeDropout, type LinearParams, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 
 /** Sizes and options of a {@link FeedForward}. */
@@ -26,31 +26,24 @@ export interface FeedForwardConfig {
   readonly projStd: number;
 }
 
-type Linear = readonly [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1> | undefined];
-
-function makeLinear(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng): Linear {
-  const w = normalVariable([nIn, nOut], std, rng) as tf.Variable<tf.Rank.R2>;
-  return [w, bias ? (constantVariable([nOut], 0) as tf.Variable<tf.Rank.R1>) : undefined];
-}
-
 /**
  * Position-wise feed-forward sublayer: FFN(x) = act(x·W1 + b1)·W2 + b2, or gated (Shazeer 2020)
  * FFN(x) = (act(x·W) ⊙ x·V)·W2 with act = Swish for SwiGLU and the tanh GeLU for GeGLU (as in
  * Gemma); in GPT-2 naming the gate W is "c_fc" and V "c_up".
  */
 export class FeedForward implements Module {
-  private readonly fc: Linear;
-  private readonly up: Linear | undefined;
-  private readonly proj: Linear;
+  private readonly fc: LinearParams;
+  private readonly up: LinearParams | undefined;
+  private readonly proj: LinearParams;
 
   constructor(
     readonly config: FeedForwardConfig,
     rng: Rng,
   ) {
     const { nEmbd: c, hidden: h, bias } = config;
-    this.fc = makeLinear(c, h, 0.02, bias, rng);
-    this.up = isGated(config.activation) ? makeLinear(c, h, 0.02, bias, rng) : undefined;
-    this.proj = makeLinear(h, c, config.projStd, bias, rng);
+    this.fc = linearParams(c, h, 0.02, bias, rng);
+    this.up = isGated(config.activation) ? linearParams(c, h, 0.02, bias, rng) : undefined;
+    this.proj = linearParams(h, c, config.projStd, bias, rng);
   }
 
   /** x (N, C) → (N, C). */
@@ -80,7 +73,7 @@ export class FeedForward implements Module {
 
   weights(): NamedVariables {
     const out: NamedVariables = [];
-    const add = (name: string, [w, b]: Linear) => {
+    const add = (name: string, [w, b]: LinearParams) => {
       out.push([`${name}.weight`, w]);
       if (b) out.push([`${name}.bias`, b]);
     };

@@ -26,6 +26,15 @@ export function constantVariable(shape: number[], value: number): tf.Variable {
   return tf.tidy(() => tf.variable(tf.fill(shape, value, 'float32'), true));
 }
 
+/** A linear layer's weight W (in, out) and optional bias b (out). */
+export type LinearParams = readonly [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1> | undefined];
+
+/** W ~ N(0, std²) (in, out) and, when asked, b = 0: the GPT-2 initialisation of a linear layer. */
+export function linearParams(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng): LinearParams {
+  const w = normalVariable([nIn, nOut], std, rng) as tf.Variable<tf.Rank.R2>;
+  return [w, bias ? (constantVariable([nOut], 0) as tf.Variable<tf.Rank.R1>) : undefined];
+}
+
 /** Prefixes a child module's names: ("h.0.", ["ln_1.weight", v]) → ["h.0.ln_1.weight", v]. */
 export function prefixed(prefix: string, named: NamedVariables): NamedVariables {
   return named.map(([name, v]) => [prefix + name, v] as const);
