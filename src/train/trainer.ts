@@ -37,7 +37,7 @@ function isRngState(x: unknown): x is RngState {
  * Trains any {@link LanguageModel} on any {@link BatchSource} with AdamW, a warmup+cosine
  * learning rate, global-norm clipping and gradient accumulation (nanoGPT's train.py loop).
  *
- * Randomness: the training Rng, seeded by options.seed, draws each micro-batch and then its
+ * Randomness: the training Rng (seed + ":train") draws each micro-batch and then its
  * dropout seed; evaluation batches come from a second Rng (seed + ":eval"), so changing
  * evalInterval or evalIters never changes the training trajectory.
  *
@@ -71,7 +71,9 @@ export class Trainer {
       eps: o.eps,
       weightDecay: o.weightDecay,
     });
-    this.rng = createRng(o.seed);
+    // Named streams: the model's initialiser seeds alea with the bare seed, so reusing it here would
+    // replay the very uniforms that drew the initial weights as batch offsets.
+    this.rng = createRng(`${o.seed}:train`);
     this.evalRng = createRng(`${o.seed}:eval`);
   }
 
@@ -113,7 +115,7 @@ export class Trainer {
       throw new Error('Trainer.loadState: state.rng and state.evalRng must be Rng states ({ c, s0, s1, s2, spare }).');
     }
     this.optimizer.setState(state.optimizer);
-    this.rng = createRng(this.options.seed, state.rng);
+    this.rng = createRng(`${this.options.seed}:train`, state.rng);
     this.evalRng = createRng(`${this.options.seed}:eval`, state.evalRng);
     this.stepsDone = state.step;
   }
