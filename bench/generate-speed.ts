@@ -1,9 +1,12 @@
 /**
- * Generation speed: tokens/s for 500 new tokens with and without the KV cache, for the
- * Shakespeare recipe model (block 64; a trained checkpoint if --checkpoint is given, else random
- * weights of the same shape) and for the same model widened to block 256, beside a nanoGPT-style
- * PyTorch sampler (bench/reference/nanogpt_sample.py: no cache, block 64) run in the same invocation.
- *   npx tsx bench/generate-speed.ts [--checkpoint out/shakespeare] [--tokens 500] [--no-python]
+ * Generation speed: tokens/s for 500 new tokens without a cache, with the tensor KV cache and with
+ * the tensor-free decoder (generate's default on wasm), for the Shakespeare recipe model (block
+ * 64; a trained checkpoint if --checkpoint is given, else random weights of the same shape) and
+ * for the same model widened to block 256, beside a nanoGPT-style PyTorch sampler
+ * (bench/reference/nanogpt_sample.py: no cache, block 64). This machine is shared and noisy, so
+ * every measurement is repeated in --rounds interleaved rounds (all modes, then PyTorch) and the
+ * medians are reported, with the median of the per-round ratios.
+ *   npx tsx bench/generate-speed.ts [--checkpoint out/shakespeare] [--tokens 500] [--rounds 3] [--no-python]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
@@ -12,13 +15,27 @@ import { parseArgs } from 'node:util';
 import { GPT, generateAll, loadTrained, setBackend, SHAKESPEARE_CHAR } from '../src/index.js';
 
 const { values } = parseArgs({
-  options: { checkpoint: { type: 'string' }, tokens: { type: 'string' }, 'no-python': { type: 'boolean' } },
+  options: {
+    checkpoint: { type: 'string' },
+    tokens: { type: 'string' },
+    rounds: { type: 'string' },
+    'no-python': { type: 'boolean' },
+  },
 });
 const tokens = Number(values.tokens ?? 500);
+const rounds = Number(values.rounds ?? 3);
 const backend = await setBackend('wasm');
 
-async function rate(model: GPT, cache: boolean): Promise<number> {
-  const opts = { maxNewTokens: tokens, temperature: 0.8, topK: 200, seed: 1337, cache };
+/** The three ways generate can step: full re-reads, the tensor KV cache, the tensor-free decoder. */
+const MODES = {
+  no_cache: { cache: false },
+  tensor_cache: { cache: true, fastDecoder: false },
+  decoder: { cache: true, fastDecoder: true },
+} as const;
+type Mode = keyof typeof MODES;
+
+async function rate(model: GPT, mode: Mode): Promise<number> {
+  const opts = { maxNewTokens: tokens, temperature: 0.8, topK: 200, seed: 1337, ...MODES[mode] };
   await generateAll(model, [0], { ...opts, maxNewTokens: 20 }); // warm-up: kernels compiled, caches primed
   const before = tf.memory().numTensors;
   const t0 = performance.now();
@@ -28,36 +45,57 @@ async function rate(model: GPT, cache: boolean): Promise<number> {
   return out.length / seconds;
 }
 
-const rows: Array<Record<string, unknown>> = [];
-const recipe = values.checkpoint
-  ? (await loadTrained(values.checkpoint)).model
-  : new GPT({ ...SHAKESPEARE_CHAR, vocabSize: 65 });
-const wide = new GPT({ ...SHAKESPEARE_CHAR, vocabSize: 65, blockSize: 256 });
-for (const [name, model] of [['recipe (block 64)', recipe], ['block 256', wide]] as const) {
-  const noCache = await rate(model, false);
-  const withCache = await rate(model, true);
-  rows.push({ model: name, blockSize: model.config.blockSize, no_cache: +noCache.toFixed(1), cache: +withCache.toFixed(1), speedup: +(withCache / noCache).toFixed(2) });
-  model.dispose();
-}
-
-let pytorch: number | null = null;
-const py = '/usr/bin/python3';
-if (!values['no-python'] && existsSync(py)) {
+function pytorchRate(): number | null {
+  const py = '/usr/bin/python3';
+  if (values['no-python'] || !existsSync(py)) return null;
   const p = spawnSync(py, ['bench/reference/nanogpt_sample.py', '--tokens', String(tokens)], {
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: '1' },
   });
   const line = p.stdout.trim().split('\n').pop();
-  if (p.status === 0 && line) pytorch = (JSON.parse(line) as { tokens_per_sec: number }).tokens_per_sec;
-  else console.error(`PyTorch reference skipped: ${p.stderr.trim().split('\n').pop() ?? 'failed'}`);
+  if (p.status === 0 && line) return (JSON.parse(line) as { tokens_per_sec: number }).tokens_per_sec;
+  console.error(`PyTorch reference skipped: ${p.stderr.trim().split('\n').pop() ?? 'failed'}`);
+  return null;
 }
 
-console.log(`backend ${backend}, ${tokens} new tokens, temperature 0.8, top-k 200`);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const recipe = values.checkpoint
+  ? (await loadTrained(values.checkpoint)).model
+  : new GPT({ ...SHAKESPEARE_CHAR, vocabSize: 65 });
+const wide = new GPT({ ...SHAKESPEARE_CHAR, vocabSize: 65, blockSize: 256 });
+const models = [['recipe (block 64)', recipe], ['block 256', wide]] as const;
+const samples = models.map(() => ({ no_cache: [] as number[], tensor_cache: [] as number[], decoder: [] as number[] }));
+const pytorch: number[] = [];
+const ratios: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const [i, [, model]] of models.entries()) {
+    for (const mode of Object.keys(MODES) as Mode[]) samples[i][mode].push(await rate(model, mode));
+  }
+  const py = pytorchRate();
+  if (py !== null) {
+    pytorch.push(py);
+    ratios.push(samples[0].decoder[r] / py);
+  }
+}
+models.forEach(([, m]) => m.dispose());
+
+const rows = models.map(([name, model], i) => {
+  const m = (k: Mode) => +median(samples[i][k]).toFixed(1);
+  return { model: name, blockSize: model.config.blockSize, no_cache: m('no_cache'), tensor_cache: m('tensor_cache'), decoder: m('decoder'), speedup: +(m('decoder') / m('no_cache')).toFixed(2) };
+});
+console.log(`backend ${backend}, ${tokens} new tokens, temperature 0.8, top-k 200, median of ${rounds} rounds`);
 for (const r of rows) {
-  console.log(`${String(r.model).padEnd(18)} no cache ${String(r.no_cache).padStart(7)} tok/s   cache ${String(r.cache).padStart(7)} tok/s   ×${r.speedup}`);
+  const cell = (k: 'no_cache' | 'tensor_cache' | 'decoder') => `${k} ${String(r[k]).padStart(7)} tok/s`;
+  console.log(`${r.model.padEnd(18)} ${cell('no_cache')}   ${cell('tensor_cache')}   ${cell('decoder')}   decoder/no_cache ×${r.speedup}`);
 }
-if (pytorch !== null) {
-  const ours = rows[0].cache as number;
-  console.log(`nanoGPT-style PyTorch sampler (no cache, block 64, 1 thread): ${pytorch} tok/s; tinygpt cached / PyTorch = ${(ours / pytorch).toFixed(2)}`);
+const py = pytorch.length > 0 ? +median(pytorch).toFixed(1) : null;
+const ratio = ratios.length > 0 ? +median(ratios).toFixed(2) : null;
+if (py !== null) {
+  console.log(`nanoGPT-style PyTorch sampler (no cache, block 64, 1 thread): ${py} tok/s (rounds: ${pytorch.join(', ')})`);
+  console.log(`tinygpt (default: decoder) / PyTorch, per round: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${ratio}`);
 }
-console.log(JSON.stringify({ bench: 'generate-speed', backend, tokens, rows, pytorch_tokens_per_sec: pytorch }));
+console.log(JSON.stringify({ bench: 'generate-speed', backend, tokens, rounds, rows, pytorch_tokens_per_sec: py, decoder_over_pytorch: ratio }));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, isWasmBackend } from './wasmModule.js';
 
 /**
  * Batched matMul for the wasm backend that runs every slice on XNNPACK.
@@ -25,47 +26,6 @@ export interface SliceSelect {
   readonly group: number;
   /** First slice of the selected block within each group. */
   readonly start: number;
-}
-
-/** The parts of the Emscripten module the kernel calls (all exported by tfjs-backend-wasm 4.22). */
-interface WasmModule {
-  _BatchMatMul(
-    aId: number,
-    aShape: number,
-    aRank: number,
-    bId: number,
-    bShape: number,
-    bRank: number,
-    transposeA: number,
-    transposeB: number,
-    outId: number,
-  ): void;
-  _register_tensor(id: number, size: number, memoryOffset: number): void;
-  _dispose_data(id: number): void;
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-  HEAPF32: Float32Array;
-  HEAPU32: Uint32Array;
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm the kernel uses. */
-interface WasmBackend {
-  wasm: WasmModule;
-  dataIdNextNumber: number;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-function isWasmBackend(b: unknown): b is WasmBackend {
-  if (b == null || typeof b !== 'object') return false;
-  const r = b as Record<string, unknown>;
-  const m = r.wasm as Record<string, unknown> | null | undefined;
-  return (
-    typeof r.dataIdNextNumber === 'number' &&
-    typeof r.makeOutput === 'function' &&
-    m != null &&
-    ['_BatchMatMul', '_register_tensor', '_dispose_data', '_malloc', '_free'].every((f) => typeof m[f] === 'function')
-  );
 }
 
 function num(attrs: tf.NamedAttrMap, key: string): number {
@@ -96,7 +56,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const [m, k] = tA ? [ac, ar] : [ar, ac];
   const n = tB ? br : bc;
   const out = be.makeOutput([outer * heads, m, n], 'float32'); // (G, M, N)
-  const offset = (t: tf.TensorInfo) => (be.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+  const offset = (t: tf.TensorInfo) => heapOffset(be, t);
   const [aBase, bBase, oBase] = [offset(a), offset(b), offset(out)];
   const outSize = outer * heads * m * n;
   if (outSize === 0 || k === 0) {

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KVCache } from '../attention/kvCache.js';
+import { Decoder, supportsDecoder } from '../decode/decoder.js';
+import type { GPT } from '../model/gpt.js';
 import type { LanguageModel } from '../model/types.js';
 
 /** Default tokens dropped when the context outgrows blockSize: a quarter of the window. */
@@ -78,36 +80,37 @@ class FullStepper implements ContextStepper {
   dispose(): void {}
 }
 
-/**
- * Feeds only the tokens the KV cache has not seen. When the window moves, the cache is reset
- * and the new window is read in one pass (learned absolute positions change for every token).
- */
-class CachedStepper implements ContextStepper {
-  start = 0;
-  private seen = 0; // ids[start, seen) are in the cache
+/** Incremental next-token logits over a cache: what {@link CachedStepper} drives. */
+interface Incremental {
+  /** Positions held; 0 after reset (or after a rebuild the feeder did on its own). */
+  readonly length: number;
+  /** Reads ids after the held positions; the logits after the last one. */
+  feed(ids: readonly number[]): Float32Array;
+  reset(): void;
+  dispose(): void;
+}
+
+/** The tensor path: model.forwardCached over a KVCache of tensors. */
+class TensorFeeder implements Incremental {
   private readonly cache: KVCache;
 
-  constructor(
-    private readonly model: LanguageModel & Required<Pick<LanguageModel, 'createCache' | 'forwardCached'>>,
-    private readonly shift: number,
-  ) {
+  constructor(private readonly model: LanguageModel & Required<Pick<LanguageModel, 'createCache' | 'forwardCached'>>) {
     this.cache = model.createCache();
   }
 
-  next(ids: readonly number[]): Float32Array {
-    const start = windowStart(this.start, ids.length, this.model.config.blockSize, this.shift);
-    if (start !== this.start || this.seen < start) {
-      this.cache.reset();
-      this.start = start;
-      this.seen = start;
-    }
-    const fresh = ids.slice(this.seen);
-    const logits = lastRow(() => {
-      const x = tf.tensor2d(fresh as number[], [1, fresh.length], 'int32'); // (1, T_new)
+  get length(): number {
+    return this.cache.length;
+  }
+
+  feed(ids: readonly number[]): Float32Array {
+    return lastRow(() => {
+      const x = tf.tensor2d(ids as number[], [1, ids.length], 'int32'); // (1, T_new)
       return this.model.forwardCached(x, this.cache); // (1, T_new, V)
     });
-    this.seen = ids.length;
-    return logits;
+  }
+
+  reset(): void {
+    this.cache.reset();
   }
 
   dispose(): void {
@@ -115,10 +118,85 @@ class CachedStepper implements ContextStepper {
   }
 }
 
-/** A stepper for `model`: cached when asked and supported, else full re-reads. */
-export function contextStepper(model: LanguageModel, shift: number, useCache: boolean): ContextStepper {
+/** The tensor-free path: a {@link Decoder}, rebuilt (empty) if the model's weights changed under it. */
+class DecoderFeeder implements Incremental {
+  private decoder: Decoder;
+
+  constructor(private readonly model: GPT) {
+    this.decoder = new Decoder(model);
+  }
+
+  get length(): number {
+    if (!this.decoder.isCurrent()) {
+      this.decoder.dispose();
+      this.decoder = new Decoder(this.model);
+    }
+    return this.decoder.length;
+  }
+
+  feed(ids: readonly number[]): Float32Array {
+    return this.decoder.feed(ids);
+  }
+
+  reset(): void {
+    this.decoder.reset();
+  }
+
+  dispose(): void {
+    this.decoder.dispose();
+  }
+}
+
+/**
+ * Feeds only the tokens the cache has not seen. When the window moves, the cache is reset
+ * and the new window is read in one pass (learned absolute positions change for every token).
+ */
+class CachedStepper implements ContextStepper {
+  start = 0;
+
+  constructor(
+    private readonly feeder: Incremental,
+    private readonly blockSize: number,
+    private readonly shift: number,
+  ) {}
+
+  next(ids: readonly number[]): Float32Array {
+    const start = windowStart(this.start, ids.length, this.blockSize, this.shift);
+    if (start !== this.start) {
+      this.feeder.reset();
+      this.start = start;
+    }
+    // The cache holds ids[start, start + length); a rebuilt decoder holds nothing.
+    return this.feeder.feed(ids.slice(start + this.feeder.length));
+  }
+
+  dispose(): void {
+    this.feeder.dispose();
+  }
+}
+
+/**
+ * Whether generation uses the tensor-free {@link Decoder} by default: on the wasm and cpu
+ * backends, where per-op tfjs overhead dominates a one-token step, for GPT-2-layout models.
+ */
+export function decoderByDefault(model: LanguageModel): boolean {
+  return supportsDecoder(model) && ['wasm', 'cpu'].includes(tf.getBackend());
+}
+
+/**
+ * A stepper for `model`: cached when asked and supported, else full re-reads. A cached stepper
+ * runs on the tensor-free {@link Decoder} when `fastDecoder` is true (default: {@link decoderByDefault}).
+ */
+export function contextStepper(model: LanguageModel, shift: number, useCache: boolean, fastDecoder = decoderByDefault(model)): ContextStepper {
+  const bs = model.config.blockSize;
+  if (useCache && fastDecoder) {
+    if (!supportsDecoder(model)) {
+      throw new Error('The tensor-free decoder runs tinygpt GPT models in GPT-2 layout only; pass fastDecoder: false to use the tensor KV cache.');
+    }
+    return new CachedStepper(new DecoderFeeder(model), bs, shift);
+  }
   if (useCache && typeof model.createCache === 'function' && typeof model.forwardCached === 'function') {
-    return new CachedStepper(model as LanguageModel & Required<Pick<LanguageModel, 'createCache' | 'forwardCached'>>, shift);
+    return new CachedStepper(new TensorFeeder(model as LanguageModel & Required<Pick<LanguageModel, 'createCache' | 'forwardCached'>>), bs, shift);
   }
   return new FullStepper(model, shift);
 }

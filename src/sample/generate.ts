@@ -1,8 +1,9 @@
+import { supportsDecoder } from '../decode/decoder.js';
 import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { applyRepetitionPenalty, checkRepetitionPenalty } from './processors.js';
 import { checkSampleOptions, sampleNext } from './sampler.js';
-import { contextStepper, defaultContextShift } from './context.js';
+import { contextStepper, decoderByDefault, defaultContextShift } from './context.js';
 import { StopCriteria, type StopOption } from './stopping.js';
 
 export { nextLogits } from './context.js';
@@ -33,6 +34,12 @@ export interface GenerateOptions {
   readonly onToken?: (id: number) => void;
   /** Reuse keys and values of earlier positions (KV cache) when the model supports it. Default true. */
   readonly cache?: boolean;
+  /**
+   * Run cached steps on the tensor-free Decoder (XNNPACK on wasm, JS loops elsewhere) instead of
+   * tfjs ops: same logits, several times faster for small models. Default true on the wasm and cpu
+   * backends for GPT-2-layout models; other models always use the tensor cache.
+   */
+  readonly fastDecoder?: boolean;
   /**
    * When the context outgrows blockSize, drop this many of its oldest tokens beyond the limit
    * (1 = nanoGPT's crop to the last blockSize tokens; larger lets a cache be rebuilt less often).
@@ -70,6 +77,12 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
   const bs = model.config.blockSize;
   if (o.contextShift !== undefined && (!Number.isInteger(o.contextShift) || o.contextShift < 1 || o.contextShift > bs)) {
     throw new Error(`generate: contextShift must be an integer in [1, blockSize = ${bs}], got ${String(o.contextShift)}.`);
+  }
+  if (o.fastDecoder !== undefined && typeof o.fastDecoder !== 'boolean') {
+    throw new Error(`generate: fastDecoder must be true or false, got ${String(o.fastDecoder)}.`);
+  }
+  if (o.fastDecoder === true && (o.cache ?? true) && !supportsDecoder(model)) {
+    throw new Error('generate: fastDecoder runs tinygpt GPT models in GPT-2 layout only (LayerNorm, learned positions, full attention); leave it unset for this model.');
   }
   if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) {
     throw new Error('generate: signal must be an AbortSignal (from new AbortController().signal).');
@@ -114,7 +127,7 @@ async function* run(
 ): AsyncGenerator<number, void, undefined> {
   const penalty = o.repetitionPenalty ?? 1;
   const shift = o.contextShift ?? defaultContextShift(model.config.blockSize);
-  const stepper = contextStepper(model, shift, o.cache ?? true);
+  const stepper = contextStepper(model, shift, o.cache ?? true, o.fastDecoder ?? decoderByDefault(model));
   // finally also runs when the consumer stops early (break → return()), freeing the KV cache.
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {

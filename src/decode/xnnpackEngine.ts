@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { currentWasmBackend, heapOffset, type WasmBackend } from '../ops/wasmModule.js';
+import type { MatMulEngine, MatrixRef, VectorRef } from './engine.js';
+
+/** A weight registered with the wasm module under its own id. */
+interface XnnMatrix extends MatrixRef {
+  readonly id: number;
+}
+
+/**
+ * The wasm engine: products run on XNNPACK through the wasm module's _BatchMatMul entry, called
+ * directly on heap offsets, with no tfjs kernel dispatch around it (~8 µs for a 128×512 row
+ * against ~30 µs of bookkeeping per tfjs op).
+ *
+ * The module caches XNNPACK's packed copy of a right operand by tensor id, so each weight gets
+ * one id for the engine's lifetime: it is packed on first use and reused by every later step.
+ * Weights are read in place from the tensors' heap memory; only a transposed view (the tied LM
+ * head) is copied. Left operands and outputs get fresh ids per call, released at once.
+ */
+export class XnnpackEngine implements MatMulEngine {
+  private readonly owned: number[] = [];
+  private readonly ids: number[] = [];
+  private readonly shapes: number;
+
+  private constructor(private readonly be: WasmBackend) {
+    this.shapes = this.alloc(8 * 4); // two rank-3 shape arrays for _BatchMatMul
+  }
+
+  /** An engine on the current backend, or undefined when it is not tfjs-backend-wasm. */
+  static create(): XnnpackEngine | undefined {
+    const be = currentWasmBackend();
+    return be ? new XnnpackEngine(be) : undefined;
+  }
+
+  private alloc(bytes: number): number {
+    const ptr = this.be.wasm._malloc(bytes);
+    if (ptr === 0) throw new Error(`XnnpackEngine: the wasm heap could not allocate ${bytes} bytes.`);
+    this.owned.push(ptr);
+    return ptr;
+  }
+
+  private register(floats: number, ptr: number): number {
+    const id = this.be.dataIdNextNumber++;
+    this.be.wasm._register_tensor(id, floats, ptr);
+    return id;
+  }
+
+  heap(): Float32Array {
+    return this.be.wasm.HEAPF32;
+  }
+
+  reserve(floats: number): number {
+    const ptr = this.alloc(4 * floats);
+    this.heap().fill(0, ptr >> 2, (ptr >> 2) + floats);
+    return ptr >> 2;
+  }
+
+  matrix(t: tf.Tensor2D, transposed: boolean): MatrixRef {
+    const [r, c] = t.shape;
+    const src = heapOffset(this.be, t);
+    let ptr = src;
+    if (transposed) {
+      ptr = this.alloc(4 * r * c);
+      const h = this.heap();
+      const [from, to] = [src >> 2, ptr >> 2];
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) h[to + j * r + i] = h[from + i * c + j];
+    }
+    const id = this.register(r * c, ptr);
+    this.ids.push(id);
+    const m: XnnMatrix = transposed ? { k: c, n: r, id } : { k: r, n: c, id };
+    return m;
+  }
+
+  vector(t: tf.Tensor): VectorRef {
+    const offset = heapOffset(this.be, t) >> 2;
+    return { array: () => this.heap(), offset, size: t.size };
+  }
+
+  matMul(x: number, rows: number, w: MatrixRef, out: number): void {
+    const { k, n, id } = w as XnnMatrix;
+    this.run(x, rows, k, id, n, out);
+  }
+
+  product(x: number, rows: number, k: number, b: number, n: number, out: number): void {
+    // A fresh id: the module would otherwise reuse the packed copy of an earlier B.
+    const id = this.register(k * n, 4 * b);
+    this.run(x, rows, k, id, n, out);
+    this.be.wasm._dispose_data(id);
+  }
+
+  private run(x: number, rows: number, k: number, bId: number, n: number, out: number): void {
+    const m = this.be.wasm;
+    m.HEAPU32.set([1, rows, k, 0, 1, k, n, 0], this.shapes >> 2);
+    const a = this.register(rows * k, 4 * x);
+    const o = this.register(rows * n, 4 * out);
+    m._BatchMatMul(a, this.shapes, 3, bId, this.shapes + 16, 3, 0, 0, o);
+    m._dispose_data(a);
+    m._dispose_data(o);
+  }
+
+  dispose(): void {
+    const m = this.be.wasm;
+    for (const id of this.ids.splice(0)) m._dispose_data(id); // also frees XNNPACK's packed copy
+    for (const ptr of this.owned.splice(0)) m._free(ptr);
+  }
+}

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The internals of tfjs-backend-wasm 4.22 that tinygpt's own kernels reach into: the Emscripten
+ * module's exports (XNNPACK's matMul behind _BatchMatMul, the heap) and the backend's map from
+ * tensors to heap offsets. Checked at run time, so another version fails cleanly, not wrongly.
+ */
+
+/** The parts of the Emscripten module the kernel calls (all exported by tfjs-backend-wasm 4.22). */
+export interface WasmModule {
+  _BatchMatMul(
+    aId: number,
+    aShape: number,
+    aRank: number,
+    bId: number,
+    bShape: number,
+    bRank: number,
+    transposeA: number,
+    transposeB: number,
+    outId: number,
+  ): void;
+  _register_tensor(id: number, size: number, memoryOffset: number): void;
+  _dispose_data(id: number): void;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPF32: Float32Array;
+  HEAPU32: Uint32Array;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm the kernel uses. */
+export interface WasmBackend {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+export function isWasmBackend(b: unknown): b is WasmBackend {
+  if (b == null || typeof b !== 'object') return false;
+  const r = b as Record<string, unknown>;
+  const m = r.wasm as Record<string, unknown> | null | undefined;
+  return (
+    typeof r.dataIdNextNumber === 'number' &&
+    typeof r.makeOutput === 'function' &&
+    m != null &&
+    ['_BatchMatMul', '_register_tensor', '_dispose_data', '_malloc', '_free'].every((f) => typeof m[f] === 'function')
+  );
+}
+
+/** The current backend when it is wasm with the internals above, else undefined. */
+export function currentWasmBackend(): WasmBackend | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const b = tf.backend();
+  return isWasmBackend(b) ? b : undefined;
+}
+
+/** The heap byte offset of a tensor's data on the wasm backend. */
+export function heapOffset(be: WasmBackend, t: tf.TensorInfo): number {
+  const entry = be.dataIdMap.get(t.dataId);
+  if (entry === undefined) throw new Error('tensor is not on the wasm backend (or was disposed).');
+  return entry.memoryOffset;
+}

@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attendRows, RowKVCache, storeKV } from '../src/decode/attention.js';
+import { attendBlock, blockScratch } from '../src/decode/blockAttention.js';
+import { Decoder, supportsDecoder } from '../src/decode/decoder.js';
+import { JsEngine } from '../src/decode/engine.js';
+import { type GPTConfig } from '../src/model/config.js';
+import { GPT } from '../src/model/gpt.js';
+import { PRESETS } from '../src/model/presets.js';
+import { contextStepper, nextLogits } from '../src/sample/context.js';
+import { generateAll } from '../src/sample/generate.js';
+import { createRng } from '../src/util/rng.js';
+import { expectClose } from './helpers.js';
+
+/** Weights ×3 and biases +0.3: far enough from init that attention is peaked and every bias matters. */
+function perturb(model: GPT): void {
+  tf.tidy(() => {
+    for (const [name, v] of model.namedWeights()) v.assign(tf.add(tf.mul(v, 3), name.endsWith('.bias') ? 0.3 : 0));
+  });
+}
+
+const TINY: GPTConfig = { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 11 };
+const rng = createRng(4);
+const ids = Array.from({ length: 30 }, () => rng.nextInt(13));
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('decoder attention by hand', () => {
+  // One head, hs = 2, scale 1/√2. Keys k0 = (1, 0), k1 = (0, 1); values v0 = (1, 2), v1 = (3, 4).
+  // q = (√2·ln 3, 0): scores q·k/√2 = (ln 3, 0), softmax = (3/4, 1/4),
+  // so the query at position 1 gets 3/4·(1, 2) + 1/4·(3, 4) = (1.5, 2.5); at position 0 only v0 = (1, 2).
+  const q = [Math.SQRT2 * Math.log(3), 0];
+  const rowsOf = (qs: number[][]) => {
+    // qkv rows (T, 3C) with C = 2: q | k | v of positions 0 and 1.
+    const kv = [
+      [1, 0, 1, 2],
+      [0, 1, 3, 4],
+    ];
+    return Float32Array.from(qs.flatMap((qr, i) => [...qr, ...kv[i]]));
+  };
+
+  it('attendRows: one query at a time', () => {
+    const cache = new RowKVCache(1, 1, 4, 2);
+    const a = new Float32Array(16);
+    a.set(rowsOf([q, q]));
+    storeKV(cache, 0, a, 0, 2, 0);
+    attendRows(cache, 0, a, 0, 12, 2, 0, new Float64Array(4));
+    expectClose(a.subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+  });
+
+  it('attendBlock: both queries as two products, the causal mask zeroing key 1 for query 0', () => {
+    const cache = new RowKVCache(1, 1, 4, 2);
+    const engine = new JsEngine();
+    const { scratch, end } = blockScratch(16, 2, 4, 2);
+    engine.reserve(end);
+    const a = engine.heap();
+    a.set(rowsOf([q, q]));
+    storeKV(cache, 0, a, 0, 2, 0);
+    attendBlock(engine, cache, 0, 0, 12, 2, 0, scratch);
+    expectClose(engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+  });
+});
+
+describe('Decoder', () => {
+  const configs: Array<[string, Partial<GPTConfig>]> = [
+    ['gelu, biases, tied head', { bias: true }],
+    ['tanh GeLU, no biases, separate head', { bias: false, activation: 'gelu_tanh', tieEmbeddings: false }],
+    ['ReLU', { activation: 'relu' }],
+    ['SwiGLU', { activation: 'swiglu', bias: true }],
+    ['GeGLU', { activation: 'geglu' }],
+  ];
+  for (const [name, extra] of configs) {
+    it(`${name}: logits equal a full forward pass within 1e-5 at every step, past blockSize`, () => {
+      const model = new GPT({ ...TINY, ...extra });
+      perturb(model);
+      const before = tf.memory().numTensors;
+      for (const shift of [1, 3, 8]) {
+        const fast = contextStepper(model, shift, true, true);
+        const full = contextStepper(model, shift, false);
+        let spread = 0;
+        for (let len = 1; len <= ids.length; len++) {
+          const [a, b] = [fast.next(ids.slice(0, len)), full.next(ids.slice(0, len))];
+          expect(fast.start).toBe(full.start);
+          expect(maxDiff(a, b)).toBeLessThan(1e-5);
+          spread = Math.max(spread, Math.max(...b) - Math.min(...b));
+        }
+        expect(spread).toBeGreaterThan(1); // the logits are far from flat, so the comparison has teeth
+        fast.dispose();
+        full.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+    });
+  }
+
+  it('reads a prompt longer than its 64-row chunk, and prompts of every length, as the full pass does', () => {
+    const model = new GPT({ ...TINY, blockSize: 80, nEmbd: 8 });
+    perturb(model);
+    const long = Array.from({ length: 75 }, (_, i) => (i * 7) % 13);
+    const d = new Decoder(model, new JsEngine());
+    for (const n of [1, 3, 4, 5, 64, 65, 75]) {
+      d.reset();
+      expect(maxDiff(d.feed(long.slice(0, n)), nextLogits(model, long.slice(0, n)))).toBeLessThan(1e-5);
+      expect(d.length).toBe(n);
+    }
+    // Appending in uneven pieces (row path for 1-3 new rows, product path from 4) changes nothing.
+    d.reset();
+    let last: Float32Array = new Float32Array(0);
+    for (const piece of [[0, 5], [5, 6], [6, 13], [13, 15], [15, 75]]) last = d.feed(long.slice(...piece));
+    expect(maxDiff(last, nextLogits(model, long))).toBeLessThan(1e-5);
+    d.dispose();
+    model.dispose();
+  });
+
+  it('rejects what it cannot run with messages that say what to do', async () => {
+    const model = new GPT(TINY);
+    const d = new Decoder(model);
+    expect(() => d.feed([])).toThrow(/pass at least one token id/);
+    expect(() => d.feed([13])).toThrow(/token id 13 is not an integer in \[0, 13\)/);
+    d.feed([1, 2, 3, 4, 5, 6]);
+    expect(() => d.feed([1, 2, 3])).toThrow(/6 cached \+ 3 new positions exceed blockSize 8; reset\(\) and feed the last tokens/);
+    d.dispose();
+    expect(() => d.feed([1])).toThrow(/disposed/);
+    const gemma = new GPT({ ...PRESETS['gemma3-tiny'], vocabSize: 13 });
+    expect(supportsDecoder(gemma)).toBe(false);
+    expect(() => new Decoder(gemma)).toThrow(/GPT-2 layout only/);
+    await expect(generateAll(gemma, [1], { maxNewTokens: 1, fastDecoder: true })).rejects.toThrow(
+      /fastDecoder runs tinygpt GPT models in GPT-2 layout only/,
+    );
+    gemma.dispose();
+    model.dispose();
+  });
+
+  it('notices weights changed under it (training between tokens) and rebuilds from the new ones', () => {
+    const model = new GPT(TINY);
+    perturb(model);
+    const stepper = contextStepper(model, 3, true, true);
+    stepper.next(ids.slice(0, 4));
+    const d = new Decoder(model);
+    expect(d.isCurrent()).toBe(true);
+    // New values at the same scale; assign() gives every weight a new buffer, as an optimizer step does.
+    tf.tidy(() => model.namedWeights().forEach((v) => v.assign(tf.neg(v))));
+    expect(d.isCurrent()).toBe(false);
+    expect(() => d.feed([1])).toThrow(/weights changed since it was built/);
+    expect(maxDiff(stepper.next(ids.slice(0, 5)), nextLogits(model, ids.slice(0, 5)))).toBeLessThan(1e-5);
+    stepper.dispose();
+    d.dispose();
+    model.dispose();
+  });
+});
+
+describe('generate on the decoder', () => {
+  let model: GPT;
+  beforeAll(() => {
+    model = new GPT(TINY);
+    perturb(model);
+  });
+  afterAll(() => model.dispose());
+
+  it('gives the tokens of the tensor cache and of full re-reads, sampled and greedy', async () => {
+    for (const opts of [{ maxNewTokens: 40, temperature: 0.9, seed: 7, contextShift: 3 }, { maxNewTokens: 25, temperature: 0 }]) {
+      const fast = await generateAll(model, [1, 2, 3], { ...opts, fastDecoder: true });
+      expect(fast).toEqual(await generateAll(model, [1, 2, 3], { ...opts, fastDecoder: false }));
+      expect(fast).toEqual(await generateAll(model, [1, 2, 3], { ...opts, cache: false }));
+    }
+  });
+
+  it('keeps numTensors flat over 1,000 tokens and rejects a non-boolean fastDecoder', async () => {
+    const before = tf.memory().numTensors;
+    expect(await generateAll(model, [5], { maxNewTokens: 1000, seed: 1, fastDecoder: true })).toHaveLength(1000);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(generateAll(model, [1], { maxNewTokens: 1, fastDecoder: 'yes' as unknown as boolean })).rejects.toThrow(
+      /fastDecoder must be true or false, got yes/,
+    );
+  });
+
+  it('frees its wasm memory: 30 decoders built and disposed leave the heap where one left it', async () => {
+    if (tf.getBackend() !== 'wasm') return; // the JS engine holds ordinary arrays
+    const heap = () => (tf.backend() as unknown as { wasm: { HEAPF32: Float32Array } }).wasm.HEAPF32.length;
+    const big = new GPT({ ...TINY, blockSize: 64, nEmbd: 64, nHead: 4 });
+    new Decoder(big).dispose();
+    const size = heap();
+    for (let i = 0; i < 30; i++) {
+      const d = new Decoder(big);
+      d.feed(Array.from({ length: 40 }, (_, j) => j % 13)); // packs every weight
+      d.dispose();
+    }
+    expect(heap()).toBe(size);
+    big.dispose();
+  });
+});
