@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attendRows, RowKVCache, storeKV } from '../src/decode/attention.js';
-import { attendBlock, blockScratch } from '../src/decode/blockAttention.js';
+import { ArenaKVCache, attendRows, storeKV } from '../src/decode/attention.js';
+import { attendBlock, attendStacked, productScratch } from '../src/decode/productAttention.js';
 import { Decoder, supportsDecoder } from '../src/decode/decoder.js';
 import { JsEngine } from '../src/decode/engine.js';
 import { type GPTConfig } from '../src/model/config.js';
@@ -34,34 +34,41 @@ describe('decoder attention by hand', () => {
   // q = (√2·ln 3, 0): scores q·k/√2 = (ln 3, 0), softmax = (3/4, 1/4),
   // so the query at position 1 gets 3/4·(1, 2) + 1/4·(3, 4) = (1.5, 2.5); at position 0 only v0 = (1, 2).
   const q = [Math.SQRT2 * Math.log(3), 0];
-  const rowsOf = (qs: number[][]) => {
-    // qkv rows (T, 3C) with C = 2: q | k | v of positions 0 and 1.
-    const kv = [
-      [1, 0, 1, 2],
-      [0, 1, 3, 4],
-    ];
-    return Float32Array.from(qs.flatMap((qr, i) => [...qr, ...kv[i]]));
-  };
+  /** An arena with qkv rows (2, 3C), C = 2, at 0, the output (2, C) at 12, the cache at 16, scratch after. */
+  function setup(nHead: number, qRow = q, engine = new JsEngine()) {
+    const hs = 2 / nHead;
+    const cache = new ArenaKVCache(1, nHead, 4, hs, 16);
+    const { scratch, end } = productScratch(16 + ArenaKVCache.floats(1, nHead, 4, hs), 2, 4, nHead, hs);
+    engine.reserve(end);
+    engine.heap().set([...qRow, 1, 0, 1, 2, ...qRow, 0, 1, 3, 4]);
+    storeKV(cache, 0, engine.heap(), 0, 2, 0);
+    return { engine, cache, scratch };
+  }
 
-  it('attendRows: one query at a time', () => {
-    const cache = new RowKVCache(1, 1, 4, 2);
-    const a = new Float32Array(16);
-    a.set(rowsOf([q, q]));
-    storeKV(cache, 0, a, 0, 2, 0);
-    attendRows(cache, 0, a, 0, 12, 2, 0, new Float64Array(4));
-    expectClose(a.subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+  it('attendRows: one query at a time, in plain loops', () => {
+    const { engine, cache } = setup(1);
+    attendRows(cache, 0, engine.heap(), 0, 12, 2, 0, new Float64Array(4));
+    expectClose(engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
   });
 
   it('attendBlock: both queries as two products, the causal mask zeroing key 1 for query 0', () => {
-    const cache = new RowKVCache(1, 1, 4, 2);
-    const engine = new JsEngine();
-    const { scratch, end } = blockScratch(16, 2, 4, 2);
-    engine.reserve(end);
-    const a = engine.heap();
-    a.set(rowsOf([q, q]));
-    storeKV(cache, 0, a, 0, 2, 0);
+    const { engine, cache, scratch } = setup(1);
     attendBlock(engine, cache, 0, 0, 12, 2, 0, scratch);
     expectClose(engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+  });
+
+  it('attendStacked: every head at once; with two heads of width 1 each head attends on its own', () => {
+    const one = setup(1);
+    attendStacked(one.engine, one.cache, 0, 0, 12, 2, 0, one.scratch);
+    expectClose(one.engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+    // Two heads, hs = 1, scale 1: head 0 has q = ln 3, keys (1, 0), values (1, 3); head 1 has
+    // q = 0, keys (0, 1), values (2, 4). Position 1: head 0 scores (ln 3, 0), weights (3, 1)/4 → 1.5;
+    // head 1 scores (0, 0), weights (1/2, 1/2) → 3. Position 0: the first values, (1, 2).
+    const two = setup(2, [Math.log(3), 0]);
+    attendStacked(two.engine, two.cache, 0, 0, 12, 2, 0, two.scratch);
+    expectClose(two.engine.heap().subarray(12, 16), [1, 2, 1.5, 3], 1e-6);
+    attendRows(two.cache, 0, two.engine.heap(), 0, 12, 2, 0, new Float64Array(4));
+    expectClose(two.engine.heap().subarray(12, 16), [1, 2, 1.5, 3], 1e-6);
   });
 });
 

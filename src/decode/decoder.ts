@@ -4,8 +4,8 @@ import type { ResolvedGPTConfig } from '../model/config.js';
 import { GPT } from '../model/gpt.js';
 import type { LanguageModel } from '../model/types.js';
 import { geluInPlace } from '../ops/geluTable.js';
-import { attendRows, RowKVCache, storeKV } from './attention.js';
-import { attendBlock, blockScratch, type BlockScratch } from './blockAttention.js';
+import { ArenaKVCache, attendRows, storeKV } from './attention.js';
+import { attendBlock, attendStacked, productScratch, type ProductScratch } from './productAttention.js';
 import { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './engine.js';
 import { addBiasRows, addInto, geluTanhInPlace, layerNormRows, mulInto, reluInPlace, siluInPlace } from './rowOps.js';
 import { XnnpackEngine } from './xnnpackEngine.js';
@@ -49,7 +49,7 @@ export function supportsDecoder(model: LanguageModel): model is GPT {
 export class Decoder {
   readonly config: ResolvedGPTConfig;
   private readonly engine: MatMulEngine;
-  private readonly cache: RowKVCache;
+  private readonly cache: ArenaKVCache;
   private readonly sources: Array<readonly [tf.Tensor, object]> = [];
   private readonly wte: VectorRef;
   private readonly wpe: VectorRef;
@@ -58,7 +58,7 @@ export class Decoder {
   private readonly head: MatrixRef;
   private readonly buf: Readonly<Record<'x' | 'xn' | 'qkv' | 'att' | 'tmp' | 'hid' | 'up' | 'logits', number>>;
   private readonly scores: Float64Array;
-  private readonly blockScratch: BlockScratch;
+  private readonly scratch: ProductScratch;
   private disposed = false;
 
   /** A decoder for `model` on XNNPACK when the backend is wasm, else on JS loops. */
@@ -96,13 +96,14 @@ export class Decoder {
     const [C, F, R] = [c.nEmbd, c.ffnHidden, Math.min(CHUNK, c.blockSize)];
     const sizes = { x: R * C, xn: R * C, qkv: 3 * R * C, att: R * C, tmp: R * C, hid: R * F, up: R * F, logits: c.vocabSize };
     const hs = c.nEmbd / c.nHead;
-    const total = Object.values(sizes).reduce((s, n) => s + n, 0);
-    let at = this.engine.reserve(total + blockScratch(0, R, c.blockSize, hs).end);
+    const kv = ArenaKVCache.floats(c.nLayer, c.nHead, c.blockSize, hs);
+    const total = Object.values(sizes).reduce((s, n) => s + n, 0) + kv;
+    let at = this.engine.reserve(total + productScratch(0, R, c.blockSize, c.nHead, hs).end);
     const buf: Record<string, number> = {};
     for (const [k, n] of Object.entries(sizes)) [buf[k], at] = [at, at + n];
     this.buf = buf as Decoder['buf'];
-    this.blockScratch = blockScratch(at, R, c.blockSize, hs).scratch;
-    this.cache = new RowKVCache(c.nLayer, c.nHead, c.blockSize, hs);
+    this.cache = new ArenaKVCache(c.nLayer, c.nHead, c.blockSize, hs, at);
+    this.scratch = productScratch(at + kv, R, c.blockSize, c.nHead, hs).scratch;
     this.scores = new Float64Array(c.blockSize);
   }
 
@@ -118,7 +119,7 @@ export class Decoder {
 
   /** Forgets every cached position. */
   reset(): void {
-    this.cache.length = 0;
+    this.cache.reset(this.engine.heap());
   }
 
   /**
@@ -168,7 +169,8 @@ export class Decoder {
       storeKV(this.cache, layer, a, qkv, T, start);
       const r0 = final && layer === nLayer - 1 ? T - 1 : 0; // first row whose output is used
       const [n, xr, q] = [T - r0, x + r0 * C, qkv + r0 * 3 * C];
-      if (n >= BLOCK_ROWS) attendBlock(e, this.cache, layer, q, att, n, start + r0, this.blockScratch);
+      if (n >= BLOCK_ROWS) attendBlock(e, this.cache, layer, q, att, n, start + r0, this.scratch);
+      else if (e.fastProducts) attendStacked(e, this.cache, layer, q, att, n, start + r0, this.scratch);
       else attendRows(this.cache, layer, a, q, att, n, start + r0, this.scores);
       linear(att, n, blk.proj, tmp); // t2 = MHA(t1)
       addInto(a, xr, tmp, n * C); // t3 = t2 + x

@@ -24,6 +24,8 @@ export interface VectorRef {
 }
 
 export interface MatMulEngine {
+  /** Whether a few large products beat scalar JS loops (true for XNNPACK): attention then uses them. */
+  readonly fastProducts: boolean;
   /** The arena: every activation buffer lives in it. Re-read it after each {@link matMul}. */
   heap(): Float32Array;
   /** Reserves `floats` zeroed floats in the arena (called once) and returns the index of the first. */
@@ -50,6 +52,7 @@ interface JsMatrix extends MatrixRef {
  * cpu backend (where it beats per-op tfjs) and wherever XNNPACK cannot be reached.
  */
 export class JsEngine implements MatMulEngine {
+  readonly fastProducts = false;
   private arena = new Float32Array(0);
 
   heap(): Float32Array {

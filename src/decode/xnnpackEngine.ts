@@ -18,6 +18,7 @@ interface XnnMatrix extends MatrixRef {
  * head) is copied. Left operands and outputs get fresh ids per call, released at once.
  */
 export class XnnpackEngine implements MatMulEngine {
+  readonly fastProducts = true;
   private readonly owned: number[] = [];
   private readonly ids: number[] = [];
   private readonly shapes: number;
