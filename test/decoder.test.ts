@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArenaKVCache, attendRows, storeKV } from '../src/decode/attention.js';
 import { attendBlock, attendStacked, productScratch } from '../src/decode/productAttention.js';
 import { Decoder, supportsDecoder } from '../src/decode/decoder.js';
-import { JsEngine } from '../src/decode/engine.js';
+import { JsEngine, type MatMulEngine } from '../src/decode/engine.js';
+import { XnnpackEngine } from '../src/decode/xnnpackEngine.js';
 import { type GPTConfig } from '../src/model/config.js';
 import { GPT } from '../src/model/gpt.js';
 import { PRESETS } from '../src/model/presets.js';
 import { contextStepper, nextLogits } from '../src/sample/context.js';
 import { generateAll } from '../src/sample/generate.js';
-import { createRng } from '../src/util/rng.js';
-import { expectClose } from './helpers.js';
+import { expectClose, maxDiff, randomTokens } from './helpers.js';
 
 /** Weights ×3 and biases +0.3: far enough from init that attention is peaked and every bias matters. */
 function perturb(model: GPT): void {
@@ -20,55 +20,68 @@ function perturb(model: GPT): void {
 }
 
 const TINY: GPTConfig = { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 11 };
-const rng = createRng(4);
-const ids = Array.from({ length: 30 }, () => rng.nextInt(13));
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+const ids = randomTokens(4, 30, 13);
 
 describe('decoder attention by hand', () => {
   // One head, hs = 2, scale 1/√2. Keys k0 = (1, 0), k1 = (0, 1); values v0 = (1, 2), v1 = (3, 4).
   // q = (√2·ln 3, 0): scores q·k/√2 = (ln 3, 0), softmax = (3/4, 1/4),
   // so the query at position 1 gets 3/4·(1, 2) + 1/4·(3, 4) = (1.5, 2.5); at position 0 only v0 = (1, 2).
   const q = [Math.SQRT2 * Math.log(3), 0];
-  /** An arena with qkv rows (2, 3C), C = 2, at 0, the output (2, C) at 12, the cache at 16, scratch after. */
-  function setup(nHead: number, qRow = q, engine = new JsEngine()) {
+  /** Engines to check: JS loops always, XNNPACK on the wasm backend. */
+  const engines = (): MatMulEngine[] => {
+    const xnn = XnnpackEngine.create();
+    return xnn ? [new JsEngine(), xnn] : [new JsEngine()];
+  };
+
+  /** An arena with qkv rows (2, 3C), C = 2, at o, the output (2, C) at o + 12, the cache at o + 16, scratch after. */
+  function setup(engine: MatMulEngine, nHead: number, qRow = q) {
     const hs = 2 / nHead;
-    const cache = new ArenaKVCache(1, nHead, 4, hs, 16);
-    const { scratch, end } = productScratch(16 + ArenaKVCache.floats(1, nHead, 4, hs), 2, 4, nHead, hs);
-    engine.reserve(end);
-    engine.heap().set([...qRow, 1, 0, 1, 2, ...qRow, 0, 1, 3, 4]);
-    storeKV(cache, 0, engine.heap(), 0, 2, 0);
-    return { engine, cache, scratch };
+    const kvFloats = ArenaKVCache.floats(1, nHead, 4, hs);
+    const o = engine.reserve(productScratch(16 + kvFloats, 2, 4, nHead, hs).end);
+    const cache = new ArenaKVCache(1, nHead, 4, hs, o + 16);
+    const { scratch } = productScratch(o + 16 + kvFloats, 2, 4, nHead, hs);
+    engine.heap().set([...qRow, 1, 0, 1, 2, ...qRow, 0, 1, 3, 4], o);
+    storeKV(cache, 0, engine.heap(), o, 2, 0);
+    const output = () => engine.heap().slice(o + 12, o + 16);
+    return { cache, scratch, o, output };
   }
 
   it('attendRows: one query at a time, in plain loops', () => {
-    const { engine, cache } = setup(1);
-    attendRows(cache, 0, engine.heap(), 0, 12, 2, 0, new Float64Array(4));
-    expectClose(engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+    const engine = new JsEngine();
+    const { cache, o, output } = setup(engine, 1);
+    attendRows(cache, 0, engine.heap(), o, o + 12, 2, 0, new Float64Array(4));
+    expectClose(output(), [1, 2, 1.5, 2.5], 1e-6);
   });
 
   it('attendBlock: both queries as two products, the causal mask zeroing key 1 for query 0', () => {
-    const { engine, cache, scratch } = setup(1);
-    attendBlock(engine, cache, 0, 0, 12, 2, 0, scratch);
-    expectClose(engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+    for (const engine of engines()) {
+      const { cache, scratch, o, output } = setup(engine, 1);
+      attendBlock(engine, cache, 0, o, o + 12, 2, 0, scratch);
+      expectClose(output(), [1, 2, 1.5, 2.5], 1e-6);
+      engine.dispose();
+    }
   });
 
   it('attendStacked: every head at once; with two heads of width 1 each head attends on its own', () => {
-    const one = setup(1);
-    attendStacked(one.engine, one.cache, 0, 0, 12, 2, 0, one.scratch);
-    expectClose(one.engine.heap().subarray(12, 16), [1, 2, 1.5, 2.5], 1e-6);
+    for (const engine of engines()) {
+      const one = setup(engine, 1);
+      attendStacked(engine, one.cache, 0, one.o, one.o + 12, 2, 0, one.scratch);
+      expectClose(one.output(), [1, 2, 1.5, 2.5], 1e-6);
+      engine.dispose();
+    }
     // Two heads, hs = 1, scale 1: head 0 has q = ln 3, keys (1, 0), values (1, 3); head 1 has
     // q = 0, keys (0, 1), values (2, 4). Position 1: head 0 scores (ln 3, 0), weights (3, 1)/4 → 1.5;
     // head 1 scores (0, 0), weights (1/2, 1/2) → 3. Position 0: the first values, (1, 2).
-    const two = setup(2, [Math.log(3), 0]);
-    attendStacked(two.engine, two.cache, 0, 0, 12, 2, 0, two.scratch);
-    expectClose(two.engine.heap().subarray(12, 16), [1, 2, 1.5, 3], 1e-6);
-    attendRows(two.cache, 0, two.engine.heap(), 0, 12, 2, 0, new Float64Array(4));
-    expectClose(two.engine.heap().subarray(12, 16), [1, 2, 1.5, 3], 1e-6);
+    for (const engine of engines()) {
+      const two = setup(engine, 2, [Math.log(3), 0]);
+      attendStacked(engine, two.cache, 0, two.o, two.o + 12, 2, 0, two.scratch);
+      expectClose(two.output(), [1, 2, 1.5, 3], 1e-6);
+      if (!engine.fastProducts) {
+        attendRows(two.cache, 0, engine.heap(), two.o, two.o + 12, 2, 0, new Float64Array(4));
+        expectClose(two.output(), [1, 2, 1.5, 3], 1e-6);
+      }
+      engine.dispose();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import type { LanguageModel } from '../src/model/types.js';
 import { setFusedKernels } from '../src/ops/fused.js';
-import type { Rng } from '../src/util/rng.js';
+import { createRng, type Rng } from '../src/util/rng.js';
 
 /** Element-wise |actual − expected| < tol, with the index in the failure message. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
@@ -25,6 +25,20 @@ export function take(t: tf.Tensor): number[] {
   const v = values(t);
   t.dispose();
   return v;
+}
+
+/** Largest |a_i − b_i|. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** n token ids below vocab from a seeded stream. */
+export function randomTokens(seed: number, n: number, vocab: number): number[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, () => rng.nextInt(vocab));
 }
 
 /** Largest |a_i − b_i| divided by the largest |b_i| (0 when both are zero). */

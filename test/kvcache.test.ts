@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT } from '../src/model/gpt.js';
 import { contextStepper, windowStart } from '../src/sample/context.js';
 import { generateAll } from '../src/sample/generate.js';
-import { createRng } from '../src/util/rng.js';
+import { maxDiff, randomTokens } from './helpers.js';
 
 let model: GPT;
 beforeAll(() => {
@@ -17,14 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => model.dispose());
 
-const rng = createRng(4);
-const ids = Array.from({ length: 30 }, () => rng.nextInt(13));
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+const ids = randomTokens(4, 30, 13);
 
 describe('windowStart', () => {
   it('keeps the window until it outgrows blockSize, then drops tokens in chunks of shift', () => {

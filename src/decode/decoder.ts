@@ -112,9 +112,9 @@ export class Decoder {
     return this.cache.length;
   }
 
-  /** False once a weight of the model was reassigned (e.g. by training) or disposed: build a new decoder. */
+  /** False once a weight was reassigned (e.g. by training) or disposed, or the backend switched: build a new decoder. */
   isCurrent(): boolean {
-    return !this.disposed && this.sources.every(([t, id]) => !t.isDisposed && t.dataId === id);
+    return !this.disposed && this.engine.isCurrent() && this.sources.every(([t, id]) => !t.isDisposed && t.dataId === id);
   }
 
   /** Forgets every cached position. */

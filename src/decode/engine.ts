@@ -38,6 +38,8 @@ export interface MatMulEngine {
   matMul(x: number, rows: number, w: MatrixRef, out: number): void;
   /** out (rows, n) = x (rows, k) · B for a transient B (k, n) in the arena (e.g. keys, values). */
   product(x: number, rows: number, k: number, b: number, n: number, out: number): void;
+  /** False when the memory it reads is no longer there (e.g. the tfjs backend was switched). */
+  isCurrent(): boolean;
   /** Frees what the engine allocated (not the tensors it reads). */
   dispose(): void;
 }
@@ -119,6 +121,10 @@ export class JsEngine implements MatMulEngine {
         for (let j = 0; j < n; j++) a[or + j] += xi * a[bi + j];
       }
     }
+  }
+
+  isCurrent(): boolean {
+    return true; // it reads only its own copies
   }
 
   dispose(): void {

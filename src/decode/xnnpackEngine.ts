@@ -99,6 +99,11 @@ export class XnnpackEngine implements MatMulEngine {
     m._dispose_data(o);
   }
 
+  isCurrent(): boolean {
+    // Switching backends moves every tensor's data off the wasm heap the weights are read from.
+    return tf.getBackend() === 'wasm' && tf.backend() === (this.be as unknown);
+  }
+
   dispose(): void {
     const m = this.be.wasm;
     for (const id of this.ids.splice(0)) m._dispose_data(id); // also frees XNNPACK's packed copy
