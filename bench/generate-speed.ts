@@ -36,7 +36,8 @@ type Mode = keyof typeof MODES;
 
 async function rate(model: GPT, mode: Mode): Promise<number> {
   const opts = { maxNewTokens: tokens, temperature: 0.8, topK: 200, seed: 1337, ...MODES[mode] };
-  await generateAll(model, [0], { ...opts, maxNewTokens: 20 }); // warm-up: kernels compiled, caches primed
+  // Warm-up long enough for several window re-reads: the JIT has optimised the decoder's loops.
+  await generateAll(model, [0], { ...opts, maxNewTokens: 100 });
   const before = tf.memory().numTensors;
   const t0 = performance.now();
   const out = await generateAll(model, [0], opts);
@@ -98,4 +99,5 @@ if (py !== null) {
   console.log(`nanoGPT-style PyTorch sampler (no cache, block 64, 1 thread): ${py} tok/s (rounds: ${pytorch.join(', ')})`);
   console.log(`tinygpt (default: decoder) / PyTorch, per round: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${ratio}`);
 }
-console.log(JSON.stringify({ bench: 'generate-speed', backend, tokens, rounds, rows, pytorch_tokens_per_sec: py, decoder_over_pytorch: ratio }));
+const perRound = models.map(([name], i) => ({ model: name, ...samples[i] }));
+console.log(JSON.stringify({ bench: 'generate-speed', backend, tokens, rounds, rows, pytorch_tokens_per_sec: py, decoder_over_pytorch: ratio, per_round: perRound, pytorch_per_round: pytorch }));
