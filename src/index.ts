@@ -158,7 +158,7 @@ export { makeNorm, type Norm } from './block/norms.js';
 export { DecoderBlock } from './block/decoderBlock.js';
 export { contextStepper, decoderByDefault, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
 
-// tensor-free incremental decoding (generate's default on wasm and cpu for GPT-2-layout models)
+// tensor-free incremental decoding (generate's default for GPT models on wasm and cpu)
 export { Decoder, supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
 export { XnnpackEngine } from './decode/xnnpackEngine.js';

@@ -7,7 +7,9 @@ import { JsEngine, type MatMulEngine } from '../src/decode/engine.js';
 import { XnnpackEngine } from '../src/decode/xnnpackEngine.js';
 import { type GPTConfig } from '../src/model/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { PRESETS } from '../src/model/presets.js';
+import { usesGpt2Layout } from '../src/model/architecture.js';
+import type { LanguageModel } from '../src/model/types.js';
+import { GEMMA_TINY, LLAMA_TINY, randomizeModern } from './gemmaFixtures.js';
 import { contextStepper, nextLogits } from '../src/sample/context.js';
 import { generateAll } from '../src/sample/generate.js';
 import { expectClose, maxDiff, randomTokens } from './helpers.js';
@@ -35,11 +37,11 @@ describe('decoder attention by hand', () => {
 
   /** An arena with qkv rows (2, 3C), C = 2, at o, the output (2, C) at o + 12, the cache at o + 16, scratch after. */
   function setup(engine: MatMulEngine, nHead: number, qRow = q) {
-    const hs = 2 / nHead;
-    const kvFloats = ArenaKVCache.floats(1, nHead, 4, hs);
-    const o = engine.reserve(productScratch(16 + kvFloats, 2, 4, nHead, hs).end);
-    const cache = new ArenaKVCache(1, nHead, 4, hs, o + 16);
-    const { scratch } = productScratch(o + 16 + kvFloats, 2, 4, nHead, hs);
+    const shape = { nHead, nKvHead: nHead, headDim: 2 / nHead };
+    const kvFloats = ArenaKVCache.floats(1, shape, 4);
+    const o = engine.reserve(productScratch(16 + kvFloats, 2, 4, shape).end);
+    const cache = new ArenaKVCache(1, shape, 4, o + 16);
+    const { scratch } = productScratch(o + 16 + kvFloats, 2, 4, shape);
     engine.heap().set([...qRow, 1, 0, 1, 2, ...qRow, 0, 1, 3, 4], o);
     storeKV(cache, 0, engine.heap(), o, 2, 0);
     const output = () => engine.heap().slice(o + 12, o + 16);
@@ -49,14 +51,14 @@ describe('decoder attention by hand', () => {
   it('attendRows: one query at a time, in plain loops', () => {
     const engine = new JsEngine();
     const { cache, o, output } = setup(engine, 1);
-    attendRows(cache, 0, engine.heap(), o, o + 12, 2, 0, new Float64Array(4));
+    attendRows(cache, 0, 0, engine.heap(), o, o + 12, 2, 0, new Float64Array(4));
     expectClose(output(), [1, 2, 1.5, 2.5], 1e-6);
   });
 
   it('attendBlock: both queries as two products, the causal mask zeroing key 1 for query 0', () => {
     for (const engine of engines()) {
       const { cache, scratch, o, output } = setup(engine, 1);
-      attendBlock(engine, cache, 0, o, o + 12, 2, 0, scratch);
+      attendBlock(engine, cache, 0, 0, o, o + 12, 2, 0, scratch);
       expectClose(output(), [1, 2, 1.5, 2.5], 1e-6);
       engine.dispose();
     }
@@ -65,7 +67,7 @@ describe('decoder attention by hand', () => {
   it('attendStacked: every head at once; with two heads of width 1 each head attends on its own', () => {
     for (const engine of engines()) {
       const one = setup(engine, 1);
-      attendStacked(engine, one.cache, 0, one.o, one.o + 12, 2, 0, one.scratch);
+      attendStacked(engine, one.cache, 0, 0, one.o, one.o + 12, 2, 0, one.scratch);
       expectClose(one.output(), [1, 2, 1.5, 2.5], 1e-6);
       engine.dispose();
     }
@@ -74,10 +76,10 @@ describe('decoder attention by hand', () => {
     // head 1 scores (0, 0), weights (1/2, 1/2) → 3. Position 0: the first values, (1, 2).
     for (const engine of engines()) {
       const two = setup(engine, 2, [Math.log(3), 0]);
-      attendStacked(engine, two.cache, 0, two.o, two.o + 12, 2, 0, two.scratch);
+      attendStacked(engine, two.cache, 0, 0, two.o, two.o + 12, 2, 0, two.scratch);
       expectClose(two.output(), [1, 2, 1.5, 3], 1e-6);
       if (!engine.fastProducts) {
-        attendRows(two.cache, 0, engine.heap(), two.o, two.o + 12, 2, 0, new Float64Array(4));
+        attendRows(two.cache, 0, 0, engine.heap(), two.o, two.o + 12, 2, 0, new Float64Array(4));
         expectClose(two.output(), [1, 2, 1.5, 3], 1e-6);
       }
       engine.dispose();
@@ -86,17 +88,25 @@ describe('decoder attention by hand', () => {
 });
 
 describe('Decoder', () => {
-  const configs: Array<[string, Partial<GPTConfig>]> = [
-    ['gelu, biases, tied head', { bias: true }],
-    ['tanh GeLU, no biases, separate head', { bias: false, activation: 'gelu_tanh', tieEmbeddings: false }],
-    ['ReLU', { activation: 'relu' }],
-    ['SwiGLU', { activation: 'swiglu', bias: true }],
-    ['GeGLU', { activation: 'geglu' }],
+  const configs: Array<[string, GPTConfig]> = [
+    ['gelu, biases, tied head', { ...TINY, bias: true }],
+    ['tanh GeLU, no biases, separate head', { ...TINY, bias: false, activation: 'gelu_tanh', tieEmbeddings: false }],
+    ['ReLU', { ...TINY, activation: 'relu' }],
+    ['SwiGLU', { ...TINY, activation: 'swiglu', bias: true }],
+    ['GeGLU', { ...TINY, activation: 'geglu' }],
+    // Gemma 3 in miniature: RMSNorm, sandwich norms, QK-norm, RoPE (two bases), GQA 4 on 2,
+    // heads of 6 on a width of 8, sliding windows of 3 keys, scaled embeddings.
+    ['Gemma-style', GEMMA_TINY],
+    // Llama in miniature with LayerNorm and biases: RoPE, multi-query attention, SwiGLU, untied head.
+    ['Llama-style', LLAMA_TINY],
+    ['RMSNorm with learned positions and heads of 6 on a width of 16', { ...TINY, norm: 'rmsnorm', headDim: 6 }],
   ];
-  for (const [name, extra] of configs) {
+  for (const [name, config] of configs) {
     it(`${name}: logits equal a full forward pass within 1e-5 at every step, past blockSize`, () => {
-      const model = new GPT({ ...TINY, ...extra });
-      perturb(model);
+      const model = new GPT(config);
+      if (usesGpt2Layout(model.config)) perturb(model);
+      else randomizeModern(model, 3, 0.3);
+      const ids = randomTokens(4, 30, model.config.vocabSize);
       const before = tf.memory().numTensors;
       for (const shift of [1, 3, 8]) {
         const fast = contextStepper(model, shift, true, true);
@@ -145,13 +155,20 @@ describe('Decoder', () => {
     expect(() => d.feed([1, 2, 3])).toThrow(/6 cached \+ 3 new positions exceed blockSize 8; reset\(\) and feed the last tokens/);
     d.dispose();
     expect(() => d.feed([1])).toThrow(/disposed/);
-    const gemma = new GPT({ ...PRESETS['gemma3-tiny'], vocabSize: 13 });
-    expect(supportsDecoder(gemma)).toBe(false);
-    expect(() => new Decoder(gemma)).toThrow(/GPT-2 layout only/);
-    await expect(generateAll(gemma, [1], { maxNewTokens: 1, fastDecoder: true })).rejects.toThrow(
-      /fastDecoder runs tinygpt GPT models in GPT-2 layout only/,
+    // Any LanguageModel can generate, but only tinygpt's GPT has the weights the decoder reads.
+    const other: LanguageModel = {
+      config: model.config,
+      forward: (x) => model.forward(x),
+      loss: (x, y) => model.loss(x, y),
+      namedWeights: () => model.namedWeights(),
+      numParams: () => model.numParams(),
+      dispose: () => {},
+    };
+    expect(supportsDecoder(other)).toBe(false);
+    await expect(generateAll(other, [1], { maxNewTokens: 1, fastDecoder: true })).rejects.toThrow(
+      /fastDecoder runs tinygpt GPT models only/,
     );
-    gemma.dispose();
+    expect(await generateAll(other, [1], { maxNewTokens: 3, temperature: 0 })).toEqual(await generateAll(model, [1], { maxNewTokens: 3, temperature: 0 }));
     model.dispose();
   });
 

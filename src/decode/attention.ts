@@ -1,73 +1,99 @@
 /**
- * Causal attention of new rows against a KV cache in the decoder's arena. With q, k, v the slices
- * of GPT-2's fused projection qkv = x·W_attn (q | k | v, each split into heads of hs columns),
- * head h of the query at position p is
- *   out_h = Σ_{j ≤ p} α_j v_j,  α = softmax_j(q·k_j / √hs)   (Vaswani et al., eq. 1),
- * over the cached positions j < S and the new ones S..p.
+ * Causal attention of new rows against a KV cache in the decoder's arena. Each row of qkv holds
+ * q (nh·hd) | k (nKv·hd) | v (nKv·hd), split into heads of hd columns (GPT-2's fused c_attn has
+ * this layout with nKv = nh). Query head h reads key/value head ⌊h / (nh / nKv)⌋ (grouped-query
+ * attention; nKv = nh is plain multi-head). Head h of the query at position p is
+ *   out_h = Σ_j α_j v_j,  α = softmax_j(q·k_j / √hd)   (Vaswani et al., eq. 1)
+ * over keys j ≤ p, or p − w < j ≤ p in a layer with a sliding window of w keys.
  */
+
+/** Head counts and sizes of the attention layers. */
+export interface HeadShape {
+  /** Query heads nh. */
+  readonly nHead: number;
+  /** Key/value heads nKv, dividing nh. */
+  readonly nKvHead: number;
+  /** Width hd of every head. */
+  readonly headDim: number;
+}
+
+/** The first key a query at position p sees: 0, or p − w + 1 with a window of w keys. */
+export function firstKey(p: number, window: number): number {
+  return window > 0 ? Math.max(0, p - window + 1) : 0;
+}
 
 /**
  * Keys and values of every position read so far, as two regions of the arena: keys
- * (nLayer, nh, blockSize, hs) and values transposed, (nLayer, nh, hs, blockSize). Both layouts make
- * one layer's heads a single matrix (nh·blockSize, hs) or (nh·hs, blockSize) for the engine.
+ * (nLayer, nKv, blockSize, hd) and values transposed, (nLayer, nKv, hd, blockSize). Both layouts
+ * make one layer's heads a single matrix (nKv·blockSize, hd) or (nKv·hd, blockSize) for the engine.
  */
 export class ArenaKVCache {
   /** Positions held (every layer holds the same ones after a step). */
   length = 0;
+  /** Floats in one row of qkv: (nh + 2·nKv)·hd. */
+  readonly qkvWidth: number;
 
   constructor(
     readonly nLayer: number,
-    readonly nHead: number,
+    readonly shape: HeadShape,
     readonly blockSize: number,
-    readonly headSize: number,
     /** Arena index of the first float; the cache spans {@link floats} of them. */
     readonly at: number,
-  ) {}
+  ) {
+    this.qkvWidth = (shape.nHead + 2 * shape.nKvHead) * shape.headDim;
+  }
 
   /** Floats a cache of these sizes occupies. */
-  static floats(nLayer: number, nHead: number, blockSize: number, headSize: number): number {
-    return 2 * nLayer * nHead * blockSize * headSize;
+  static floats(nLayer: number, shape: HeadShape, blockSize: number): number {
+    return 2 * nLayer * shape.nKvHead * blockSize * shape.headDim;
   }
 
-  /** Arena index of head h's keys (blockSize, hs) in a layer. */
-  k(layer: number, head: number): number {
-    return this.at + (layer * this.nHead + head) * this.blockSize * this.headSize;
+  /** Arena index of key/value head g's keys (blockSize, hd) in a layer. */
+  k(layer: number, g: number): number {
+    return this.at + (layer * this.shape.nKvHead + g) * this.blockSize * this.shape.headDim;
   }
 
-  /** Arena index of head h's transposed values (hs, blockSize) in a layer. */
-  vt(layer: number, head: number): number {
-    return this.k(layer, head) + this.nLayer * this.nHead * this.blockSize * this.headSize;
+  /** Arena index of key/value head g's transposed values (hd, blockSize) in a layer. */
+  vt(layer: number, g: number): number {
+    return this.k(layer, g) + ArenaKVCache.floats(this.nLayer, this.shape, this.blockSize) / 2;
   }
 
-  /** Forgets every position; zeroes the arena region, since products also read the unused rows. */
+  /** The key/value head that query head h reads. */
+  group(h: number): number {
+    return Math.floor(h / (this.shape.nHead / this.shape.nKvHead));
+  }
+
+  /** Forgets every position; zeroes the region, since products also read the unused rows. */
   reset(a: Float32Array): void {
     this.length = 0;
-    a.fill(0, this.at, this.at + ArenaKVCache.floats(this.nLayer, this.nHead, this.blockSize, this.headSize));
+    a.fill(0, this.at, this.at + ArenaKVCache.floats(this.nLayer, this.shape, this.blockSize));
   }
 }
 
-/** Copies the k and v columns of `rows` rows of qkv (rows, 3C) into the cache at positions start.., for one layer. */
+/** Copies the k and v heads of `rows` rows of qkv into the cache at positions start.., for one layer. */
 export function storeKV(cache: ArenaKVCache, layer: number, a: Float32Array, qkv: number, rows: number, start: number): void {
-  const { nHead: nh, headSize: hs, blockSize: bs } = cache;
-  const c = nh * hs;
+  const { nHead: nh, nKvHead: nkv, headDim: hd } = cache.shape;
+  const bs = cache.blockSize;
   for (let r = 0; r < rows; r++) {
-    const [row, p] = [qkv + r * 3 * c, start + r];
-    for (let h = 0; h < nh; h++) {
-      const [k, v, vt] = [row + c + h * hs, row + 2 * c + h * hs, cache.vt(layer, h) + p];
-      a.copyWithin(cache.k(layer, h) + p * hs, k, k + hs);
-      for (let d = 0; d < hs; d++) a[vt + d * bs] = a[v + d];
+    const [row, p] = [qkv + r * cache.qkvWidth, start + r];
+    for (let g = 0; g < nkv; g++) {
+      const k = row + (nh + g) * hd;
+      const [v, vt] = [k + nkv * hd, cache.vt(layer, g) + p];
+      a.copyWithin(cache.k(layer, g) + p * hd, k, k + hd);
+      for (let d = 0; d < hd; d++) a[vt + d * bs] = a[v + d];
     }
   }
 }
 
 /**
- * Writes the heads of `rows` new queries (at positions start..) side by side into out (rows, C):
+ * Writes the heads of `rows` new queries (at positions start..) side by side into out (rows, nh·hd):
  * the concatenation that W^O projects. Plain loops, for engines whose products are no faster.
  * `scores` is scratch of at least blockSize doubles.
  */
 export function attendRows(
   cache: ArenaKVCache,
   layer: number,
+  window: number,
   a: Float32Array,
   qkv: number,
   out: number,
@@ -75,26 +101,28 @@ export function attendRows(
   start: number,
   scores: Float64Array,
 ): void {
-  const { nHead: nh, headSize: hs, blockSize: bs } = cache;
-  const c = nh * hs;
-  const scale = 1 / Math.sqrt(hs);
+  const { nHead: nh, headDim: hd } = cache.shape;
+  const bs = cache.blockSize;
+  const scale = 1 / Math.sqrt(hd);
   for (let r = 0; r < rows; r++) {
-    const p = start + r; // keys 0..p are visible (causal)
+    const p = start + r; // keys first..p are visible (causal, windowed)
+    const first = firstKey(p, window);
     for (let h = 0; h < nh; h++) {
-      const [q, k, vt] = [qkv + r * 3 * c + h * hs, cache.k(layer, h), cache.vt(layer, h)];
+      const g = cache.group(h);
+      const [q, k, vt] = [qkv + r * cache.qkvWidth + h * hd, cache.k(layer, g), cache.vt(layer, g)];
       let max = -Infinity;
-      for (let j = 0; j <= p; j++) {
+      for (let j = first; j <= p; j++) {
         let s = 0;
-        for (let d = 0; d < hs; d++) s += a[q + d] * a[k + j * hs + d];
+        for (let d = 0; d < hd; d++) s += a[q + d] * a[k + j * hd + d];
         scores[j] = s * scale;
         max = Math.max(max, scores[j]);
       }
       let sum = 0;
-      for (let j = 0; j <= p; j++) sum += scores[j] = Math.exp(scores[j] - max);
-      const o = out + r * c + h * hs;
-      for (let d = 0; d < hs; d++) {
+      for (let j = first; j <= p; j++) sum += scores[j] = Math.exp(scores[j] - max);
+      const o = out + (r * nh + h) * hd;
+      for (let d = 0; d < hd; d++) {
         let acc = 0;
-        for (let j = 0; j <= p; j++) acc += scores[j] * a[vt + d * bs + j];
+        for (let j = first; j <= p; j++) acc += scores[j] * a[vt + d * bs + j];
         a[o + d] = acc / sum;
       }
     }

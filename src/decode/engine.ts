@@ -32,6 +32,8 @@ export interface MatMulEngine {
   reserve(floats: number): number;
   /** A matrix view of a 2-D float32 tensor: W = t (k, n), or W = tᵀ when t is (n, k) and `transposed`. */
   matrix(t: tf.Tensor2D, transposed: boolean): MatrixRef;
+  /** W = [t_1 | t_2 | ...], the (k, n_i) tensors side by side (separate q, k, v projections as one). */
+  columns(parts: readonly tf.Tensor2D[]): MatrixRef;
   /** Any float32 tensor as a flat vector. */
   vector(t: tf.Tensor): VectorRef;
   /** heap[out .. out + rows·n) = heap[x .. x + rows·k) · W. */
@@ -42,6 +44,22 @@ export interface MatMulEngine {
   isCurrent(): boolean;
   /** Frees what the engine allocated (not the tensors it reads). */
   dispose(): void;
+}
+
+/** A vector held in its own JS array. */
+export function arrayVector(data: Float32Array): VectorRef {
+  return { array: () => data, offset: 0, size: data.length };
+}
+
+/** The arrays one after another. */
+export function concatFloats(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** W stored as Wᵀ (n, k), so each output is one contiguous dot product. */
@@ -79,9 +97,15 @@ export class JsEngine implements MatMulEngine {
     return m;
   }
 
+  columns(parts: readonly tf.Tensor2D[]): MatrixRef {
+    // Wᵀ of the side-by-side matrix is the parts' transposes stacked.
+    const ts = parts.map((p) => (this.matrix(p, false) as JsMatrix).t);
+    const m: JsMatrix = { k: parts[0].shape[0], n: parts.reduce((s, p) => s + p.shape[1], 0), t: concatFloats(ts) };
+    return m;
+  }
+
   vector(t: tf.Tensor): VectorRef {
-    const data = Float32Array.from(t.dataSync() as Float32Array);
-    return { array: () => data, offset: 0, size: data.length };
+    return arrayVector(Float32Array.from(t.dataSync() as Float32Array));
   }
 
   matMul(x: number, rows: number, w: MatrixRef, out: number): void {

@@ -33,6 +33,60 @@ export function layerNormRows(
   }
 }
 
+/** A norm's weights: LayerNorm (γ, optional β) or RMSNorm (γ). */
+export interface NormRef {
+  readonly kind: 'layernorm' | 'rmsnorm';
+  readonly gamma: VectorRef;
+  readonly beta: VectorRef | undefined;
+}
+
+/** RMSNorm y = γ ⊙ x / √(mean(x²) + ε) per row (Zhang & Sennrich 2019), written to dst. */
+export function rmsNormRows(a: Float32Array, src: number, dst: number, rows: number, c: number, gamma: VectorRef, eps: number): void {
+  const g = gamma.array();
+  for (let r = 0; r < rows; r++) {
+    const [x, y] = [src + r * c, dst + r * c];
+    let ms = 0;
+    for (let i = 0; i < c; i++) ms += a[x + i] * a[x + i];
+    const inv = 1 / Math.sqrt(ms / c + eps);
+    for (let i = 0; i < c; i++) a[y + i] = a[x + i] * inv * g[gamma.offset + i];
+  }
+}
+
+/** The norm `n` per row of width c, src → dst (they may be the same). */
+export function normRows(a: Float32Array, src: number, dst: number, rows: number, c: number, n: NormRef, eps: number): void {
+  if (n.kind === 'rmsnorm') rmsNormRows(a, src, dst, rows, c, n.gamma, eps);
+  else layerNormRows(a, src, dst, rows, c, n.gamma, n.beta, eps);
+}
+
+/** cos(pθ_i) and sin(pθ_i), θ_i = base^(−2i/hd), for p < maxLen and i < hd/2: (maxLen, hd/2) each, as RotaryEmbedding builds them. */
+export function ropeTables(hd: number, maxLen: number, base: number): { cos: Float32Array; sin: Float32Array } {
+  const half = hd / 2;
+  const [cos, sin] = [new Float32Array(maxLen * half), new Float32Array(maxLen * half)];
+  for (let p = 0; p < maxLen; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * Math.pow(base, (-2 * i) / hd);
+      [cos[p * half + i], sin[p * half + i]] = [Math.cos(angle), Math.sin(angle)];
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * Rotates the head vector a[at .. at + hd) to position p (RoPE, "rotate half": feature i pairs
+ * with i + hd/2): x'_i = x_i cos − x_{i+hd/2} sin, x'_{i+hd/2} = x_{i+hd/2} cos + x_i sin.
+ */
+export function rotateHalf(a: Float32Array, at: number, hd: number, t: { cos: Float32Array; sin: Float32Array }, p: number): void {
+  const half = hd / 2;
+  for (let i = 0; i < half; i++) {
+    const c = t.cos[p * half + i];
+    const s = t.sin[p * half + i];
+    const x1 = a[at + i];
+    const x2 = a[at + half + i];
+    a[at + i] = x1 * c - x2 * s;
+    a[at + half + i] = x2 * c + x1 * s;
+  }
+}
+
 /** Adds a bias vector (n) to each of `rows` rows of width n. */
 export function addBiasRows(a: Float32Array, at: number, rows: number, bias: VectorRef): void {
   const b = bias.array();

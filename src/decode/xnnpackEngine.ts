@@ -72,6 +72,23 @@ export class XnnpackEngine implements MatMulEngine {
     return m;
   }
 
+  columns(parts: readonly tf.Tensor2D[]): MatrixRef {
+    if (parts.length === 1) return this.matrix(parts[0], false);
+    const k = parts[0].shape[0];
+    const n = parts.reduce((s, p) => s + p.shape[1], 0);
+    const ptr = this.alloc(4 * k * n);
+    let col = 0;
+    for (const p of parts) {
+      const [h, from, w] = [this.heap(), heapOffset(this.be, p) >> 2, p.shape[1]];
+      for (let i = 0; i < k; i++) h.copyWithin((ptr >> 2) + i * n + col, from + i * w, from + (i + 1) * w);
+      col += w;
+    }
+    const id = this.register(k * n, ptr);
+    this.ids.push(id);
+    const m: XnnMatrix = { k, n, id };
+    return m;
+  }
+
   vector(t: tf.Tensor): VectorRef {
     const offset = heapOffset(this.be, t) >> 2;
     return { array: () => this.heap(), offset, size: t.size };

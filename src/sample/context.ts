@@ -177,7 +177,7 @@ class CachedStepper implements ContextStepper {
 
 /**
  * Whether generation uses the tensor-free {@link Decoder} by default: on the wasm and cpu
- * backends, where per-op tfjs overhead dominates a one-token step, for GPT-2-layout models.
+ * backends, where per-op tfjs overhead dominates a one-token step, for tinygpt's GPT.
  */
 export function decoderByDefault(model: LanguageModel): boolean {
   return supportsDecoder(model) && ['wasm', 'cpu'].includes(tf.getBackend());
@@ -191,7 +191,7 @@ export function contextStepper(model: LanguageModel, shift: number, useCache: bo
   const bs = model.config.blockSize;
   if (useCache && fastDecoder) {
     if (!supportsDecoder(model)) {
-      throw new Error('The tensor-free decoder runs tinygpt GPT models in GPT-2 layout only; pass fastDecoder: false to use the tensor KV cache.');
+      throw new Error('The tensor-free decoder runs tinygpt GPT models only; pass fastDecoder: false to use the tensor KV cache.');
     }
     return new CachedStepper(new DecoderFeeder(model), bs, shift);
   }

@@ -37,7 +37,7 @@ export interface GenerateOptions {
   /**
    * Run cached steps on the tensor-free Decoder (XNNPACK on wasm, JS loops elsewhere) instead of
    * tfjs ops: same logits, several times faster for small models. Default true on the wasm and cpu
-   * backends for GPT-2-layout models; other models always use the tensor cache.
+   * backends for tinygpt's GPT; other LanguageModels always use the tensor cache.
    */
   readonly fastDecoder?: boolean;
   /**
@@ -82,7 +82,7 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
     throw new Error(`generate: fastDecoder must be true or false, got ${String(o.fastDecoder)}.`);
   }
   if (o.fastDecoder === true && (o.cache ?? true) && !supportsDecoder(model)) {
-    throw new Error('generate: fastDecoder runs tinygpt GPT models in GPT-2 layout only (LayerNorm, learned positions, full attention); leave it unset for this model.');
+    throw new Error('generate: fastDecoder runs tinygpt GPT models only (it reads their named weights); leave it unset for this model.');
   }
   if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) {
     throw new Error('generate: signal must be an AbortSignal (from new AbortController().signal).');
