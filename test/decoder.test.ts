@@ -51,14 +51,14 @@ describe('decoder attention by hand', () => {
   it('attendRows: one query at a time, in plain loops', () => {
     const engine = new JsEngine();
     const { cache, o, output } = setup(engine, 1);
-    attendRows(cache, 0, 0, engine.heap(), o, o + 12, 2, 0, new Float64Array(4));
+    attendRows({ cache, layer: 0, window: 0, qkv: o, out: o + 12, rows: 2, start: 0 }, engine.heap(), new Float64Array(4));
     expectClose(output(), [1, 2, 1.5, 2.5], 1e-6);
   });
 
   it('attendBlock: both queries as two products, the causal mask zeroing key 1 for query 0', () => {
     for (const engine of engines()) {
       const { cache, scratch, o, output } = setup(engine, 1);
-      attendBlock(engine, cache, 0, 0, o, o + 12, 2, 0, scratch);
+      attendBlock(engine, { cache, layer: 0, window: 0, qkv: o, out: o + 12, rows: 2, start: 0 }, scratch);
       expectClose(output(), [1, 2, 1.5, 2.5], 1e-6);
       engine.dispose();
     }
@@ -67,7 +67,7 @@ describe('decoder attention by hand', () => {
   it('attendStacked: every head at once; with two heads of width 1 each head attends on its own', () => {
     for (const engine of engines()) {
       const one = setup(engine, 1);
-      attendStacked(engine, one.cache, 0, 0, one.o, one.o + 12, 2, 0, one.scratch);
+      attendStacked(engine, { cache: one.cache, layer: 0, window: 0, qkv: one.o, out: one.o + 12, rows: 2, start: 0 }, one.scratch);
       expectClose(one.output(), [1, 2, 1.5, 2.5], 1e-6);
       engine.dispose();
     }
@@ -76,10 +76,10 @@ describe('decoder attention by hand', () => {
     // head 1 scores (0, 0), weights (1/2, 1/2) → 3. Position 0: the first values, (1, 2).
     for (const engine of engines()) {
       const two = setup(engine, 2, [Math.log(3), 0]);
-      attendStacked(engine, two.cache, 0, 0, two.o, two.o + 12, 2, 0, two.scratch);
+      attendStacked(engine, { cache: two.cache, layer: 0, window: 0, qkv: two.o, out: two.o + 12, rows: 2, start: 0 }, two.scratch);
       expectClose(two.output(), [1, 2, 1.5, 3], 1e-6);
       if (!engine.fastProducts) {
-        attendRows(two.cache, 0, 0, engine.heap(), two.o, two.o + 12, 2, 0, new Float64Array(4));
+        attendRows({ cache: two.cache, layer: 0, window: 0, qkv: two.o, out: two.o + 12, rows: 2, start: 0 }, engine.heap(), new Float64Array(4));
         expectClose(two.output(), [1, 2, 1.5, 3], 1e-6);
       }
       engine.dispose();

@@ -70,6 +70,21 @@ export class ArenaKVCache {
   }
 }
 
+/** One attention call: which layer, where its queries are and where the heads go. */
+export interface AttendArgs {
+  readonly cache: ArenaKVCache;
+  readonly layer: number;
+  /** Keys a query sees in a sliding-window layer, itself included; 0 for all. */
+  readonly window: number;
+  /** Arena index of the first query's qkv row. */
+  readonly qkv: number;
+  /** Arena index of the output (rows, nh·hd). */
+  readonly out: number;
+  /** Queries, at positions start, start + 1, ... */
+  readonly rows: number;
+  readonly start: number;
+}
+
 /** Copies the k and v heads of `rows` rows of qkv into the cache at positions start.., for one layer. */
 export function storeKV(cache: ArenaKVCache, layer: number, a: Float32Array, qkv: number, rows: number, start: number): void {
   const { nHead: nh, nKvHead: nkv, headDim: hd } = cache.shape;
@@ -90,17 +105,7 @@ export function storeKV(cache: ArenaKVCache, layer: number, a: Float32Array, qkv
  * the concatenation that W^O projects. Plain loops, for engines whose products are no faster.
  * `scores` is scratch of at least blockSize doubles.
  */
-export function attendRows(
-  cache: ArenaKVCache,
-  layer: number,
-  window: number,
-  a: Float32Array,
-  qkv: number,
-  out: number,
-  rows: number,
-  start: number,
-  scores: Float64Array,
-): void {
+export function attendRows({ cache, layer, window, qkv, out, rows, start }: AttendArgs, a: Float32Array, scores: Float64Array): void {
   const { nHead: nh, headDim: hd } = cache.shape;
   const bs = cache.blockSize;
   const scale = 1 / Math.sqrt(hd);

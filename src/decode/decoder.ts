@@ -144,9 +144,10 @@ export class Decoder {
       storeKV(this.cache, layer, a, qkv, T, start);
       const r0 = final && layer === nLayer - 1 ? T - 1 : 0; // first row whose output is used
       const [n, xr, q] = [T - r0, x + r0 * C, qkv + r0 * this.cache.qkvWidth];
-      if (n >= BLOCK_ROWS) attendBlock(e, this.cache, layer, l.window, q, att, n, start + r0, this.scratch);
-      else if (e.fastProducts) attendStacked(e, this.cache, layer, l.window, q, att, n, start + r0, this.scratch);
-      else attendRows(this.cache, layer, l.window, a, q, att, n, start + r0, this.scores);
+      const call = { cache: this.cache, layer, window: l.window, qkv: q, out: att, rows: n, start: start + r0 };
+      if (n >= BLOCK_ROWS) attendBlock(e, call, this.scratch);
+      else if (e.fastProducts) attendStacked(e, call, this.scratch);
+      else attendRows(call, a, this.scores);
       a = this.linear(att, n, l.proj, tmp); // t2 = MHA(t1)
       if (l.postAttnNorm) normRows(a, tmp, tmp, n, C, l.postAttnNorm, eps);
       addInto(a, xr, tmp, n * C); // t3 = t2 + x

@@ -1,4 +1,4 @@
-import { firstKey, type ArenaKVCache, type HeadShape } from './attention.js';
+import { firstKey, type AttendArgs, type HeadShape } from './attention.js';
 import type { MatMulEngine } from './engine.js';
 
 /**
@@ -45,17 +45,7 @@ function maskedSoftmax(a: Float32Array, from: number, stride: number, first: num
  * masked softmax per row (row r sees keys up to start + r, within the window), then O = A·V
  * (T, hd). For reading a prompt or a shifted window.
  */
-export function attendBlock(
-  engine: MatMulEngine,
-  cache: ArenaKVCache,
-  layer: number,
-  window: number,
-  qkv: number,
-  out: number,
-  rows: number,
-  start: number,
-  sc: ProductScratch,
-): void {
+export function attendBlock(engine: MatMulEngine, { cache, layer, window, qkv, out, rows, start }: AttendArgs, sc: ProductScratch): void {
   const { nHead: nh, headDim: hd } = cache.shape;
   const bs = cache.blockSize;
   const p = start + rows;
@@ -83,17 +73,7 @@ export function attendBlock(
  * transposed values (nKv·hd, blockSize) times the weights as columns (blockSize, nh) gives head h's
  * output in column h. That is nKv times the useful arithmetic, but two engine calls instead of 2·nh.
  */
-export function attendStacked(
-  engine: MatMulEngine,
-  cache: ArenaKVCache,
-  layer: number,
-  window: number,
-  qkv: number,
-  out: number,
-  rows: number,
-  start: number,
-  sc: ProductScratch,
-): void {
+export function attendStacked(engine: MatMulEngine, { cache, layer, window, qkv, out, rows, start }: AttendArgs, sc: ProductScratch): void {
   const { nHead: nh, nKvHead: nkv, headDim: hd } = cache.shape;
   const bs = cache.blockSize;
   const scale = 1 / Math.sqrt(hd);
