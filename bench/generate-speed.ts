@@ -2,7 +2,7 @@
  * Generation speed: tokens/s for 500 new tokens without a cache, with the tensor KV cache and with
  * the tensor-free decoder (generate's default on wasm), for the Shakespeare recipe model (block
  * 64; a trained checkpoint if --checkpoint is given, else random weights of the same shape) and
- * for the same model widened to block 256, beside a nanoGPT-style PyTorch sampler
+ * for the same model widened to block 256 and for the Gemma-style gemma3-tiny (random weights), beside a nanoGPT-style PyTorch sampler
  * (bench/reference/nanogpt_sample.py: no cache, block 64). This machine is shared and noisy, so
  * every measurement is repeated in --rounds interleaved rounds (all modes, then PyTorch) and the
  * medians are reported, with the median of the per-round ratios.
@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GPT, generateAll, loadTrained, setBackend, SHAKESPEARE_CHAR } from '../src/index.js';
+import { GPT, generateAll, loadTrained, PRESETS, setBackend, SHAKESPEARE_CHAR } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +68,8 @@ const recipe = values.checkpoint
   ? (await loadTrained(values.checkpoint)).model
   : new GPT({ ...SHAKESPEARE_CHAR, vocabSize: 65 });
 const wide = new GPT({ ...SHAKESPEARE_CHAR, vocabSize: 65, blockSize: 256 });
-const models = [['recipe (block 64)', recipe], ['block 256', wide]] as const;
+const gemma = new GPT(PRESETS['gemma3-tiny']);
+const models = [['recipe (block 64)', recipe], ['block 256', wide], ['gemma3-tiny', gemma]] as const;
 const samples = models.map(() => ({ no_cache: [] as number[], tensor_cache: [] as number[], decoder: [] as number[] }));
 const pytorch: number[] = [];
 const ratios: number[] = [];
