@@ -153,6 +153,21 @@ describe.each([
     tf.dispose([table, ids, w]);
   });
 
+  it('embedding over a large vocabulary (Gather, scatter-add gradient) gives the same rows and sums', () => {
+    start();
+    const vocab = 300; // above the one-hot limit of 256
+    const table = tf.tidy(() => tf.reshape(tf.range(0, 2 * vocab), [vocab, 2])) as tf.Tensor2D; // row i = (2i, 2i + 1)
+    const ids = tf.tensor1d([299, 0, 299, 7], 'int32'); // (4)
+    expectClose(take(embedding(table, ids)), [598, 599, 0, 1, 598, 599, 14, 15]);
+    const w = tf.tensor2d([[1, 1], [10, 10], [100, 100], [1000, 1000]]); // (4, 2) upstream gradient
+    const g = take(tf.grad((e: tf.Tensor) => tf.sum(tf.mul(embedding(e as tf.Tensor2D, ids), w)))(table));
+    // row 0 at position 1 (10); row 7 at position 3 (1000); row 299 at positions 0 and 2 (1 + 100); the rest 0
+    const expected = new Array<number>(2 * vocab).fill(0);
+    for (const [row, v] of [[0, 10], [7, 1000], [299, 101]]) expected[2 * row] = expected[2 * row + 1] = v;
+    expectClose(g, expected);
+    tf.dispose([table, ids, w]);
+  });
+
   it('leaves no tensors behind after forward and backward', () => {
     start();
     const rng = createRng(3);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
 import { matMul2d } from './matmul.js';
+import { scatterRows } from './scatterRows.js';
 
 /** Largest vocabulary for which the forward lookup is the product onehot(ids)·E rather than a Gather. */
 const ONE_HOT_MAX_VOCAB = 256;
@@ -11,7 +12,8 @@ const ONE_HOT_MAX_VOCAB = 256;
  * product onehot(ids)·E: exact (each output is one table entry times 1 plus zeros) and on wasm
  * ~5x faster than Gather at V = 65 (Gather costs ~30 ns per element there; the product's cost grows
  * with V, so large vocabularies keep the Gather). The gradient is dE = onehot(ids)ᵀ·dY, a plain
- * 2-D matMul (Gather's own gradient needs UnsortedSegmentSum, which wasm lacks).
+ * 2-D matMul, for small V; for large V it adds dY's rows into a zero table (scatterRows), since
+ * the product's cost grows with V·N·C.
  */
 function embeddingFast(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const vocab = table.shape[0];
@@ -23,10 +25,10 @@ function embeddingFast(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
     save([oneHot ?? ids]);
     return {
       value: oneHot ? tf.matMul(oneHot, e) : tf.gather(e, ids), // (N, C)
-      gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => {
-        const oh = small ? (s as tf.Tensor2D) : oneHotOf(s as tf.Tensor1D); // (N, V)
-        return tf.matMul(tf.transpose(oh), dy as tf.Tensor2D); // (V, N)·(N, C) = (V, C)
-      },
+      gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) =>
+        small
+          ? tf.matMul(tf.transpose(s as tf.Tensor2D), dy as tf.Tensor2D) // (V, N)·(N, C) = (V, C)
+          : scatterRows(s as tf.Tensor1D, dy as tf.Tensor2D, vocab), // (V, C)
     };
   });
   return f(table) as tf.Tensor2D;
