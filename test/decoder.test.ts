@@ -154,7 +154,7 @@ describe('Decoder', () => {
     d.feed([1, 2, 3, 4, 5, 6]);
     expect(() => d.feed([1, 2, 3])).toThrow(/6 cached \+ 3 new positions exceed blockSize 8; reset\(\) and feed the last tokens/);
     d.dispose();
-    expect(() => d.feed([1])).toThrow(/disposed/);
+    expect(() => d.feed([1])).toThrow(/Decoder: disposed/);
     // Any LanguageModel can generate, but only tinygpt's GPT has the weights the decoder reads.
     const other: LanguageModel = {
       config: model.config,
@@ -169,6 +169,10 @@ describe('Decoder', () => {
       /fastDecoder runs tinygpt GPT models only/,
     );
     expect(await generateAll(other, [1], { maxNewTokens: 3, temperature: 0 })).toEqual(await generateAll(model, [1], { maxNewTokens: 3, temperature: 0 }));
+    const gone = new GPT(TINY);
+    gone.dispose();
+    expect(() => new Decoder(gone)).toThrow(/This GPT has been disposed; create or load a new one/);
+    await expect(generateAll(gone, [1], { maxNewTokens: 1 })).rejects.toThrow(/This GPT has been disposed/);
     model.dispose();
   });
 

@@ -45,6 +45,7 @@ export class Decoder {
   /** A decoder for `model` on XNNPACK when the backend is wasm, else on JS loops. */
   constructor(model: GPT, engine: MatMulEngine = XnnpackEngine.create() ?? new JsEngine()) {
     if (!supportsDecoder(model)) throw new Error('Decoder runs tinygpt GPT models only; use generate with fastDecoder: false for others.');
+    if (model.isDisposed) throw new Error('This GPT has been disposed; create or load a new one.');
     const c = (this.config = model.config);
     this.engine = engine;
     const named = model.namedWeights();

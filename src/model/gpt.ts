@@ -214,6 +214,11 @@ export class GPT implements LanguageModel {
     return savePretrained(this, dir, options.format ?? 'tinygpt');
   }
 
+  /** True after {@link dispose}. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   /** Frees every weight and buffer. */
   dispose(): void {
     if (this.disposed) return;
