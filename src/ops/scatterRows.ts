@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isWasmHeapBackend } from './wasmModule.js';
 
 /**
  * dE = Σ_n e_{ids[n]} dY[n]: the gradient of a row lookup E[ids], a (V, C) table that is zero but
@@ -11,20 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export const WASM_SCATTER_ROWS = 'TinyGptScatterRows';
 
-/** The parts of tfjs-backend-wasm's BackendWasm the kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-function isWasmBackend(b: unknown): b is WasmBackend {
-  if (b == null || typeof b !== 'object') return false;
-  const r = b as Record<string, unknown>;
-  return typeof r.makeOutput === 'function' && typeof r.typedArrayFromHeap === 'function';
-}
-
 function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
-  if (!isWasmBackend(backend)) throw new Error(`${WASM_SCATTER_ROWS} runs only on tfjs-backend-wasm 4.x.`);
+  if (!isWasmHeapBackend(backend)) throw new Error(`${WASM_SCATTER_ROWS} runs only on tfjs-backend-wasm 4.x.`);
   const [ids, dy] = [inputs.ids as tf.TensorInfo, inputs.dy as tf.TensorInfo];
   const vocab = (attrs ?? {}).vocab as number;
   const c = dy.shape[1];
@@ -43,7 +32,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
 let registered = false;
 
 function wasmAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isWasmBackend(tf.backend())) return false;
+  if (tf.getBackend() !== 'wasm' || !isWasmHeapBackend(tf.backend())) return false;
   if (!registered) {
     tf.registerKernel({ kernelName: WASM_SCATTER_ROWS, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
     registered = true;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isWasmHeapBackend } from './wasmModule.js';
 import { geluAndDerivative } from './geluTable.js';
 
 /**
@@ -11,20 +12,8 @@ import { geluAndDerivative } from './geluTable.js';
  */
 export const WASM_GELU = 'TinyGptGelu';
 
-/** The parts of tfjs-backend-wasm's BackendWasm the kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-function isWasmBackend(b: unknown): b is WasmBackend {
-  if (b == null || typeof b !== 'object') return false;
-  const r = b as Record<string, unknown>;
-  return typeof r.makeOutput === 'function' && typeof r.typedArrayFromHeap === 'function';
-}
-
 function kernelFunc({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
-  if (!isWasmBackend(backend)) throw new Error(`${WASM_GELU} runs only on tfjs-backend-wasm 4.x.`);
+  if (!isWasmHeapBackend(backend)) throw new Error(`${WASM_GELU} runs only on tfjs-backend-wasm 4.x.`);
   const x = inputs.x as tf.TensorInfo;
   const y = backend.makeOutput([...x.shape], 'float32');
   const dy = backend.makeOutput([...x.shape], 'float32');
@@ -38,7 +27,7 @@ let registered = false;
 
 /** True when the current backend is wasm (registering the kernel on first use). */
 export function wasmGeluAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isWasmBackend(tf.backend())) return false;
+  if (tf.getBackend() !== 'wasm' || !isWasmHeapBackend(tf.backend())) return false;
   if (!registered) {
     tf.registerKernel({ kernelName: WASM_GELU, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
     registered = true;

@@ -47,6 +47,18 @@ export function isWasmBackend(b: unknown): b is WasmBackend {
   );
 }
 
+/** What a JS kernel on the wasm heap needs: allocating outputs and typed views of tensors. */
+export interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+export function isWasmHeapBackend(b: unknown): b is WasmHeapBackend {
+  if (b == null || typeof b !== 'object') return false;
+  const r = b as Record<string, unknown>;
+  return typeof r.makeOutput === 'function' && typeof r.typedArrayFromHeap === 'function';
+}
+
 /** The current backend when it is wasm with the internals above, else undefined. */
 export function currentWasmBackend(): WasmBackend | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
