@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Decoder } from '../src/decode/decoder.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
 import { GPT } from '../src/model/gpt.js';
 import { countParams, presetConfig, PRESETS } from '../src/model/presets.js';
@@ -47,6 +48,20 @@ describe('GPT.fromPretrained on a Hugging Face GPT-2 folder', () => {
     expect(argmaxOf(logits)).toEqual(expected.argmax);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('steps the tensor-free Decoder through the prompt, one token at a time, to PyTorch logits within 1e-4', async () => {
+    const model = await GPT.fromPretrained(FIXTURE);
+    const decoder = new Decoder(model);
+    expected.input_ids.forEach((row, b) => {
+      decoder.reset();
+      row.forEach((id, t) => {
+        const logits = decoder.feed([id]); // position t sees ids 0..t through the KV cache
+        expect(maxAbsDiff([[Array.from(logits)]], [[expected.logits[b][t]]])).toBeLessThanOrEqual(1e-4);
+      });
+    });
+    decoder.dispose();
+    model.dispose();
   });
 
   it('round-trips through savePretrained in both formats with identical logits', async () => {
