@@ -15,7 +15,7 @@ const CHUNK = 64;
 /** From this many new tokens on, attention runs as two matrix products per head (attendBlock). */
 const BLOCK_ROWS = 4;
 
-/** Whether {@link Decoder} can run this model: any tinygpt GPT (GPT-2 or Llama/Gemma layout). */
+/** Whether {@link Decoder} can run this model: every tinygpt GPT (GPT-2 or Llama/Gemma layout). */
 export function supportsDecoder(model: LanguageModel): model is GPT {
   return model instanceof GPT;
 }

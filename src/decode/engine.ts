@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * A one-token generation step of a small GPT is a few hundred thousand multiply-adds, but through
  * tfjs it is ~190 kernels of ~30 µs bookkeeping each. The decoder instead works on one flat
  * float32 arena with plain loops, and hands only the matrix products to an engine: XNNPACK called
- * straight from the wasm heap (xnnpackEngine.ts), or JS loops on any other backend.
+ * straight from the wasm heap (xnnpackEngine.ts), or JS loops on every other backend.
  */
 
 /** A weight matrix W (k, n) the engine can multiply by: y (rows, n) = x (rows, k)·W. */
@@ -17,7 +17,7 @@ export interface MatrixRef {
 
 /** A float vector read in place: elements array()[offset .. offset + size). */
 export interface VectorRef {
-  /** The array holding it; call again after any matMul, since a wasm heap may have grown. */
+  /** The array holding it; call again after each matMul, since a wasm heap may have grown. */
   array(): Float32Array;
   readonly offset: number;
   readonly size: number;
