@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isWasmHeapBackend } from './wasmModule.js';
+import { isWasmHeapBackend, wasmKernelReady } from './wasmModule.js';
 
 /**
  * dE = Σ_n e_{ids[n]} dY[n]: the gradient of a row lookup E[ids], a (V, C) table that is zero but
@@ -29,15 +29,8 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   return out;
 }
 
-let registered = false;
-
 function wasmAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isWasmHeapBackend(tf.backend())) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: WASM_SCATTER_ROWS, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-    registered = true;
-  }
-  return true;
+  return wasmKernelReady(WASM_SCATTER_ROWS, kernelFunc as tf.KernelFunc, isWasmHeapBackend);
 }
 
 /** (V, C) table of zeros with dY's rows (N, C) added at rows ids (N, int32, each in [0, V)). */

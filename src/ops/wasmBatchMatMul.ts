@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, isWasmBackend } from './wasmModule.js';
+import { heapOffset, isWasmBackend, wasmKernelReady } from './wasmModule.js';
 
 /**
  * Batched matMul for the wasm backend that runs every slice on XNNPACK.
@@ -102,16 +102,9 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   return out;
 }
 
-let registered = false;
-
 /** True when the current backend is wasm and exposes what the kernel needs. */
 export function wasmBatchMatMulAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isWasmBackend(tf.backend())) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: WASM_BATCH_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-    registered = true;
-  }
-  return true;
+  return wasmKernelReady(WASM_BATCH_MATMUL, kernelFunc as tf.KernelFunc, isWasmBackend);
 }
 
 /** Options of {@link groupedBatchMatMul}: transposes and head-grouped slice selection. */

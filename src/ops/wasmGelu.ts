@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isWasmHeapBackend } from './wasmModule.js';
+import { isWasmHeapBackend, wasmKernelReady } from './wasmModule.js';
 import { geluAndDerivative } from './geluTable.js';
 
 /**
@@ -23,16 +23,9 @@ function kernelFunc({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
   return [y, dy];
 }
 
-let registered = false;
-
 /** True when the current backend is wasm (registering the kernel on first use). */
 export function wasmGeluAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isWasmHeapBackend(tf.backend())) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: WASM_GELU, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-    registered = true;
-  }
-  return true;
+  return wasmKernelReady(WASM_GELU, kernelFunc as tf.KernelFunc, isWasmHeapBackend);
 }
 
 /** [x·Φ(x), Φ(x) + x·φ(x)] for float32 x on wasm; call only when {@link wasmGeluAvailable} is true. */

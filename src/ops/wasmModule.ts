@@ -59,6 +59,16 @@ export function isWasmHeapBackend(b: unknown): b is WasmHeapBackend {
   return typeof r.makeOutput === 'function' && typeof r.typedArrayFromHeap === 'function';
 }
 
+/**
+ * True when the current backend is wasm and passes `guard` (it has the internals the kernel
+ * uses); registers the kernel with the wasm backend on first use.
+ */
+export function wasmKernelReady(kernelName: string, kernelFunc: tf.KernelFunc, guard: (backend: unknown) => boolean): boolean {
+  if (tf.getBackend() !== 'wasm' || !guard(tf.backend())) return false;
+  if (tf.getKernel(kernelName, 'wasm') === undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  return true;
+}
+
 /** The current backend when it is wasm with the internals above, else undefined. */
 export function currentWasmBackend(): WasmBackend | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
