@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { transposeInto } from '../util/transpose.js';
 
 /**
  * Where the tensor-free decoder keeps its numbers and how it multiplies matrices.
@@ -92,7 +93,7 @@ export class JsEngine implements MatMulEngine {
       return m;
     }
     const wt = new Float32Array(r * c);
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) wt[j * r + i] = src[i * c + j];
+    transposeInto(src, 0, r, c, wt, 0);
     const m: JsMatrix = { k: r, n: c, t: wt };
     return m;
   }

@@ -1,4 +1,5 @@
 import { firstKey, type AttendArgs, type HeadShape } from './attention.js';
+import { transposeInto } from '../util/transpose.js';
 import type { MatMulEngine } from './engine.js';
 
 /**
@@ -55,7 +56,7 @@ export function attendBlock(engine: MatMulEngine, { cache, layer, window, qkv, o
     for (let r = 0; r < rows; r++) for (let d = 0; d < hd; d++) a[sc.q + r * hd + d] = a[qkv + r * cache.qkvWidth + h * hd + d] * scale;
     const g = cache.group(h);
     const [k, vt] = [cache.k(layer, g), cache.vt(layer, g)];
-    for (let j = 0; j < p; j++) for (let d = 0; d < hd; d++) a[sc.kt + d * p + j] = a[k + j * hd + d];
+    transposeInto(a, k, p, hd, a, sc.kt); // keys (P, hd) → (hd, P)
     for (let d = 0; d < hd; d++) for (let j = 0; j < p; j++) a[sc.v + j * hd + d] = a[vt + d * bs + j];
     engine.product(sc.q, rows, hd, sc.kt, p, sc.s); // (T, hd)·(hd, P) = (T, P)
     a = engine.heap();

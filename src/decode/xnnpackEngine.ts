@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentWasmBackend, heapOffset, type WasmBackend } from '../ops/wasmModule.js';
+import { transposeInto } from '../util/transpose.js';
 import type { MatMulEngine, MatrixRef, VectorRef } from './engine.js';
 
 /** A weight registered with the wasm module under its own id. */
@@ -56,20 +57,22 @@ export class XnnpackEngine implements MatMulEngine {
     return ptr >> 2;
   }
 
+  /** A (k, n) weight at heap byte offset ptr, under an id kept for the engine's lifetime. */
+  private weight(k: number, n: number, ptr: number): MatrixRef {
+    const id = this.register(k * n, ptr);
+    this.ids.push(id);
+    const m: XnnMatrix = { k, n, id };
+    return m;
+  }
+
   matrix(t: tf.Tensor2D, transposed: boolean): MatrixRef {
     const [r, c] = t.shape;
     const src = heapOffset(this.be, t);
-    let ptr = src;
-    if (transposed) {
-      ptr = this.alloc(4 * r * c);
-      const h = this.heap();
-      const [from, to] = [src >> 2, ptr >> 2];
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) h[to + j * r + i] = h[from + i * c + j];
-    }
-    const id = this.register(r * c, ptr);
-    this.ids.push(id);
-    const m: XnnMatrix = transposed ? { k: c, n: r, id } : { k: r, n: c, id };
-    return m;
+    if (!transposed) return this.weight(r, c, src);
+    const ptr = this.alloc(4 * r * c);
+    const h = this.heap();
+    transposeInto(h, src >> 2, r, c, h, ptr >> 2);
+    return this.weight(c, r, ptr);
   }
 
   columns(parts: readonly tf.Tensor2D[]): MatrixRef {
@@ -83,10 +86,7 @@ export class XnnpackEngine implements MatMulEngine {
       for (let i = 0; i < k; i++) h.copyWithin((ptr >> 2) + i * n + col, from + i * w, from + (i + 1) * w);
       col += w;
     }
-    const id = this.register(k * n, ptr);
-    this.ids.push(id);
-    const m: XnnMatrix = { k, n, id };
-    return m;
+    return this.weight(k, n, ptr);
   }
 
   vector(t: tf.Tensor): VectorRef {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeInto } from '../util/transpose.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './wasmModule.js';
 
 /**
@@ -30,14 +31,6 @@ export interface SliceSelect {
 
 function num(attrs: tf.NamedAttrMap, key: string): number {
   return attrs[key] as number;
-}
-
-/** Copies the (r, c) row-major matrix at heap float index src into dst as its (c, r) transpose. */
-function transposeInto(heap: Float32Array, src: number, r: number, c: number, dst: number): void {
-  for (let i = 0; i < r; i++) {
-    const row = src + i * c;
-    for (let j = 0; j < c; j++) heap[dst + j * r + i] = heap[row + j];
-  }
 }
 
 function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
@@ -79,11 +72,11 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
       let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
       let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
       if (tA) {
-        transposeInto(heap, aPtr >> 2, ar, ac, scratchA);
+        transposeInto(heap, aPtr >> 2, ar, ac, heap, scratchA);
         aPtr = scratchA << 2;
       }
       if (tB) {
-        transposeInto(heap, bPtr >> 2, br, bc, scratchB);
+        transposeInto(heap, bPtr >> 2, br, bc, heap, scratchB);
         bPtr = scratchB << 2;
       }
       const aId = be.dataIdNextNumber++;
