@@ -72,6 +72,16 @@ function coefficients(): Float64Array {
   return (table ??= buildCoefficients());
 }
 
+/** (x + 8)·64 clamped into the grid, exact in double: step index and offset u ∈ [0, 1) in one number. */
+function gridPosition(x: number): number {
+  return Math.min(Math.max(x * PER_UNIT + LIMIT * PER_UNIT, 0), STEPS - 1e-6);
+}
+
+/** The cubic stored at co[k .. k + 3], at u. */
+function cubic(co: Float64Array, k: number, u: number): number {
+  return co[k] + u * (co[k + 1] + u * (co[k + 2] + u * co[k + 3]));
+}
+
 /**
  * Writes y = x·Φ(x) and dy = Φ(x) + x·φ(x) for every element of xs. x is clamped into the grid
  * (Math.min/max, no branch: branches made this loop ~1.6x slower), which is exact beyond it because
@@ -81,30 +91,21 @@ function coefficients(): Float64Array {
  */
 export function geluAndDerivative(xs: Float32Array, y: Float32Array, dy: Float32Array): void {
   const co = coefficients();
-  const top = STEPS - 1e-6;
-  const shift = LIMIT * PER_UNIT;
   for (let n = 0; n < xs.length; n++) {
     const x = xs[n];
-    const s = Math.min(Math.max(x * PER_UNIT + shift, 0), top); // (x + 8)·64, exact in double
-    const i = s | 0;
-    const u = s - i;
-    const k = i << 3;
-    y[n] = x * (co[k] + u * (co[k + 1] + u * (co[k + 2] + u * co[k + 3])));
-    dy[n] = co[k + 4] + u * (co[k + 5] + u * (co[k + 6] + u * co[k + 7]));
+    const s = gridPosition(x);
+    const k = (s | 0) << 3;
+    const u = s - (s | 0);
+    y[n] = x * cubic(co, k, u);
+    dy[n] = cubic(co, k + 4, u);
   }
 }
 
 /** x·Φ(x) in place on a[from, from + n), by the same table as {@link geluAndDerivative}. */
 export function geluInPlace(a: Float32Array, from: number, n: number): void {
   const co = coefficients();
-  const top = STEPS - 1e-6;
-  const shift = LIMIT * PER_UNIT;
   for (let m = from; m < from + n; m++) {
-    const x = a[m];
-    const s = Math.min(Math.max(x * PER_UNIT + shift, 0), top);
-    const i = s | 0;
-    const u = s - i;
-    const k = i << 3;
-    a[m] = x * (co[k] + u * (co[k + 1] + u * (co[k + 2] + u * co[k + 3])));
+    const s = gridPosition(a[m]);
+    a[m] *= cubic(co, (s | 0) << 3, s - (s | 0));
   }
 }
