@@ -20,6 +20,13 @@ export function supportsDecoder(model: LanguageModel): model is GPT {
   return model instanceof GPT;
 }
 
+/** Throws, saying what to do instead, unless {@link Decoder} can run this model; `where` prefixes the message. */
+export function checkDecoderSupports(model: LanguageModel, where: string): asserts model is GPT {
+  if (!supportsDecoder(model)) {
+    throw new Error(`${where}: fastDecoder runs tinygpt GPT models only (it reads their named weights); pass fastDecoder: false for this model.`);
+  }
+}
+
 type Buffers = Readonly<Record<'x' | 'xn' | 'qkv' | 'att' | 'tmp' | 'hid' | 'up' | 'logits', number>>;
 
 /**
@@ -44,7 +51,7 @@ export class Decoder {
 
   /** A decoder for `model` on XNNPACK when the backend is wasm, else on JS loops. */
   constructor(model: GPT, engine: MatMulEngine = XnnpackEngine.create() ?? new JsEngine()) {
-    if (!supportsDecoder(model)) throw new Error('Decoder runs tinygpt GPT models only; use generate with fastDecoder: false for others.');
+    checkDecoderSupports(model, 'Decoder');
     if (model.isDisposed) throw new Error('This GPT has been disposed; create or load a new one.');
     const c = (this.config = model.config);
     this.engine = engine;

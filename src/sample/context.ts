@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KVCache } from '../attention/kvCache.js';
-import { Decoder, supportsDecoder } from '../decode/decoder.js';
+import { checkDecoderSupports, Decoder, supportsDecoder } from '../decode/decoder.js';
 import type { GPT } from '../model/gpt.js';
 import type { LanguageModel } from '../model/types.js';
 
@@ -82,8 +82,8 @@ class FullStepper implements ContextStepper {
 
 /** Incremental next-token logits over a cache: what {@link CachedStepper} drives. */
 interface Incremental {
-  /** Positions held; 0 after reset (or after a rebuild the feeder did on its own). */
-  readonly length: number;
+  /** Positions held; 0 after reset, or after the feeder had to start over (see DecoderFeeder). */
+  held(): number;
   /** Reads ids after the held positions; the logits after the last one. */
   feed(ids: readonly number[]): Float32Array;
   reset(): void;
@@ -98,7 +98,7 @@ class TensorFeeder implements Incremental {
     this.cache = model.createCache();
   }
 
-  get length(): number {
+  held(): number {
     return this.cache.length;
   }
 
@@ -126,7 +126,8 @@ class DecoderFeeder implements Incremental {
     this.decoder = new Decoder(model);
   }
 
-  get length(): number {
+  /** Rebuilds the decoder first, empty, if the model's weights were replaced since it was built. */
+  held(): number {
     if (!this.decoder.isCurrent()) {
       this.decoder.dispose();
       this.decoder = new Decoder(this.model);
@@ -167,7 +168,7 @@ class CachedStepper implements ContextStepper {
       this.start = start;
     }
     // The cache holds ids[start, start + length); a rebuilt decoder holds nothing.
-    return this.feeder.feed(ids.slice(start + this.feeder.length));
+    return this.feeder.feed(ids.slice(start + this.feeder.held()));
   }
 
   dispose(): void {
@@ -187,12 +188,15 @@ export function decoderByDefault(model: LanguageModel): boolean {
  * A stepper for `model`: cached when asked and supported, else full re-reads. A cached stepper
  * runs on the tensor-free {@link Decoder} when `fastDecoder` is true (default: {@link decoderByDefault}).
  */
-export function contextStepper(model: LanguageModel, shift: number, useCache: boolean, fastDecoder = decoderByDefault(model)): ContextStepper {
+export function contextStepper(
+  model: LanguageModel,
+  shift: number,
+  useCache: boolean,
+  fastDecoder: boolean = decoderByDefault(model),
+): ContextStepper {
   const bs = model.config.blockSize;
   if (useCache && fastDecoder) {
-    if (!supportsDecoder(model)) {
-      throw new Error('The tensor-free decoder runs tinygpt GPT models only; pass fastDecoder: false to use the tensor KV cache.');
-    }
+    checkDecoderSupports(model, 'contextStepper');
     return new CachedStepper(new DecoderFeeder(model), bs, shift);
   }
   if (useCache && typeof model.createCache === 'function' && typeof model.forwardCached === 'function') {

@@ -1,9 +1,9 @@
-import { supportsDecoder } from '../decode/decoder.js';
+import { checkDecoderSupports } from '../decode/decoder.js';
 import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { applyRepetitionPenalty, checkRepetitionPenalty } from './processors.js';
 import { checkSampleOptions, sampleNext } from './sampler.js';
-import { contextStepper, decoderByDefault, defaultContextShift } from './context.js';
+import { contextStepper, defaultContextShift } from './context.js';
 import { StopCriteria, type StopOption } from './stopping.js';
 
 export { nextLogits } from './context.js';
@@ -81,9 +81,7 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
   if (o.fastDecoder !== undefined && typeof o.fastDecoder !== 'boolean') {
     throw new Error(`generate: fastDecoder must be true or false, got ${String(o.fastDecoder)}.`);
   }
-  if (o.fastDecoder === true && (o.cache ?? true) && !supportsDecoder(model)) {
-    throw new Error('generate: fastDecoder runs tinygpt GPT models only (it reads their named weights); leave it unset for this model.');
-  }
+  if (o.fastDecoder === true && (o.cache ?? true)) checkDecoderSupports(model, 'generate');
   if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) {
     throw new Error('generate: signal must be an AbortSignal (from new AbortController().signal).');
   }
@@ -127,7 +125,7 @@ async function* run(
 ): AsyncGenerator<number, void, undefined> {
   const penalty = o.repetitionPenalty ?? 1;
   const shift = o.contextShift ?? defaultContextShift(model.config.blockSize);
-  const stepper = contextStepper(model, shift, o.cache ?? true, o.fastDecoder ?? decoderByDefault(model));
+  const stepper = contextStepper(model, shift, o.cache ?? true, o.fastDecoder);
   // finally also runs when the consumer stops early (break → return()), freeing the KV cache.
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
