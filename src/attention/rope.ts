@@ -1,5 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** cos(pθ_i) and sin(pθ_i), θ_i = base^(−2i/d), for p < maxLen and i < d/2: (maxLen, d/2) each. */
+export function ropeTables(headDim: number, maxLen: number, base: number): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const cos = new Float32Array(maxLen * half);
+  const sin = new Float32Array(maxLen * half);
+  for (let p = 0; p < maxLen; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * Math.pow(base, (-2 * i) / headDim); // computed in float64, stored as float32
+      cos[p * half + i] = Math.cos(angle);
+      sin[p * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
 /**
  * Rotary position embedding (Su et al. 2021, RoFormer), in the "rotate half" layout that
  * Llama and Gemma use: feature i pairs with feature i + d/2, and the pair at position p is
@@ -23,15 +38,7 @@ export class RotaryEmbedding {
     }
     if (!(base > 0)) throw new Error(`RoPE base (ropeTheta) must be > 0, got ${base}.`);
     const half = headDim / 2;
-    const cos = new Float32Array(maxLen * half);
-    const sin = new Float32Array(maxLen * half);
-    for (let p = 0; p < maxLen; p++) {
-      for (let i = 0; i < half; i++) {
-        const angle = p * Math.pow(base, (-2 * i) / headDim); // computed in float64, stored as float32
-        cos[p * half + i] = Math.cos(angle);
-        sin[p * half + i] = Math.sin(angle);
-      }
-    }
+    const { cos, sin } = ropeTables(headDim, maxLen, base);
     this.cos = tf.tensor2d(cos, [maxLen, half]); // (maxLen, d/2)
     this.sin = tf.tensor2d(sin, [maxLen, half]); // (maxLen, d/2)
   }

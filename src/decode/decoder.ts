@@ -52,7 +52,7 @@ export class Decoder {
   /** A decoder for `model` on XNNPACK when the backend is wasm, else on JS loops. */
   constructor(model: GPT, engine: MatMulEngine = XnnpackEngine.create() ?? new JsEngine()) {
     checkDecoderSupports(model, 'Decoder');
-    if (model.isDisposed) throw new Error('This GPT has been disposed; create or load a new one.');
+    model.checkAlive();
     const c = (this.config = model.config);
     this.engine = engine;
     const named = model.namedWeights();

@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { ropeTables } from '../attention/rope.js';
 import { isLocalLayer, ropeBaseOf, usesGpt2Layout } from '../model/architecture.js';
 import type { ResolvedGPTConfig } from '../model/config.js';
 import { arrayVector, concatFloats, type MatMulEngine, type MatrixRef, type VectorRef } from './engine.js';
 import type { NormRef } from './rowOps.js';
-import { ropeTables } from './rowOps.js';
 
 /** A linear layer y = x·W + b as the engine sees it. */
 export interface Linear {

@@ -1,5 +1,5 @@
 /**
- * Row-wise operations of a GPT-2 block on a flat float32 arena, for the tensor-free decoder.
+ * Row-wise operations of a decoder block on a flat float32 arena, for the tensor-free decoder.
  * Every buffer is an index into `a` holding `rows` consecutive rows. Sums run in double precision;
  * results are rounded to float32 on store, as tfjs's kernels round theirs.
  */
@@ -56,19 +56,6 @@ export function rmsNormRows(a: Float32Array, src: number, dst: number, rows: num
 export function normRows(a: Float32Array, src: number, dst: number, rows: number, c: number, n: NormRef, eps: number): void {
   if (n.kind === 'rmsnorm') rmsNormRows(a, src, dst, rows, c, n.gamma, eps);
   else layerNormRows(a, src, dst, rows, c, n.gamma, n.beta, eps);
-}
-
-/** cos(pθ_i) and sin(pθ_i), θ_i = base^(−2i/hd), for p < maxLen and i < hd/2: (maxLen, hd/2) each, as RotaryEmbedding builds them. */
-export function ropeTables(hd: number, maxLen: number, base: number): { cos: Float32Array; sin: Float32Array } {
-  const half = hd / 2;
-  const [cos, sin] = [new Float32Array(maxLen * half), new Float32Array(maxLen * half)];
-  for (let p = 0; p < maxLen; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * Math.pow(base, (-2 * i) / hd);
-      [cos[p * half + i], sin[p * half + i]] = [Math.cos(angle), Math.sin(angle)];
-    }
-  }
-  return { cos, sin };
 }
 
 /**

@@ -75,8 +75,13 @@ export class GPT implements LanguageModel {
       : (normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>);
   }
 
-  private checkIds(ids: tf.Tensor, what: string): void {
+  /** Throws when the model has been disposed. */
+  checkAlive(): void {
     if (this.disposed) throw new Error('This GPT has been disposed; create or load a new one.');
+  }
+
+  private checkIds(ids: tf.Tensor, what: string): void {
+    this.checkAlive();
     if (ids.rank !== 2) {
       throw new Error(`GPT.${what}: ids must be a 2-D int32 tensor (B, T); got shape [${ids.shape}].`);
     }
@@ -212,11 +217,6 @@ export class GPT implements LanguageModel {
   async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf-gpt2' } = {}): Promise<void> {
     const { savePretrained } = await import('./pretrained.js');
     return savePretrained(this, dir, options.format ?? 'tinygpt');
-  }
-
-  /** True after {@link dispose}. */
-  get isDisposed(): boolean {
-    return this.disposed;
   }
 
   /** Frees every weight and buffer. */
