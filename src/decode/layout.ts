@@ -60,7 +60,13 @@ export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (nam
     return t && engine.vector(t);
   };
   const norm = (name: string): NormRef => ({ kind: c.norm, gamma: engine.vector(must(`${name}.weight`)), beta: opt(`${name}.bias`) });
-  const lin = (name: string): Linear => ({ w: engine.matrix(must(`${name}.weight`) as tf.Tensor2D, false), b: opt(`${name}.bias`) });
+  const linOf = (w: tf.Tensor, name: string): Linear => ({ w: engine.matrix(w as tf.Tensor2D, false), b: opt(`${name}.bias`) });
+  const lin = (name: string): Linear => linOf(must(`${name}.weight`), name);
+  /** A linear layer the model may lack (GPT-2 layout's c_up exists only with a gated FFN). */
+  const optLin = (name: string): Linear | undefined => {
+    const w = take(`${name}.weight`);
+    return w && linOf(w, name);
+  };
   const gpt2 = usesGpt2Layout(c);
   const tables = new Map<number, { cos: Float32Array; sin: Float32Array }>();
   const ropeOf = (i: number) => {
@@ -73,7 +79,7 @@ export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (nam
     const h = `h.${i}.`;
     if (gpt2) {
       const fc = lin(`${h}mlp.c_fc`);
-      const up = take(`${h}mlp.c_up.weight`) ? lin(`${h}mlp.c_up`) : undefined;
+      const up = optLin(`${h}mlp.c_up`);
       const common = { qNorm: undefined, kNorm: undefined, rope: undefined, window: 0, postAttnNorm: undefined, postFfnNorm: undefined };
       return { ...common, preAttnNorm: norm(`${h}ln_1`), qkv: lin(`${h}attn.c_attn`), proj: lin(`${h}attn.c_proj`), preFfnNorm: norm(`${h}ln_2`), fc, up, out: lin(`${h}mlp.c_proj`) };
     }
