@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { setBackend } from '../src/backend.js';
-import { scatterRows } from '../src/ops/scatterRows.js';
+import { scatterRows } from '../src/ops/wasm/scatterRows.js';
 import { createRng } from '../src/util/rng.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string' } } });

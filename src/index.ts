@@ -6,7 +6,7 @@ export { createRng, type Rng, type RngState } from './util/rng.js';
 export { scaledDotProductAttention, type SdpaOptions, type SdpaResult } from './attention/scaledDotProduct.js';
 export { causalMask } from './attention/causalMask.js';
 export { MultiHeadAttention, type MultiHeadAttentionConfig } from './attention/multiHeadAttention.js';
-export { LayerNorm } from './block/layerNorm.js';
+export { LayerNorm } from './norm/layerNorm.js';
 export { FeedForward, type FeedForwardConfig } from './block/feedForward.js';
 export { TransformerBlock } from './block/transformerBlock.js';
 export {
@@ -15,7 +15,7 @@ export {
   type GPTConfig,
   type ResolvedGPTConfig,
   type Activation,
-} from './model/config.js';
+} from './config/config.js';
 export { GPT, type ForwardWithAttention } from './model/gpt.js';
 export type { LanguageModel, ForwardOptions } from './model/types.js';
 
@@ -114,13 +114,13 @@ export { type BPETokenizerJSON } from './tokenizer/bpe-json.js';
 export { GPT2_PATTERN } from './tokenizer/bpe-pretokenize.js';
 
 // presets and pretrained weights
-export { PRESETS, presetConfig, countParams, type PresetName } from './model/presets.js';
-export { fromHFConfig, toHFConfig, isHFGPT2Config, type HFGPT2Config } from './model/hfConfig.js';
-export { loadPretrained, savePretrained, loadWeightsInto, type PretrainedFormat } from './model/pretrained.js';
+export { PRESETS, presetConfig, countParams, type PresetName } from './config/presets.js';
+export { fromHFConfig, toHFConfig, isHFGPT2Config, type HFGPT2Config } from './pretrained/hfGpt2Config.js';
+export { loadPretrained, savePretrained, loadWeightsInto, type PretrainedFormat } from './pretrained/pretrained.js';
 
 // a training run on a text (Node: writes checkpoints and metrics)
 export { trainOnText, CHECKPOINT_SUBDIR, type TrainSessionOptions, type TrainSessionResult } from './train/session.js';
-export { loadTrained, type TrainedModel } from './model/loadTrained.js';
+export { loadTrained, type TrainedModel } from './pretrained/loadTrained.js';
 export { tokenizerFromJSON, type Tokenizer } from './tokenizer/load.js';
 export {
   applyChatTemplate,
@@ -145,20 +145,20 @@ export { parseMetricsLog, type MetricsLog, type StepPoint, type EvalPoint } from
 export { writeLossPlot } from './viz/writeLossPlot.js';
 
 // modern decoder options (Llama / Gemma 3): RMSNorm, RoPE, GQA, GeGLU, QK-norm, sliding windows
-export { isGated, type NormKind, type PositionKind, type GPT2Shape } from './model/config.js';
-export { isLocalLayer, ropeBaseOf, usesGpt2Layout } from './model/architecture.js';
+export { isGated, type NormKind, type PositionKind, type GPT2Shape } from './config/config.js';
+export { isLocalLayer, ropeBaseOf, usesGpt2Layout } from './config/plan.js';
 export { GroupedQueryAttention, type GroupedQueryAttentionConfig } from './attention/groupedQueryAttention.js';
 export { groupedAttention, type GroupedAttentionOptions, type GroupedAttentionResult } from './attention/groupedAttention.js';
 export { slidingWindowMask } from './attention/slidingWindowMask.js';
 export { RotaryEmbedding } from './attention/rope.js';
 export { KVCache, type LayerKV } from './attention/kvCache.js';
 export { rmsNorm } from './ops/rmsNorm.js';
-export { RMSNorm } from './block/rmsNorm.js';
-export { makeNorm, type Norm } from './block/norms.js';
+export { RMSNorm } from './norm/rmsNorm.js';
+export { makeNorm, type Norm } from './norm/norms.js';
 export { DecoderBlock } from './block/decoderBlock.js';
 export { contextStepper, decoderByDefault, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
 
 // tensor-free incremental decoding (generate's default for GPT models on wasm and cpu)
 export { Decoder, supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
-export { XnnpackEngine } from './decode/xnnpackEngine.js';
+export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';

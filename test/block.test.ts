@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FeedForward } from '../src/block/feedForward.js';
-import { LayerNorm } from '../src/block/layerNorm.js';
+import { LayerNorm } from '../src/norm/layerNorm.js';
 import { TransformerBlock } from '../src/block/transformerBlock.js';
-import { resolveConfig, type Activation } from '../src/model/config.js';
+import { resolveConfig, type Activation } from '../src/config/config.js';
 import { setFusedKernels } from '../src/ops/fused.js';
 import { createRng } from '../src/util/rng.js';
 import { expectClose, normals, randomizeWeights, setVar, take } from './helpers.js';

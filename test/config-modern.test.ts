@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLocalLayer, ropeBaseOf, usesGpt2Layout } from '../src/model/architecture.js';
-import { resolveConfig, type GPTConfig } from '../src/model/config.js';
+import { isLocalLayer, ropeBaseOf, usesGpt2Layout } from '../src/config/plan.js';
+import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 
 const BASE: GPTConfig = { vocabSize: 5, nEmbd: 8, nHead: 2 };
 

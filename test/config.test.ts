@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, SHAKESPEARE_CHAR, type GPTConfig } from '../src/model/config.js';
+import { resolveConfig, SHAKESPEARE_CHAR, type GPTConfig } from '../src/config/config.js';
 
 describe('resolveConfig', () => {
   it('fills GPT-2 small defaults around the vocabulary size', () => {

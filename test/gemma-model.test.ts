@@ -7,7 +7,7 @@ import { GroupedQueryAttention } from '../src/attention/groupedQueryAttention.js
 import { MultiHeadAttention } from '../src/attention/multiHeadAttention.js';
 import { DecoderBlock } from '../src/block/decoderBlock.js';
 import { TransformerBlock } from '../src/block/transformerBlock.js';
-import type { GPTConfig } from '../src/model/config.js';
+import type { GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
 import { rmsNorm } from '../src/ops/rmsNorm.js';
 import { createRng } from '../src/util/rng.js';

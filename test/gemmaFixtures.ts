@@ -1,4 +1,4 @@
-import type { GPTConfig } from '../src/model/config.js';
+import type { GPTConfig } from '../src/config/config.js';
 import type { GPT } from '../src/model/gpt.js';
 import { createRng } from '../src/util/rng.js';
 import { normals, setVar } from './helpers.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Activation, GPTConfig } from '../src/model/config.js';
+import type { Activation, GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
 import { setFusedKernels } from '../src/ops/fused.js';
 import { createRng } from '../src/util/rng.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { isLocalLayer } from '../src/model/architecture.js';
-import type { GPTConfig } from '../src/model/config.js';
+import { isLocalLayer } from '../src/config/plan.js';
+import type { GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { countParams, presetConfig, PRESETS } from '../src/model/presets.js';
+import { countParams, presetConfig, PRESETS } from '../src/config/presets.js';
 import { createRng } from '../src/util/rng.js';
 
 describe('Gemma 3 and Llama presets', () => {

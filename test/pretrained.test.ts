@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Decoder } from '../src/decode/decoder.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
 import { GPT } from '../src/model/gpt.js';
-import { countParams, presetConfig, PRESETS } from '../src/model/presets.js';
-import { loadWeightsInto } from '../src/model/pretrained.js';
-import { fromHFConfig } from '../src/model/hfConfig.js';
+import { countParams, presetConfig, PRESETS } from '../src/config/presets.js';
+import { loadWeightsInto } from '../src/pretrained/pretrained.js';
+import { fromHFConfig } from '../src/pretrained/hfGpt2Config.js';
 
 // A GPT-2-layout model with random weights (biases and LayerNorm gains off their defaults), its
 // logits for a fixed batch computed in float64 by bench/reference/make_gpt2_fixture.py (PyTorch).

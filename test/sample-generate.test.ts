@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig, type ResolvedGPTConfig } from '../src/model/config.js';
+import { resolveConfig, type ResolvedGPTConfig } from '../src/config/config.js';
 import type { LanguageModel } from '../src/model/types.js';
 import { generate, generateAll, nextLogits } from '../src/sample/generate.js';
 import { textGeneration } from '../src/sample/pipeline.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type ResolvedGPTConfig } from '../src/model/config.js';
+import { resolveConfig, type ResolvedGPTConfig } from '../src/config/config.js';
 import type { ForwardOptions, LanguageModel } from '../src/model/types.js';
 import { accumulateGradients } from '../src/train/accumulate.js';
 import { estimateLoss, type BatchSource } from '../src/train/evaluate.js';

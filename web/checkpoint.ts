@@ -4,10 +4,10 @@
  * file system); the bytes go through the same parser and weight checks as in Node.
  */
 import { parseSafetensors } from '../src/io/safetensorsParse.js';
-import { resolveConfig, type GPTConfig } from '../src/model/config.js';
+import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { fromHFConfig, isHFGPT2Config } from '../src/model/hfConfig.js';
-import { assignWeights, normalizeWeightNames } from '../src/model/weights.js';
+import { fromHFConfig, isHFGPT2Config } from '../src/pretrained/hfGpt2Config.js';
+import { assignWeights, normalizeWeightNames } from '../src/pretrained/weights.js';
 import { tokenizerFromJSON, type Tokenizer } from '../src/tokenizer/load.js';
 
 /** A model ready to run, with its tokenizer and where it came from. */

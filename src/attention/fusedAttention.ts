@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from '../ops/customOp.js';
-import { groupedBatchMatMul, type SliceSelect } from '../ops/wasmBatchMatMul.js';
+import { groupedBatchMatMul, type SliceSelect } from '../ops/wasm/batchMatMul.js';
 
 /**
  * Masked multi-head scaled dot-product attention (Vaswani et al. 2017, eq. 1) straight from the

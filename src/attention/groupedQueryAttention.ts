@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { RMSNorm } from '../block/rmsNorm.js';
+import { RMSNorm } from '../norm/rmsNorm.js';
 import { linear } from '../ops/matmul.js';
 import { linearParams, maybeDropout, prefixed, type LinearParams, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';

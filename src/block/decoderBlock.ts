@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GroupedQueryAttention } from '../attention/groupedQueryAttention.js';
 import type { AttentionCall } from '../attention/multiHeadAttention.js';
 import type { RotaryEmbedding } from '../attention/rope.js';
-import { isLocalLayer } from '../model/architecture.js';
-import type { ResolvedGPTConfig } from '../model/config.js';
+import { isLocalLayer } from '../config/plan.js';
+import type { ResolvedGPTConfig } from '../config/config.js';
 import { prefixed, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 import { FeedForward } from './feedForward.js';
-import { makeNorm, type Norm } from './norms.js';
+import { makeNorm, type Norm } from '../norm/norms.js';
 
 /**
  * A Llama/Gemma-style decoder layer on the residual stream x:

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isGated, type Activation } from '../model/config.js';
+import { isGated, type Activation } from '../config/config.js';
 import { gelu, geluTanh, silu } from '../ops/activations.js';
 import { linear } from '../ops/matmul.js';
 import { linearParams, maybeDropout, type LinearParams, type Module, type NamedVariables } from '../util/params.js';

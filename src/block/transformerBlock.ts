@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MultiHeadAttention, type AttentionCall } from '../attention/multiHeadAttention.js';
-import type { ResolvedGPTConfig } from '../model/config.js';
+import type { ResolvedGPTConfig } from '../config/config.js';
 import { prefixed, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 import { FeedForward } from './feedForward.js';
-import { LayerNorm } from './layerNorm.js';
+import { LayerNorm } from '../norm/layerNorm.js';
 
 /**
  * Pre-norm transformer block on the residual stream:

@@ -1,5 +1,5 @@
 import { setBackend, type BackendName } from '../backend.js';
-import { loadTrained } from '../model/loadTrained.js';
+import { loadTrained } from '../pretrained/loadTrained.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { computeAttention } from '../viz/attentionData.js';
 import { attentionHeatmapSvg } from '../viz/heatmap.js';

@@ -1,5 +1,5 @@
 import { setBackend, type BackendName } from '../backend.js';
-import { loadTrained } from '../model/loadTrained.js';
+import { loadTrained } from '../pretrained/loadTrained.js';
 import { generate } from '../sample/generate.js';
 import { streamText } from '../sample/streamer.js';
 import { CliError, intFlag, numFlag, parseFlags, strFlag } from './args.js';

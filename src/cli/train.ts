@@ -1,8 +1,8 @@
 import { ensureShakespeare } from '../data/shakespeare.js';
 import { loadText } from '../data/text.js';
 import { setBackend, type BackendName } from '../backend.js';
-import { resolveConfig, SHAKESPEARE_CHAR, type GPTConfig } from '../model/config.js';
-import { PRESETS, type PresetName } from '../model/presets.js';
+import { resolveConfig, SHAKESPEARE_CHAR, type GPTConfig } from '../config/config.js';
+import { PRESETS, type PresetName } from '../config/presets.js';
 import { resolveTrainOptions } from '../train/options.js';
 import { BPETokenizer } from '../tokenizer/bpe.js';
 import { CharTokenizer } from '../tokenizer/char.js';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedGPTConfig } from '../model/config.js';
+import type { ResolvedGPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
 import type { LanguageModel } from '../model/types.js';
 import { geluInPlace } from '../ops/geluTable.js';
@@ -8,7 +8,7 @@ import { JsEngine, type MatMulEngine } from './engine.js';
 import { readModel, type LayerRefs, type Linear, type ModelRefs } from './layout.js';
 import { attendBlock, attendStacked, productScratch, type ProductScratch } from './productAttention.js';
 import { addBiasRows, addInto, geluTanhInPlace, mulInto, normRows, reluInPlace, rmsNormRows, rotateHalf, siluInPlace } from './rowOps.js';
-import { XnnpackEngine } from './xnnpackEngine.js';
+import { XnnpackEngine } from '../ops/wasm/xnnpackEngine.js';
 
 /** Longest run of new tokens multiplied at once; longer inputs are read in chunks of it. */
 const CHUNK = 64;

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ropeTables } from '../attention/rope.js';
-import { isLocalLayer, ropeBaseOf, usesGpt2Layout } from '../model/architecture.js';
-import type { ResolvedGPTConfig } from '../model/config.js';
+import { isLocalLayer, ropeBaseOf, usesGpt2Layout } from '../config/plan.js';
+import type { ResolvedGPTConfig } from '../config/config.js';
 import { arrayVector, concatFloats, type MatMulEngine, type MatrixRef, type VectorRef } from './engine.js';
 import type { NormRef } from './rowOps.js';
 

@@ -2,16 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { KVCache } from '../attention/kvCache.js';
 import { RotaryEmbedding } from '../attention/rope.js';
 import { DecoderBlock } from '../block/decoderBlock.js';
-import { LayerNorm } from '../block/layerNorm.js';
-import { makeNorm, type Norm } from '../block/norms.js';
+import { LayerNorm } from '../norm/layerNorm.js';
+import { makeNorm, type Norm } from '../norm/norms.js';
 import { TransformerBlock } from '../block/transformerBlock.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
 import { embedding } from '../ops/embedding.js';
 import { matMul2d } from '../ops/matmul.js';
 import { maybeDropout, normalVariable, prefixed, type NamedVariables } from '../util/params.js';
 import { createRng } from '../util/rng.js';
-import { ropeBaseOf, usesGpt2Layout } from './architecture.js';
-import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from './config.js';
+import { ropeBaseOf, usesGpt2Layout } from '../config/plan.js';
+import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from '../config/config.js';
 import type { ForwardOptions, LanguageModel } from './types.js';
 
 /** What forwardWithAttention returns: logits (B, T, V) and one α (B, nh, T, T) per layer; the caller disposes all. */
@@ -209,13 +209,13 @@ export class GPT implements LanguageModel {
    * (config.json + model.safetensors). Node only (reads files).
    */
   static async fromPretrained(dir: string): Promise<GPT> {
-    const { loadPretrained } = await import('./pretrained.js'); // lazy: keeps file I/O out of browser bundles
+    const { loadPretrained } = await import('../pretrained/pretrained.js'); // lazy: keeps file I/O out of browser bundles
     return loadPretrained(dir);
   }
 
   /** Writes config.json and model.safetensors, as tinygpt's format or as 'hf-gpt2'. Node only. */
   async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf-gpt2' } = {}): Promise<void> {
-    const { savePretrained } = await import('./pretrained.js');
+    const { savePretrained } = await import('../pretrained/pretrained.js');
     return savePretrained(this, dir, options.format ?? 'tinygpt');
   }
 

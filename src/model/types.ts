@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KVCache } from '../attention/kvCache.js';
-import type { ResolvedGPTConfig } from './config.js';
+import type { ResolvedGPTConfig } from '../config/config.js';
 
 /** Options for a forward pass. */
 export interface ForwardOptions {

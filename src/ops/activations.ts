@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
-import { wasmGelu, wasmGeluAvailable } from './wasmGelu.js';
+import { wasmGelu, wasmGeluAvailable } from './wasm/gelu.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
 import { matMul2d } from './matmul.js';
-import { scatterRows } from './scatterRows.js';
+import { scatterRows } from './wasm/scatterRows.js';
 
 /** Largest vocabulary for which the forward lookup is the product onehot(ids)·E rather than a Gather. */
 const ONE_HOT_MAX_VOCAB = 256;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { fusedKernels } from './fused.js';
-import { groupedBatchMatMul } from './wasmBatchMatMul.js';
+import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
  * Column sums Σ_rows x (N, C) → (C) as the product 1ᵀ·x: on wasm a 2-D matMul runs on XNNPACK,

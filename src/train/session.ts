@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { TextDataset } from '../data/dataset.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import { resolveConfig, type GPTConfig } from '../model/config.js';
+import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
-import { assignWeights } from '../model/weights.js';
+import { assignWeights } from '../pretrained/weights.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import { MetricsWriter } from './metrics.js';
 import type { TrainOptions } from './options.js';

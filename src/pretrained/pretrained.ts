@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { TensorData } from '../io/safetensorsTypes.js';
-import { resolveConfig, type GPTConfig } from './config.js';
-import { GPT } from './gpt.js';
-import { fromHFConfig, isHFGPT2Config, toHFConfig } from './hfConfig.js';
+import { resolveConfig, type GPTConfig } from '../config/config.js';
+import { GPT } from '../model/gpt.js';
+import { fromHFConfig, isHFGPT2Config, toHFConfig } from './hfGpt2Config.js';
 import { assignWeights, normalizeWeightNames } from './weights.js';
 
 /** Where a model folder's files live. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
-import type { GPT } from './gpt.js';
+import type { GPT } from '../model/gpt.js';
 import { loadPretrained } from './pretrained.js';
 
 /** A trained model with the tokenizer it was trained with. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isWasmHeapBackend, wasmKernelReady } from './wasmModule.js';
-import { geluAndDerivative } from './geluTable.js';
+import { isWasmHeapBackend, wasmKernelReady } from './module.js';
+import { geluAndDerivative } from '../geluTable.js';
 
 /**
  * Exact GeLU and its derivative in one pass, as a wasm-backend kernel written in JS.

@@ -1,5 +1,5 @@
-import { usesGpt2Layout } from './architecture.js';
-import { isGated, resolveConfig, type Activation, type ResolvedGPTConfig } from './config.js';
+import { usesGpt2Layout } from '../config/plan.js';
+import { isGated, resolveConfig, type Activation, type ResolvedGPTConfig } from '../config/config.js';
 
 /** The keys of a Hugging Face GPT-2 config.json that tinygpt reads and writes. */
 export interface HFGPT2Config {

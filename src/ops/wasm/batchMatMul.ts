@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { transposeInto } from '../util/transpose.js';
-import { heapOffset, isWasmBackend, wasmKernelReady } from './wasmModule.js';
+import { transposeInto } from '../../util/transpose.js';
+import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
  * Batched matMul for the wasm backend that runs every slice on XNNPACK.

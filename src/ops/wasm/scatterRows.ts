@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isWasmHeapBackend, wasmKernelReady } from './wasmModule.js';
+import { isWasmHeapBackend, wasmKernelReady } from './module.js';
 
 /**
  * dE = Σ_n e_{ids[n]} dY[n]: the gradient of a row lookup E[ids], a (V, C) table that is zero but

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { NormKind } from '../model/config.js';
+import type { NormKind } from '../config/config.js';
 import type { Module } from '../util/params.js';
 import { LayerNorm } from './layerNorm.js';
 import { RMSNorm } from './rmsNorm.js';
