@@ -65,6 +65,8 @@ export interface SPOptions {
   readonly stringMerges?: boolean;
   /** How many merges to learn. Default 250. */
   readonly merges?: number;
+  /** Text to learn characters and merges from. Default {@link CORPUS}. */
+  readonly corpus?: string;
 }
 
 /** A SentencePiece-style BPE tokenizer.json with byte fallback. */
@@ -80,7 +82,8 @@ export function sentencePieceTokenizer(o: SPOptions): Record<string, unknown> {
   extra.forEach(add);
   byteTokens().forEach(add);
   // Characters seen at least 3 times get their own token; rarer ones go through byte fallback.
-  const normalized = (gemma ? CORPUS : '▁' + CORPUS).replaceAll(' ', '▁');
+  const corpus = o.corpus ?? CORPUS;
+  const normalized = (gemma ? corpus : '▁' + corpus).replaceAll(' ', '▁');
   const charCount = new Map<string, number>();
   for (const c of normalized) charCount.set(c, (charCount.get(c) ?? 0) + 1);
   [...charCount].filter(([, n]) => n >= 3).map(([c]) => c).sort().forEach(add);
