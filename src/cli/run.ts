@@ -1,5 +1,7 @@
 import { CliError } from './args.js';
 import { ATTENTION_USAGE, runAttention } from './attention.js';
+import { CHAT_USAGE, runChat } from './chat.js';
+import { GENERATE_USAGE, runGenerate } from './generate.js';
 import { PLOT_USAGE, runPlot } from './plot.js';
 import { runSample, SAMPLE_USAGE } from './sample.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
@@ -12,13 +14,19 @@ ${SAMPLE_USAGE}
 
 ${ATTENTION_USAGE}
 
-${PLOT_USAGE}`;
+${PLOT_USAGE}
+
+${GENERATE_USAGE}
+
+${CHAT_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: runTrain,
   sample: runSample,
   attention: runAttention,
   plot: runPlot,
+  generate: runGenerate,
+  chat: (argv) => runChat(argv),
 };
 
 /** Runs one command; user errors print one clear line and exit 1 (TINYGPT_DEBUG=1 shows the stack). */
