@@ -162,3 +162,17 @@ export { contextStepper, decoderByDefault, windowStart, defaultContextShift, typ
 export { Decoder, supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
+
+// Hugging Face model folders (issue 14): tokenizer.json tokenizers, chat templates, text-generation pipeline
+export { HFTokenizer, isHFTokenizerJSON, type EncodeOptions, type DecodeOptions, type HFTokenizerJSON } from './tokenizer/hf/tokenizer.js';
+export { type AddedToken } from './tokenizer/hf/addedTokens.js';
+export { loadTokenizer } from './pretrained/loadTokenizer.js';
+export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
+export {
+  pipeline,
+  type PipelineTask,
+  type FolderTextGenerationPipeline,
+  type ChatGenerationOutput,
+} from './pretrained/pipeline.js';
+export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
+export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';
