@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Attention, type AttentionCall } from '../attention/attention.js';
 import type { RotaryEmbedding } from '../attention/rope.js';
+import type { LayerSlot } from '../config/names.js';
 import type { LayerPlan } from '../config/plan.js';
 import { makeNorm, type Norm } from '../norm/norms.js';
 import { prefixed, type Module, type NamedVariables } from '../util/params.js';
@@ -46,6 +47,24 @@ export class Block implements Module {
     const t4 = this.ln2.forward(t3); // (B·T, C)
     const t5 = post(this.postMlpNorm, this.mlp.forward(t4, call.training, call.seed + 2)); // (B·T, C)
     return tf.add(t5, t3); // (B·T, C)
+  }
+
+  /** The module holding one part of the layer (the name table's slots, src/config/names.ts), or undefined if this layer lacks it. */
+  part(slot: LayerSlot): Module | undefined {
+    const parts: Record<LayerSlot, Module | undefined> = {
+      attnNorm: this.ln1,
+      qkv: this.attn.qkv,
+      qNorm: this.attn.qNorm,
+      kNorm: this.attn.kNorm,
+      attnOut: this.attn.out,
+      attnPostNorm: this.postAttnNorm,
+      mlpNorm: this.ln2,
+      mlpIn: this.mlp.fc,
+      mlpUp: this.mlp.up,
+      mlpOut: this.mlp.proj,
+      mlpPostNorm: this.postMlpNorm,
+    };
+    return parts[slot];
   }
 
   /** ln_1, attn.*, post_attn_norm, ln_2, mlp.*, post_mlp_norm: the order of src/config/names.ts. */

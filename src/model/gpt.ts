@@ -3,13 +3,14 @@ import { KVCache } from '../attention/kvCache.js';
 import { RotaryEmbedding } from '../attention/rope.js';
 import { Block } from '../block/block.js';
 import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from '../config/config.js';
+import { canonicalTensors, type CanonicalTensor, type LayerSlot } from '../config/names.js';
 import { planModel, type ModelPlan } from '../config/plan.js';
 import { makeNorm, type Norm } from '../norm/norms.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
 import { embedding } from '../ops/embedding.js';
 import { matMul2d } from '../ops/matmul.js';
-import type { Linear } from '../util/linear.js';
-import { maybeDropout, normalVariable, prefixed, type NamedVariables } from '../util/params.js';
+import { Linear } from '../util/linear.js';
+import { maybeDropout, normalVariable, type Module } from '../util/params.js';
 import { createRng } from '../util/rng.js';
 import { modelStepper } from './stepper.js';
 import type { ForwardOptions, LanguageModel, Stepper, StepperOptions } from './types.js';
@@ -177,26 +178,31 @@ export class GPT implements LanguageModel {
   }
 
   /**
-   * Every weight by its canonical name (src/config/names.ts), in a stable order: wte, wpe
-   * (learned positions only), h.{i}.* as listed by Block, ln_f, lm_head (untied only).
+   * Every weight by its canonical name, in the name table's order (src/config/names.ts): wte, wpe
+   * (learned positions only), h.{i}.* part by part, ln_f, lm_head (untied only).
    */
   namedWeights(): Map<string, tf.Variable> {
-    const list: NamedVariables = [['wte.weight', this.wte]];
-    if (this.wpe) list.push(['wpe.weight', this.wpe]);
-    list.push(...this.blocks.flatMap((blk, i) => prefixed(`h.${i}.`, blk.weights())), ...prefixed('ln_f.', this.lnF.weights()));
-    if (this.lmHead) list.push(['lm_head.weight', this.lmHead]);
-    return new Map(list);
+    return new Map(canonicalTensors(this.config).map((t) => [t.name, this.variableOf(t)] as const));
+  }
+
+  /** The variable behind one row of the name table. */
+  private variableOf(t: CanonicalTensor): tf.Variable {
+    const whole = { tokens: this.wte, positions: this.wpe, head: this.lmHead } as const;
+    if (t.slot === 'tokens' || t.slot === 'positions' || t.slot === 'head') return whole[t.slot]!;
+    const module: Module | undefined = t.slot === 'finalNorm' ? this.lnF : this.blocks[t.layer!].part(t.slot as LayerSlot);
+    const v = module && new Map(module.weights()).get(t.param);
+    if (!v) throw new Error(`GPT: no variable for ${t.name}; the name table and the modules disagree.`);
+    return v;
   }
 
   /** Every linear layer by module path (h.{i}.attn.c_attn, ... as in src/config/names.ts), e.g. for adapters. */
   linears(): Map<string, Linear> {
     const out = new Map<string, Linear>();
-    this.blocks.forEach((blk, i) => {
-      const mlp = blk.mlp;
-      out.set(`h.${i}.attn.c_attn`, blk.attn.qkv).set(`h.${i}.attn.c_proj`, blk.attn.out).set(`h.${i}.mlp.c_fc`, mlp.fc);
-      if (mlp.up) out.set(`h.${i}.mlp.c_up`, mlp.up);
-      out.set(`h.${i}.mlp.c_proj`, mlp.proj);
-    });
+    for (const t of canonicalTensors(this.config)) {
+      if (t.layer === undefined || t.param !== 'weight') continue;
+      const m = this.blocks[t.layer].part(t.slot as LayerSlot);
+      if (m instanceof Linear) out.set(t.name.slice(0, -'.weight'.length), m);
+    }
     return out;
   }
 
