@@ -8,7 +8,9 @@ import { pipeline, type FolderTextGenerationPipeline } from '../src/pretrained/p
 import { nextLogits } from '../src/sample/context.js';
 import { argmax } from '../src/sample/sampler.js';
 import type { LanguageModel } from '../src/model/types.js';
-import { writeChatFolder } from './hfFolder.js';
+import { HFTokenizer } from '../src/tokenizer/hf/tokenizer.js';
+import { GEMMA3_TEMPLATE } from './chatTemplates.js';
+import { chatTokenizerFiles, writeChatFolder } from './hfFolder.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-hfpipe-'));
 const dir = join(scratch, 'gemma-tiny');
@@ -102,7 +104,10 @@ describe('ChatSession keeps the conversation in the KV cache', () => {
   it('feeds only the new turn, and each reply is the greedy continuation of the ids it holds', async () => {
     const before = tf.memory().numTensors;
     const model = pipe.model;
-    const tok = pipe.tokenizer;
+    // The folder's template trims replies, so a reply with a leading or trailing space no longer
+    // matches the cache and the conversation is re-read; without the trim the cache always matches.
+    const files = chatTokenizerFiles();
+    const tok = HFTokenizer.fromJSON(files.tokenizer, { ...files.config, chat_template: GEMMA3_TEMPLATE.replaceAll(' | trim', '') });
     // The tensor cache path goes through model.forwardCached, so the ids fed per call can be counted.
     const fed: number[] = [];
     const forward = (model.forwardCached as NonNullable<typeof model.forwardCached>).bind(model);
@@ -137,5 +142,27 @@ describe('ChatSession keeps the conversation in the KV cache', () => {
       spy.mockRestore();
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('ChatSession when the template rewrites earlier turns', () => {
+  it('reads the whole conversation again, so the model sees exactly the rendered text', async () => {
+    const files = chatTokenizerFiles();
+    // The message count at the front changes every turn: the cached text never prefixes the next render.
+    const template = "{{ bos_token }}{{ messages | length }}:{% for m in messages %}{{ m['content'] }}<end_of_turn>{% endfor %}<start_of_turn>";
+    const tok = HFTokenizer.fromJSON(files.tokenizer, { ...files.config, chat_template: template });
+    const chat = new ChatSession(pipe.model, tok, pipe.stopTokenIds);
+    try {
+      for await (const piece of chat.send('Hello there', { maxNewTokens: 3, temperature: 0 })) void piece;
+      for await (const piece of chat.send('And then?', { maxNewTokens: 3, temperature: 0 })) void piece;
+      const rendered = tok.applyChatTemplate(chat.messages.slice(0, 3), { addGenerationPrompt: true });
+      const ids = tok.encode(rendered, { addSpecialTokens: false });
+      expect(chat.lastFedTokens).toBe(ids.length);
+      expect(chat.tokens.slice(0, ids.length)).toEqual(ids);
+      const generated = chat.tokens.slice(ids.length);
+      expect(greedyByHand(pipe.model, ids, generated.length)).toEqual(generated);
+    } finally {
+      chat.dispose();
+    }
   });
 });

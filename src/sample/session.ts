@@ -45,7 +45,7 @@ export class GenerationSession {
   private newStepper(): ContextStepper {
     const o = this.options;
     const shift = o.contextShift ?? defaultContextShift(this.model.config.blockSize);
-    return contextStepper(this.model, shift, o.cache ?? true, o.fastDecoder);
+    return contextStepper(this.model, shift, o.cache ?? true, o.fastDecoder === undefined ? {} : { fastDecoder: o.fastDecoder });
   }
 
   /** Every id so far: fed and generated. */

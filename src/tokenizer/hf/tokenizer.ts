@@ -54,6 +54,7 @@ export class HFTokenizer implements Tokenizer {
   private readonly postProcessor: PostProcessor;
   private readonly decoder: Decoder;
   private readonly added: ReadonlyMap<number, AddedToken>;
+  private readonly addedIds: ReadonlyMap<string, number>;
   private readonly rawSplitter: AddedTokenSplitter;
   private readonly normalizedSplitter: AddedTokenSplitter;
   private readonly idToTokenTable: (string | undefined)[];
@@ -78,6 +79,7 @@ export class HFTokenizer implements Tokenizer {
     this.decoder = buildDecoder(json.decoder, where);
     const added = parseAddedTokens(arr(json, 'added_tokens', where), where);
     this.added = new Map(added.map((t) => [t.id, t] as const));
+    this.addedIds = new Map(added.map((t) => [t.content, t.id] as const));
     this.rawSplitter = new AddedTokenSplitter(added.filter((t) => !t.normalized));
     this.normalizedSplitter = new AddedTokenSplitter(added.filter((t) => t.normalized));
     const table: (string | undefined)[] = [];
@@ -156,8 +158,7 @@ export class HFTokenizer implements Tokenizer {
 
   /** The id of a token string (vocabulary or added), or undefined. */
   tokenToId(token: string): number | undefined {
-    for (const t of this.added.values()) if (t.content === token) return t.id;
-    return this.model.vocab.get(token);
+    return this.addedIds.get(token) ?? this.model.vocab.get(token);
   }
 
   /** The token string of an id, or undefined. */
