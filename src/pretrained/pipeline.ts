@@ -23,11 +23,11 @@ export interface ChatGenerationOutput {
 /** A text-generation pipeline bound to one model folder. */
 export interface FolderTextGenerationPipeline {
   /** Continues a prompt. */
-  (prompt: string, options: TextGenerationOptions): Promise<[TextGenerationOutput]>;
+  (prompt: string, options: TextGenerationOptions): Promise<TextGenerationOutput[]>;
   /** Replies to a conversation: only the reply with returnFullText false. */
-  (messages: readonly ChatMessage[], options: TextGenerationOptions & { readonly returnFullText: false }): Promise<[TextGenerationOutput]>;
+  (messages: readonly ChatMessage[], options: TextGenerationOptions & { readonly returnFullText: false }): Promise<TextGenerationOutput[]>;
   /** Replies to a conversation: the conversation with the reply appended (returnFullText true, the default). */
-  (messages: readonly ChatMessage[], options: TextGenerationOptions): Promise<[TextGenerationOutput | ChatGenerationOutput]>;
+  (messages: readonly ChatMessage[], options: TextGenerationOptions): Promise<(TextGenerationOutput | ChatGenerationOutput)[]>;
   /** The loaded model (owned by the pipeline: call dispose()). */
   readonly model: GPT;
   /** The folder's tokenizer. */
@@ -60,14 +60,14 @@ export async function pipeline(task: PipelineTask, dir: string): Promise<FolderT
   const chat = textGeneration(model, { encode: (t) => tokenizer.encode(t, { addSpecialTokens: false }), decode });
   const renderChat = (messages: readonly ChatMessage[]) => tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
 
-  const run = async (input: string | readonly ChatMessage[], options: TextGenerationOptions): Promise<[TextGenerationOutput | ChatGenerationOutput]> => {
+  const run = async (input: string | readonly ChatMessage[], options: TextGenerationOptions): Promise<(TextGenerationOutput | ChatGenerationOutput)[]> => {
     if (options == null || typeof options !== 'object') throw new Error('pipeline: options are required, e.g. { maxNewTokens: 50 }.');
     const stop = stopList(stopTokenIds, options.stop);
     if (typeof input === 'string') return plain(input, { ...options, stop });
     if (!Array.isArray(input)) throw new Error('pipeline: pass a prompt string or an array of { role, content } messages.');
-    const [out] = await chat(renderChat(input), { ...options, stop, returnFullText: false });
-    if (options.returnFullText === false) return [out];
-    return [{ generatedText: [...input.map((m) => ({ ...m })), { role: 'assistant', content: out.generatedText }] }];
+    const outs = await chat(renderChat(input), { ...options, stop, returnFullText: false });
+    if (options.returnFullText === false) return outs;
+    return outs.map((out) => ({ generatedText: [...input.map((m) => ({ ...m })), { role: 'assistant' as const, content: out.generatedText }] }));
   };
   return Object.assign(run as FolderTextGenerationPipeline, {
     model,
