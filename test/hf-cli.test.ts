@@ -47,6 +47,17 @@ describe('tinygpt generate', () => {
     expect(cli.out.join('')).toBe(want.generatedText + '\n');
   });
 
+  it('--do-sample samples with the seed, as the pipeline does with doSample', async () => {
+    const { code } = await cli.run('generate', '--model', dir, '--prompt', 'We are', '--do-sample', '--temperature', '5', '--seed', '3', '--max-new-tokens', '8', '--backend', backend);
+    expect(code).toBe(0);
+    const pipe = await pipeline('text-generation', dir);
+    const [want] = await pipe('We are', { maxNewTokens: 8, doSample: true, temperature: 5, seed: 3 });
+    const [greedy] = await pipe('We are', { maxNewTokens: 8 });
+    pipe.dispose();
+    expect(cli.out.join('')).toBe(want.generatedText + '\n');
+    expect(want.generatedText).not.toBe(greedy.generatedText);
+  });
+
   it('--chat sends the prompt as a user turn through the chat template', async () => {
     const { code } = await cli.run('generate', '--model', dir, '--prompt', 'Hello there', '--chat', '--max-new-tokens', '5', '--backend', backend);
     expect(code).toBe(0);

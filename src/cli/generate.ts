@@ -24,8 +24,11 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Sampling flags shared by generate and chat: greedy (temperature 0) unless --do-sample. */
-export function samplingFlags(v: Values): { temperature: number; topK?: number; topP?: number } {
+/**
+ * Sampling flags shared by generate and chat: greedy (temperature 0) unless --do-sample. The
+ * doSample field says so explicitly for a generate() that requires it before temperature/topK/topP.
+ */
+export function samplingFlags(v: Values): { doSample?: true; temperature: number; topK?: number; topP?: number } {
   const doSample = v['do-sample'] === true;
   const temperature = numFlag(v, 'temperature');
   const topK = intFlag(v, 'top-k');
@@ -33,7 +36,7 @@ export function samplingFlags(v: Values): { temperature: number; topK?: number; 
   if (!doSample && (temperature !== undefined || topK !== undefined || topP !== undefined)) {
     throw new CliError('--temperature, --top-k and --top-p only apply with --do-sample (decoding is greedy otherwise).');
   }
-  return doSample ? { temperature: temperature ?? 1, topK, topP } : { temperature: 0 };
+  return doSample ? { doSample: true, temperature: temperature ?? 1, topK, topP } : { temperature: 0 };
 }
 
 /** `tinygpt generate`: streams the continuation of a prompt (or the reply to it, with --chat). */
