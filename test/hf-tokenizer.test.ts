@@ -4,7 +4,7 @@ import { HFTokenizer } from '../src/tokenizer/hf/tokenizer.js';
 import { splitText } from '../src/tokenizer/hf/pretokenizers.js';
 import { tokenizerFromJSON } from '../src/tokenizer/load.js';
 import { createRng } from '../src/util/rng.js';
-import { byteLevelTokenizer, llama3Tokenizer, SAMPLES, sentencePieceTokenizer } from './hfTokenizerFixtures.js';
+import { byteLevelTokenizer, CORPUS, llama3Tokenizer, SAMPLES, sentencePieceTokenizer } from './hfTokenizerFixtures.js';
 
 /** Special-token text mixed into ordinary text, per fixture family. */
 const SPECIAL_TEXTS: Record<string, readonly string[]> = {
@@ -89,6 +89,18 @@ describe('HFTokenizer against @huggingface/tokenizers', () => {
       expect(random).toBeGreaterThan(60);
     });
   }
+
+  it('long pieces (a Gemma-style tokenizer has no pre-tokenizer: one piece per paragraph) match too', () => {
+    const json = sentencePieceTokenizer({ style: 'gemma' });
+    const mine = HFTokenizer.fromJSON(json, CONFIG);
+    const oracle = new OracleTokenizer(json, CONFIG);
+    // ~25k characters between special tokens, with every sample mixed in.
+    const text = Array.from({ length: 20 }, (_, i) => CORPUS.replaceAll('\n', ' ') + SAMPLES[i % SAMPLES.length]).join('<end_of_turn>');
+    const ids = mine.encode(text);
+    expect(ids).toEqual(oracle.encode(text).ids);
+    expect(mine.decode(ids)).toBe(oracle.decode(ids));
+    expect(ids.length).toBeLessThan(text.length / 2); // merges did their work
+  });
 
   it('the fixtures really exercise merges and byte fallback', () => {
     const tok = HFTokenizer.fromJSON(sentencePieceTokenizer({ style: 'llama2' }));

@@ -3,9 +3,10 @@
  * A piece is split into characters (each looked up, else its UTF-8 bytes as "<0xNN>" tokens
  * when byte_fallback is on, else the unk token), then the adjacent pair with the lowest merge
  * rank is merged, leftmost first, until no listed pair remains (Sennrich et al. 2016, as
- * Hugging Face applies it).
+ * Hugging Face applies it; see mergeQueue.ts).
  */
 import { arr, bad, bool, isObject, obj, str, type JSONObject } from './json.js';
+import { mergeIds } from './mergeQueue.js';
 
 /** An encoder of one pre-tokenized piece into ids. */
 export interface TokenizerModel {
@@ -15,7 +16,9 @@ export interface TokenizerModel {
   encodePiece(piece: string): number[];
 }
 
+/** Cache bounds: entries, and the longest piece worth caching. */
 const MAX_CACHE = 100_000;
+const MAX_CACHED_PIECE = 256;
 
 /** Hex "<0xNN>" name of a byte, as SentencePiece and Hugging Face spell byte tokens. */
 export function byteTokenName(b: number): string {
@@ -90,6 +93,7 @@ export class BPEModel implements TokenizerModel {
     const hit = this.cache.get(piece);
     if (hit !== undefined) return hit;
     const ids = this.encodeUncached(piece);
+    if (piece.length > MAX_CACHED_PIECE) return ids; // a whole paragraph (no pre-tokenizer) rarely repeats
     if (this.cache.size >= MAX_CACHE) this.cache = new Map();
     this.cache.set(piece, ids);
     return ids;
@@ -102,7 +106,7 @@ export class BPEModel implements TokenizerModel {
       if (whole !== undefined) return [whole];
     }
     const chars = Array.from(piece);
-    let ids: number[] = [];
+    const ids: number[] = [];
     let lastUnk = false;
     chars.forEach((c, i) => {
       const tok = (i > 0 ? this.prefix : '') + c + (i === chars.length - 1 ? this.suffix : '');
@@ -124,30 +128,6 @@ export class BPEModel implements TokenizerModel {
       if (!(this.fuseUnk && lastUnk)) ids.push(this.unkId);
       lastUnk = true;
     });
-    // Merge the lowest-ranked adjacent pair (leftmost on ties) until none is in the table.
-    for (;;) {
-      let best = -1;
-      let bestRank = Infinity;
-      let bestId = -1;
-      for (let i = 0; i + 1 < ids.length; i++) {
-        const m = this.merges.get(ids[i] * 2097152 + ids[i + 1]);
-        if (m !== undefined && m.rank < bestRank) {
-          bestRank = m.rank;
-          best = i;
-          bestId = m.id;
-        }
-      }
-      if (best < 0) return ids;
-      const next: number[] = [];
-      const rankAt = (i: number) => this.merges.get(ids[i] * 2097152 + ids[i + 1])?.rank;
-      // Every non-overlapping occurrence of the winning pair merges in this pass, left to right.
-      for (let i = 0; i < ids.length; i++) {
-        if (i + 1 < ids.length && i >= best && rankAt(i) === bestRank) {
-          next.push(bestId);
-          i++;
-        } else next.push(ids[i]);
-      }
-      ids = next;
-    }
+    return mergeIds(ids, (a, b) => this.merges.get(a * 2097152 + b));
   }
 }
