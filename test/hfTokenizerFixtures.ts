@@ -67,6 +67,10 @@ export interface SPOptions {
   readonly merges?: number;
   /** Text to learn characters and merges from. Default {@link CORPUS}. */
   readonly corpus?: string;
+  /** Metaspace's split (style 'metaspace'): cut the text at each "▁". Default false. */
+  readonly split?: boolean;
+  /** Metaspace's prepend_scheme (style 'metaspace'). Default 'first'. */
+  readonly prependScheme?: 'first' | 'always' | 'never';
 }
 
 /** A SentencePiece-style BPE tokenizer.json with byte fallback. */
@@ -106,7 +110,7 @@ export function sentencePieceTokenizer(o: SPOptions): Record<string, unknown> {
       ? { type: 'Replace', pattern: { String: ' ' }, content: '▁' }
       : { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] };
   const decoderSteps: unknown[] = metaspace
-    ? [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false }, { type: 'ByteFallback' }, { type: 'Fuse' }]
+    ? [{ type: 'Metaspace', replacement: '▁', prepend_scheme: o.prependScheme ?? 'first', split: o.split ?? false }, { type: 'ByteFallback' }, { type: 'Fuse' }]
     : [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }];
   if (o.style === 'llama2') decoderSteps.push({ type: 'Strip', content: ' ', start: 1, stop: 0 });
   return {
@@ -115,7 +119,7 @@ export function sentencePieceTokenizer(o: SPOptions): Record<string, unknown> {
     padding: null,
     added_tokens: added,
     normalizer,
-    pre_tokenizer: metaspace ? { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false } : null,
+    pre_tokenizer: metaspace ? { type: 'Metaspace', replacement: '▁', prepend_scheme: o.prependScheme ?? 'first', split: o.split ?? false } : null,
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],

@@ -3,7 +3,7 @@
  * Without a decoder, Hugging Face joins the tokens with single spaces.
  */
 import { gpt2CharToByte } from '../bpe-bytes.js';
-import { arr, bool, int, obj, str, typeOf, unsupported } from './json.js';
+import { arr, int, obj, str, typeOf, unsupported } from './json.js';
 import { patternRegex } from './normalizers.js';
 
 /** A decoder step. */
@@ -99,8 +99,7 @@ export function buildDecoder(json: unknown, where: string): Decoder {
         });
     }
     case 'ByteLevel':
-      bool(o, 'add_prefix_space', where, true);
-      return byteLevel;
+      return byteLevel; // its add_prefix_space/trim_offsets only affect offsets when decoding
     default:
       return unsupported(where, 'decoder', type, KNOWN);
   }

@@ -11,7 +11,7 @@ import { AddedTokenSplitter, parseAddedTokens, type AddedToken } from './addedTo
 import { BPEModel, type TokenizerModel } from './bpeModel.js';
 import { cleanUpSpaces, parseTokenizerConfig, type TokenizerSettings } from './config.js';
 import { buildDecoder, type Decoder } from './decoders.js';
-import { arr, bad, isObject, obj, type JSONObject } from './json.js';
+import { arr, bad, isObject, obj } from './json.js';
 import { buildNormalizer, type Normalizer } from './normalizers.js';
 import { bosEosProcessor, buildPostProcessor, type PostProcessor } from './postProcess.js';
 import { buildPreTokenizer, type PreTokenizer } from './pretokenizers.js';
