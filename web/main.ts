@@ -98,6 +98,7 @@ async function run(): Promise<void> {
     const started = performance.now();
     const tokens = generate(m.model, ids, {
       maxNewTokens: numberIn(ui.maxTokens, 200),
+      doSample: true,
       temperature: numberIn(ui.temperature, 0.8),
       topK: numberIn(ui.topK, 40),
       seed: numberIn(ui.seed, 1337),
