@@ -2,27 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { setBackend, type BackendName } from '../backend.js';
 import { loadTrained } from '../pretrained/loadTrained.js';
 import { generate } from '../sample/generate.js';
-import { TextStopper } from '../sample/stopText.js';
+import { SAMPLE_DEFAULTS } from '../sample/defaults.js';
+import { TextStopper, unescapeStop } from '../sample/stopText.js';
 import { IncrementalDecoder } from '../sample/streamer.js';
 import { createRng } from '../util/rng.js';
 import { CliError, intFlag, numFlag, parseFlags, strFlag, type Values } from './args.js';
 import { StdoutSink } from './stdoutSink.js';
 
-/** The sampling defaults of `tinygpt sample` (nanoGPT's sample.py); the web page uses the same. */
-export const SAMPLE_DEFAULTS = {
-  /** New tokens per sample. */
-  maxNewTokens: 500,
-  /** Softmax temperature. */
-  temperature: 0.8,
-  /** Top-k cut. */
-  topK: 200,
-  /** Nucleus mass (1 = off). */
-  topP: 1,
-  /** Seed of the one rng all samples draw from. */
-  seed: 1337,
-  /** The prompt when none is given. */
-  prompt: '\n',
-} as const;
+export { unescapeStop };
 
 export const SAMPLE_USAGE = `usage: tinygpt sample --checkpoint DIR [--prompt TEXT | --prompt-file FILE]
   --max-new-tokens 500 --temperature 0.8 --top-k 200 --top-p 1 --seed 1337 [--greedy | --do-sample]
@@ -57,11 +44,6 @@ function listFlag(values: Values, name: string): string[] {
   const raw: unknown = values[name];
   if (raw === undefined) return [];
   return (Array.isArray(raw) ? raw : [raw]).filter((x): x is string => typeof x === 'string');
-}
-
-/** Reads the escapes \n, \t and \\ in a stop string typed on the command line. */
-export function unescapeStop(s: string): string {
-  return s.replace(/\\(n|t|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
 }
 
 async function readPrompt(v: Values): Promise<string> {

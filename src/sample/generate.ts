@@ -114,8 +114,19 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
 
 /** A macrotask break, so an abort() fired by a timer or an event handler is seen between tokens. */
 function yieldToEventLoop(): Promise<void> {
-  // setImmediate (Node) skips the ~1 ms minimum delay of setTimeout; browsers only have the latter.
+  // setImmediate (Node) skips the ~1 ms minimum delay of setTimeout; in browsers a MessageChannel
+  // message is a macrotask without setTimeout's 4 ms clamp on nested timers (≤ 250 tokens/s).
   if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 

@@ -66,3 +66,8 @@ export class TextStopper {
     return out;
   }
 }
+/** Reads the escapes \n, \t and \\ in a stop string typed on the command line or in the page. */
+export function unescapeStop(s: string): string {
+  return s.replace(/\\(n|t|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+

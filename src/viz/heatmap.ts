@@ -127,15 +127,17 @@ export function attentionHeatmapSvg(maps: AttentionMaps, tokens: readonly string
   const gridW = nHead * panel + (nHead - 1) * gap;
   const gridH = nLayer * (panelTitle + panel) + (nLayer - 1) * gap;
   const legendX = left + gridW + 24;
-  const width = legendX + 12 + 40;
+  const subtitle = `rows: query token · columns: key token${excludeFirst ? ' · first key (grey) left out of the colour scale' : ''}`;
+  const titleText = options.title ?? 'Attention weights';
+  // Wide enough for the heading and its caption too (about 0.6 em a glyph), not only the grid.
+  const width = Math.max(legendX + 12 + 40, 20 + [...titleText].length * font * 1.2 * 0.62, 20 + [...subtitle].length * font * 0.9 * 0.56);
   // Tall enough for five readable legend ticks even when the grid is tiny.
   const legendH = Math.max(80, Math.min(gridH - panelTitle, 200));
   const height = Math.max(top + gridH + keyGutter + 10, top + panelTitle + legendH + 20);
 
   const parts: string[] = [
-    text({ x: 10, y: 10 + font, 'font-size': font * 1.2, 'font-weight': 'bold' }, options.title ?? 'Attention weights'),
-    text({ x: 10, y: 10 + font * 2.2, 'font-size': font * 0.9, fill: '#555555' },
-      `rows: query token · columns: key token${excludeFirst ? ' · first key (grey) left out of the colour scale' : ''}`),
+    text({ x: 10, y: 10 + font, 'font-size': font * 1.2, 'font-weight': 'bold' }, titleText),
+    text({ x: 10, y: 10 + font * 2.2, 'font-size': font * 0.9, fill: '#555555' }, subtitle),
   ];
   for (let l = 0; l < nLayer; l++) {
     const py = top + l * (panelTitle + panel + gap) + panelTitle;

@@ -96,16 +96,17 @@ export function attentionStripSvg(strips: readonly QueryStrip[], tokens: readonl
   const max = scaleMax(strips.map((s) => Array.from({ length: query + 1 }, (_, k) => Number(s.weights[k]))), excludeFirst);
   const contentW = Math.max(...pos.map((p, k) => p.x + widths[k]));
   const legendX = contentW + 24;
-  const width = legendX + 60;
+  const queryText = tokenLabel(tokens[query], options.maxLabelChars ?? 20);
+  const heading = options.title ?? `Attention of "${queryText}" (token ${query}) over the tokens before it`;
+  const caption = `one strip per head · shade and number: attention weight${excludeFirst ? ' · first token (grey) left out of the colour scale' : ''}`;
+  // Wide enough for the heading and caption as well as the boxes (about 0.6 em a glyph).
+  const width = Math.max(legendX + 60, 20 + [...heading].length * font * 1.2 * 0.62, 20 + [...caption].length * font * 0.9 * 0.56);
   const legendH = Math.max(80, Math.min(200, strips.length * stripH - 20));
   const height = Math.max(top + strips.length * stripH, top + legendH + 30);
 
-  const queryText = tokenLabel(tokens[query], options.maxLabelChars ?? 20);
   const parts: string[] = [
-    text({ x: 10, y: 10 + font * 1.1, 'font-size': font * 1.2, 'font-weight': 'bold' },
-      options.title ?? `Attention of "${queryText}" (token ${query}) over the tokens before it`),
-    text({ x: 10, y: 10 + font * 2.3, 'font-size': font * 0.9, fill: '#555555' },
-      `one strip per head · shade and number: attention weight${excludeFirst ? ' · first token (grey) left out of the colour scale' : ''}`),
+    text({ x: 10, y: 10 + font * 1.1, 'font-size': font * 1.2, 'font-weight': 'bold' }, heading),
+    text({ x: 10, y: 10 + font * 2.3, 'font-size': font * 0.9, fill: '#555555' }, caption),
   ];
   strips.forEach((s, i) => {
     const y0 = top + i * stripH;
