@@ -9,9 +9,13 @@ import { attentionHeatmapSvg } from '../src/viz/heatmap.js';
 
 /** The elements the view draws into and reads its choices from. */
 export interface AttentionElements {
+  /** Where the SVG goes. */
   readonly target: HTMLElement;
+  /** The chosen layer. */
   readonly layer: HTMLSelectElement;
+  /** The chosen head. */
   readonly head: HTMLSelectElement;
+  /** Whether the first token is left out of the colour scale. */
   readonly excludeFirst: HTMLInputElement;
 }
 

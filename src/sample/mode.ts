@@ -23,8 +23,11 @@ export interface SamplingFields {
 
 /** What the sampler is given: temperature 0 means greedy (topK and topP are then unused). */
 export interface ResolvedSampling {
+  /** Softmax temperature; 0 = greedy argmax. */
   readonly temperature: number;
+  /** Top-k cut when sampling. */
   readonly topK?: number;
+  /** Nucleus mass when sampling. */
   readonly topP?: number;
 }
 

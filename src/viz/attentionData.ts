@@ -10,7 +10,9 @@ import type { ResolvedGPTConfig } from '../config/config.js';
  * forward(ids, { returnAttention: true }) does: tinygpt checkpoints and Hugging Face folders alike.
  */
 export interface AttentionSource {
+  /** Sizes the ids are checked against. */
   readonly config: Pick<ResolvedGPTConfig, 'vocabSize' | 'blockSize'>;
+  /** ids (1, T) → logits (1, T, V) and one α (1, nh, T, T) per layer; the caller disposes them. */
   forward(
     ids: tf.Tensor2D,
     options: { readonly training?: boolean; readonly returnAttention: true },
