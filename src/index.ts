@@ -9,7 +9,7 @@ export { Attention, type AttentionCall } from './attention/attention.js';
 export { LayerNorm } from './norm/layerNorm.js';
 export { FeedForward } from './block/feedForward.js';
 export { Block } from './block/block.js';
-export { Linear, type LinearAdapter } from './util/linear.js';
+export { Linear, type LinearAdapter } from './layers/linear.js';
 export { planModel, planLayer, isGpt2Architecture, type LayerPlan, type ModelPlan } from './config/plan.js';
 export { canonicalTensors, weightTable, layerPath, tensorName, LAYER_SLOTS, MODEL_SLOTS, type WeightFormat, type StoredTensor, type CanonicalTensor, type LayerSlot } from './config/names.js';
 export {
@@ -159,7 +159,7 @@ export { contextStepper, windowStart, defaultContextShift, type ContextStepper }
 
 // tensor-free incremental decoding (generate's default for GPT models on wasm and cpu)
 export { Decoder, type DecoderSource } from './decode/decoder.js';
-export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
+export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
 // generation options, linear-time streaming, figure 8.2 and text evaluation (issues 17 and 18)

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArenaKVCache, attendRows, storeKV } from '../src/decode/attention.js';
 import { attendBlock, attendStacked, productScratch } from '../src/decode/productAttention.js';
 import { Decoder } from '../src/decode/decoder.js';
-import { JsEngine, type MatMulEngine } from '../src/decode/engine.js';
+import { JsEngine, type MatMulEngine } from '../src/ops/engine.js';
 import { XnnpackEngine } from '../src/ops/wasm/xnnpackEngine.js';
 import { type GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
