@@ -162,6 +162,20 @@ export { Decoder, type DecoderSource } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
+// generation options, linear-time streaming, figure 8.2 and text evaluation (issues 17 and 18)
+export { IncrementalDecoder } from './sample/streamer.js';
+export { TextStopper, checkStopStrings, unescapeStop, type TextStopStep } from './sample/stopText.js';
+export { resolveSampling, type SamplingFields, type ResolvedSampling } from './sample/mode.js';
+export { checkOptionNames, suggestName, editDistance } from './sample/optionNames.js';
+export { GENERATE_OPTION_NAMES } from './sample/generate.js';
+export { TEXT_GENERATION_OPTION_NAMES } from './sample/pipeline.js';
+export { SAMPLE_DEFAULTS } from './sample/defaults.js';
+export { attentionStripSvg, findQuery, type QueryStrip, type StripOptions } from './viz/queryStrip.js';
+export { scaleMax } from './viz/heatmap.js';
+export { EXCLUDED_COLOR } from './viz/colorScale.js';
+export { type AttentionSource } from './viz/attentionData.js';
+export { evaluateText, type EvaluateTextOptions, type TextEvaluation } from './train/perplexity.js';
+
 // Hugging Face model folders (issue 14): tokenizer.json tokenizers, chat templates, text-generation pipeline
 export { HFTokenizer, isHFTokenizerJSON, type EncodeOptions, type DecodeOptions, type HFTokenizerJSON } from './tokenizer/hf/tokenizer.js';
 export { type AddedToken } from './tokenizer/hf/addedTokens.js';
