@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-// tfjs-core alone registers no gradients, and its ESM build cannot be deep-imported in Node;
-// the union package's bundle registers them all into the same tfjs-core instance.
-import '@tensorflow/tfjs';
+// tfjs-core alone registers no gradients: tinygpt registers those its ops record (src/grad).
+import './grad/register.js';
 
 /** Backends tinygpt knows: tfjs-node's native TensorFlow, wasm (XNNPACK, SIMD) and pure-JS cpu. */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
