@@ -1,0 +1,79 @@
+// tfjs's typings name the global types of @types/long and @types/emscripten (dependencies of
+// tfjs-core and tfjs-backend-wasm) without referencing them; these lines keep a consumer's
+// `tsc --strict` green even when its tsconfig lists "types" explicitly.
+/// <reference types="long" preserve="true" />
+/// <reference types="emscripten" preserve="true" />
+// 'tinygpt/ops': the building blocks the model is made of, for readers and for new models
+// (browser-safe): tensor ops with hand-written gradients, attention, norms and blocks, the
+// logits processors behind generate, and the pieces of a training step.
+import './grad/register.js';
+export { registerGradients, TINYGPT_GRADIENTS } from './grad/register.js';
+
+// ops with hand-written gradients
+export { setFusedKernels, fusedKernels } from './ops/fused.js';
+export { gelu, geluTanh, silu } from './ops/activations.js';
+export { layerNorm } from './ops/layerNorm.js';
+export { rmsNorm } from './ops/rmsNorm.js';
+export { crossEntropy } from './ops/crossEntropy.js';
+export { linear, matMul2d, batchMatMul } from './ops/matmul.js';
+export { embedding } from './ops/embedding.js';
+
+// attention → norm → block
+export { scaledDotProductAttention, type SdpaOptions, type SdpaResult } from './attention/scaledDotProduct.js';
+export { causalMask } from './attention/causalMask.js';
+export { slidingWindowMask } from './attention/slidingWindowMask.js';
+export { MultiHeadAttention, type MultiHeadAttentionConfig } from './attention/multiHeadAttention.js';
+export { GroupedQueryAttention, type GroupedQueryAttentionConfig } from './attention/groupedQueryAttention.js';
+export { groupedAttention, type GroupedAttentionOptions, type GroupedAttentionResult } from './attention/groupedAttention.js';
+export { RotaryEmbedding } from './attention/rope.js';
+export { KVCache, type LayerKV } from './attention/kvCache.js';
+export { LayerNorm } from './norm/layerNorm.js';
+export { RMSNorm } from './norm/rmsNorm.js';
+export { makeNorm, type Norm } from './norm/norms.js';
+export { FeedForward, type FeedForwardConfig } from './block/feedForward.js';
+export { TransformerBlock } from './block/transformerBlock.js';
+export { DecoderBlock } from './block/decoderBlock.js';
+
+// config details
+export { type Activation, isGated, type NormKind, type PositionKind, type GPT2Shape } from './config/config.js';
+export { isLocalLayer, ropeBaseOf, usesGpt2Layout } from './config/plan.js';
+export { toHFConfig, type HFGPT2Config } from './pretrained/hfGpt2Config.js';
+export type { ForwardWithAttention } from './model/gpt.js';
+export type { RngState } from './util/rng.js';
+
+// generation pieces: logits processors → sampler → stopping, the context window, the decoder's engines
+export { applyTemperature, topKFilter, topPFilter, applyRepetitionPenalty, softmaxOf } from './sample/processors.js';
+export { sampleNext, argmax, sampleCategorical, type SampleOptions, type LogitsLike } from './sample/sampler.js';
+export { StopCriteria, findStopString, type StopCondition, type StopOption, type StopStep } from './sample/stopping.js';
+export { nextLogits } from './sample/generate.js';
+export { type TextCodec, type TextGenerationOptions } from './sample/pipeline.js';
+export { contextStepper, decoderByDefault, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
+export { supportsDecoder } from './decode/decoder.js';
+export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
+export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
+
+// training pieces
+export { getLr, type LrSchedule } from './train/schedule.js';
+export { clipByGlobalNorm, type ClippedGradients } from './train/clip.js';
+export { accumulateGradients, type AccumulatedGradients } from './train/accumulate.js';
+export { estimateLoss, type BatchSource, type SplitLosses } from './train/evaluate.js';
+export {
+  resolveTrainOptions,
+  DEFAULT_TRAIN_OPTIONS,
+  type ResolvedTrainOptions,
+  type TrainModelLimits,
+} from './train/options.js';
+export type { StepRecord, EvalRecord } from './train/records.js';
+export type { TrainerState } from './train/trainer.js';
+export type { AdamWOptions, AdamWState } from './train/adamw.js';
+
+// tokenizer and weight details
+export { type CharTokenizerJSON } from './tokenizer/char.js';
+export { type BPETrainOptions } from './tokenizer/bpe.js';
+export { type BPETokenizerJSON } from './tokenizer/bpe-json.js';
+export { GPT2_PATTERN } from './tokenizer/bpe-pretokenize.js';
+export { DEFAULT_CHAT_TEMPLATE, CHAT_SPECIAL_TOKENS, type ChatTemplateOptions } from './tokenizer/chat.js';
+export { type Split, type TextDatasetOptions } from './data/dataset.js';
+export { halfToFloat, bfloat16ToFloat } from './io/halfFloat.js';
+export type { ParsedSafetensors, SafetensorsDtype, SafetensorsTensor, TensorData, TensorMapInput } from './io/safetensorsTypes.js';
+export { tensorsToRecord, recordToTensors } from './io/tensorRecord.js';
