@@ -2,18 +2,31 @@
  * The package as a user installs it: `npm pack`, then an empty project installs the tarball
  * offline (from the npm cache the repository's own install filled), type-checks the README's
  * quickstart with `tsc --strict` and no skipLibCheck, runs it (train → generate on wasm), and
- * checks what the tarball holds and what the install weighs. Runs once (the node project).
+ * checks what the tarball holds and what the install weighs; then builds a minimal Vite app on
+ * the installed package and runs it in headless Chromium on the wasm backend. Runs once (the
+ * node project). Without Chromium the browser part skips, saying how to get it (fails in CI).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordNodeImports } from './viteNodeImports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const CHROMIUM = process.env.TINYGPT_CHROMIUM || '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  const how = `${CHROMIUM} not found (apt-get install -y chromium, or set TINYGPT_CHROMIUM)`;
+  if (process.env.CI) throw new Error(`test/package.test.ts needs Chromium in CI: ${how}.`);
+  console.warn(`test/package.test.ts: the browser app test skips: ${how}.`);
+}
 const TYPES_NODE = (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Bytes under a folder (files and symlinks themselves, as `du` counts them, roughly). */
@@ -114,4 +127,34 @@ describe('the packed package in a fresh project', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("tinygpt is an ES module package: use `import { GPT } from 'tinygpt'`");
   });
+
+  it.skipIf(!haveChromium)('works in a Vite app: no node: imports in the browser graph, generation on wasm in Chromium', async () => {
+    const web = join(app, 'web');
+    cpSync(join(ROOT, 'test', 'consumer', 'vite-app'), web, { recursive: true });
+    const nodeImports: string[] = [];
+    const config = { root: web, base: './', logLevel: 'silent' as const, configFile: false as const, plugins: [recordNodeImports(nodeImports)] };
+    await build({ ...config, build: { outDir: join(web, 'dist'), target: 'es2022' } });
+    expect(nodeImports).toEqual([]);
+    // what Node computes from the same seed on the same wasm kernels
+    const script = "const t = await import('tinygpt'); const { run } = await import('./web/generate.js'); console.log(JSON.stringify(await run(t)));";
+    const expected = JSON.parse(run(process.execPath, ['--input-type=module', '-e', script], app).trim()) as { backend: string; text: string };
+    expect(expected.backend).toBe('wasm');
+
+    const server = await preview({ ...config, build: { outDir: join(web, 'dist') }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/`);
+      await page.waitForFunction(() => document.body.dataset.result !== undefined, undefined, { timeout: 30_000 });
+      const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as Record<string, unknown>;
+      // the wasm backend, not the cpu fallback; the same greedy text as Node; every tensor freed
+      expect(result).toEqual({ backend: 'wasm', text: expected.text, tensors: 0 });
+    } finally {
+      await browser.close();
+      await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    }
+  }, 120_000);
 });
