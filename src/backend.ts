@@ -43,10 +43,16 @@ function withoutGlueHandlers<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
+/** Why the last trySet failed (tfjs reports a failed backend start as a console error or a throw). */
+let lastFailure = '';
+
 async function trySet(name: string): Promise<boolean> {
   try {
-    return await withoutGlueHandlers(() => tf.setBackend(name));
-  } catch {
+    const ok = await withoutGlueHandlers(() => tf.setBackend(name));
+    lastFailure = ok ? '' : 'it did not initialise';
+    return ok;
+  } catch (e) {
+    lastFailure = e instanceof Error ? e.message : String(e);
     return false;
   }
 }
@@ -67,7 +73,13 @@ export async function setBackend(name: BackendName = 'auto'): Promise<string> {
   if (wanted === 'auto') {
     if ((await tryLoadNode()) && (await trySet('tensorflow'))) return tf.getBackend();
     if (await trySet('wasm')) return tf.getBackend();
-    if (await trySet('cpu')) return tf.getBackend();
+    const why = lastFailure;
+    if (await trySet('cpu')) {
+      // Not silent: the cpu backend is several times slower, and in a browser the usual cause is
+      // .wasm files the page cannot fetch (README: "In a browser app").
+      console.warn(`tinygpt: the wasm backend did not start (${why}); using the slower cpu backend. In a browser, serve the .wasm files and call setWasmPaths.`);
+      return tf.getBackend();
+    }
     throw new Error('No tfjs backend could be initialised (tried tensorflow, wasm, cpu).');
   }
   if (wanted === 'tensorflow' && !(await tryLoadNode())) {

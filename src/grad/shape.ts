@@ -65,7 +65,7 @@ export const SHAPE_GRADIENTS: readonly tf.GradConfig[] = [
       }
       const flatIds = tf.reshape(indices, [-1]); // (N)
       const rows = tf.reshape(asOne(dy), [flatIds.size, ...x.shape.slice(1)]); // (N, …)
-      return { x: () => tf.unsortedSegmentSum(rows, tf.cast(flatIds, 'int32'), x.shape[0]), indices: () => tf.zerosLike(tf.cast(indices, 'float32')) };
+      return { x: () => tf.unsortedSegmentSum(rows, tf.cast(flatIds, 'int32') as tf.Tensor1D, x.shape[0]), indices: () => tf.zerosLike(tf.cast(indices, 'float32')) };
     },
   },
   // C = op(A)·op(B): dA and dB are products of dy with the other factor, transposed to match
