@@ -29,7 +29,7 @@ export { TextDataset, type Batch } from './data/dataset.js';
 // training
 export { Trainer } from './train/trainer.js';
 export { AdamW } from './train/adamw.js';
-export { type TrainOptions } from './train/options.js';
+export type { TrainOptions } from './train/options.js';
 export type { TrainRecord } from './train/records.js';
 
 // generation

@@ -46,7 +46,7 @@ export { applyTemperature, topKFilter, topPFilter, applyRepetitionPenalty, softm
 export { sampleNext, argmax, sampleCategorical, type SampleOptions, type LogitsLike } from './sample/sampler.js';
 export { StopCriteria, findStopString, type StopCondition, type StopOption, type StopStep } from './sample/stopping.js';
 export { nextLogits } from './sample/generate.js';
-export { type TextCodec, type TextGenerationOptions } from './sample/pipeline.js';
+export type { TextCodec, TextGenerationOptions } from './sample/pipeline.js';
 export { contextStepper, decoderByDefault, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
 export { supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
@@ -68,12 +68,18 @@ export type { TrainerState } from './train/trainer.js';
 export type { AdamWOptions, AdamWState } from './train/adamw.js';
 
 // tokenizer and weight details
-export { type CharTokenizerJSON } from './tokenizer/char.js';
-export { type BPETrainOptions } from './tokenizer/bpe.js';
-export { type BPETokenizerJSON } from './tokenizer/bpe-json.js';
+export type { CharTokenizerJSON } from './tokenizer/char.js';
+export type { BPETrainOptions } from './tokenizer/bpe.js';
+export type { BPETokenizerJSON } from './tokenizer/bpe-json.js';
 export { GPT2_PATTERN } from './tokenizer/bpe-pretokenize.js';
 export { DEFAULT_CHAT_TEMPLATE, CHAT_SPECIAL_TOKENS, type ChatTemplateOptions } from './tokenizer/chat.js';
-export { type Split, type TextDatasetOptions } from './data/dataset.js';
+export type { Split, TextDatasetOptions } from './data/dataset.js';
 export { halfToFloat, bfloat16ToFloat } from './io/halfFloat.js';
-export type { ParsedSafetensors, SafetensorsDtype, SafetensorsTensor, TensorData, TensorMapInput } from './io/safetensorsTypes.js';
+export type {
+  ParsedSafetensors,
+  SafetensorsDtype,
+  SafetensorsTensor,
+  TensorData,
+  TensorMapInput,
+} from './io/safetensorsTypes.js';
 export { tensorsToRecord, recordToTensors } from './io/tensorRecord.js';

@@ -9,12 +9,20 @@ import { createRng } from '../src/util/rng.js';
 import { maxDiff, normals } from './helpers.js';
 
 /** Σ f(x)·w for a fixed random w: a scalar whose gradient exercises every output element. */
-function probe(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], seed: number): { analytic: number[][]; numeric: number[][] } {
+function probe(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  seed: number,
+): { analytic: number[][]; numeric: number[][] } {
   const out = tf.tidy(() => f(...xs));
   const w = tf.tensor(normals(createRng(seed), out.size), out.shape);
   out.dispose();
   const scalar = (...ys: tf.Tensor[]): tf.Scalar => tf.sum(tf.mul(f(...ys), w));
-  const analytic = tf.tidy(() => tf.grads(scalar)(xs).map((g) => Array.from(g.dataSync())));
+  const analytic = tf.tidy(() =>
+    tf
+      .grads(scalar)(xs)
+      .map((g) => Array.from(g.dataSync())),
+  );
   // central differences, (L(x + h) − L(x − h)) / 2h, one element at a time; h = 1e-2 in float32
   const h = 1e-2;
   const numeric = xs.map((x, k) => {
@@ -35,10 +43,19 @@ function probe(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], seed: numb
 }
 
 const r = (seed: number, shape: number[], offset = 0): tf.Tensor =>
-  tf.tensor(normals(createRng(seed), shape.reduce((a, b) => a * b, 1), 1, offset), shape);
+  tf.tensor(
+    normals(
+      createRng(seed),
+      shape.reduce((a, b) => a * b, 1),
+      1,
+      offset,
+    ),
+    shape,
+  );
 
 /** |normal| + offset: inputs kept where a function is smooth (ln, √, x^b need x > 0). */
-const positive = (seed: number, shape: number[], offset: number): tf.Tensor => tf.tidy(() => tf.add(tf.abs(r(seed, shape)), offset));
+const positive = (seed: number, shape: number[], offset: number): tf.Tensor =>
+  tf.tidy(() => tf.add(tf.abs(r(seed, shape)), offset));
 
 /** One case per registered kernel: the op, its inputs (with broadcasting where the kernel allows it). */
 const CASES: Record<string, () => [(...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[]]> = {
@@ -62,12 +79,26 @@ const CASES: Record<string, () => [(...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[
   Sum: () => [(x) => tf.sum(x, [0, 2]), [r(21, [2, 3, 2])]],
   Mean: () => [(x) => tf.mean(x, -1, true), [r(22, [2, 3])]],
   // distinct values, so the arg max is unique and the function is differentiable
-  Max: () => [(x) => tf.max(x, 1), [tf.tensor([[0.1, 0.9, -0.5], [1.2, -2, 0.3]])]],
+  Max: () => [
+    (x) => tf.max(x, 1),
+    [
+      tf.tensor([
+        [0.1, 0.9, -0.5],
+        [1.2, -2, 0.3],
+      ]),
+    ],
+  ],
   Softmax: () => [(x) => tf.softmax(x), [r(23, [2, 4])]],
   LogSoftmax: () => [(x) => tf.logSoftmax(x), [r(24, [2, 4])]],
   Reshape: () => [(x) => tf.reshape(x, [3, 2]), [r(25, [2, 3])]],
   Transpose: () => [(x) => tf.transpose(x, [2, 0, 1]), [r(26, [2, 3, 4])]],
-  SplitV: () => [(x) => { const [p, q] = tf.split(x, [1, 2], 1); return tf.add(tf.mul(p, 3), tf.sum(q, 1, true)); }, [r(27, [2, 3])]],
+  SplitV: () => [
+    (x) => {
+      const [p, q] = tf.split(x, [1, 2], 1);
+      return tf.add(tf.mul(p, 3), tf.sum(q, 1, true));
+    },
+    [r(27, [2, 3])],
+  ],
   Slice: () => [(x) => tf.slice(x, [0, 1], [-1, 2]), [r(28, [2, 4])]],
   Concat: () => [(a, b) => tf.concat([a, b], -1), [r(29, [2, 1]), r(30, [2, 3])]],
   GatherV2: () => [(x) => tf.gather(x, tf.tensor1d([2, 0, 2], 'int32')), [r(31, [3, 2])]],
@@ -92,7 +123,11 @@ describe('tinygpt gradients (src/grad)', () => {
   }
 
   it('BatchMatMul covers every transpose combination', () => {
-    for (const [ta, tb] of [[false, true], [true, false], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       const a = r(40, ta ? [2, 3, 2] : [2, 2, 3]);
       const b = r(41, tb ? [4, 3] : [3, 4]);
       const { analytic, numeric } = probe((x, y) => tf.matMul(x, y, ta, tb), [a, b], 7);

@@ -7,7 +7,18 @@
  * node project). Without Chromium the browser part skips, saying how to get it (fails in CI).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +38,9 @@ if (!haveChromium) {
   if (process.env.CI) throw new Error(`test/package.test.ts needs Chromium in CI: ${how}.`);
   console.warn(`test/package.test.ts: the browser app test skips: ${how}.`);
 }
-const TYPES_NODE = (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }).version;
+const TYPES_NODE = (
+  JSON.parse(readFileSync(join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** Bytes under a folder (files and symlinks themselves, as `du` counts them, roughly). */
 function folderBytes(dir: string): number {
@@ -58,14 +71,25 @@ describe('the packed package in a fresh project', () => {
     const tarball = join(scratch, (packed as unknown as { filename: string }).filename);
     app = join(scratch, 'app');
     mkdirSync(join(app, 'src'), { recursive: true });
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),
+    );
     run(NPM, ['install', '--offline', '--no-audit', '--no-fund', tarball, `@types/node@${TYPES_NODE}`], app);
     for (const f of ['quickstart.ts', 'node-entry.ts']) copyFileSync(join(ROOT, 'test', 'consumer', f), join(app, 'src', f));
     // a consumer's strict settings: no skipLibCheck, so every .d.ts tinygpt ships (and pulls in) is checked
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, outDir: 'build', types: ['node'] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: false,
+          outDir: 'build',
+          types: ['node'],
+        },
         include: ['src'],
       }),
     );
@@ -79,7 +103,7 @@ describe('the packed package in a fresh project', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toContain('dist/index.js');
     expect(paths).toContain('LICENSE');
-    expect(paths.filter((p) => p.startsWith('src/') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    expect(paths.filter((p) => p.startsWith('src/') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'tinygpt', 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
       dependencies: Record<string, string>;
@@ -97,7 +121,11 @@ describe('the packed package in a fresh project', () => {
   it('installs under a third of the 310 MB the whole @tensorflow/tfjs made it', () => {
     const mb = folderBytes(join(app, 'node_modules')) / 1e6;
     console.log(`installed node_modules: ${mb.toFixed(1)} MB`);
-    expect(readdirSync(join(app, 'node_modules', '@tensorflow')).sort()).toEqual(['tfjs-backend-cpu', 'tfjs-backend-wasm', 'tfjs-core']);
+    expect(readdirSync(join(app, 'node_modules', '@tensorflow')).sort()).toEqual([
+      'tfjs-backend-cpu',
+      'tfjs-backend-wasm',
+      'tfjs-core',
+    ]);
     expect(mb).toBeLessThan(310 / 3);
   });
 
@@ -119,7 +147,12 @@ describe('the packed package in a fresh project', () => {
     expect(out.text.length).toBe(24);
     const node = JSON.parse(run(process.execPath, ['build/node-entry.js'], app).trim()) as Record<string, unknown>;
     // sha256 of the empty string
-    expect(node).toEqual({ svg: true, digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', sha: 64, mask: 'function' });
+    expect(node).toEqual({
+      svg: true,
+      digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      sha: 64,
+      mask: 'function',
+    });
   });
 
   it('tells a CommonJS require() that the package is ESM-only, in one line', () => {
@@ -128,33 +161,58 @@ describe('the packed package in a fresh project', () => {
     expect(r.stderr).toContain("tinygpt is an ES module package: use `import { GPT } from 'tinygpt'`");
   });
 
-  it.skipIf(!haveChromium)('works in a Vite app: no node: imports in the browser graph, generation on wasm in Chromium', async () => {
-    const web = join(app, 'web');
-    cpSync(join(ROOT, 'test', 'consumer', 'vite-app'), web, { recursive: true });
-    const nodeImports: string[] = [];
-    const config = { root: web, base: './', logLevel: 'silent' as const, configFile: false as const, plugins: [recordNodeImports(nodeImports)] };
-    await build({ ...config, build: { outDir: join(web, 'dist'), target: 'es2022' } });
-    expect(nodeImports).toEqual([]);
-    // what Node computes from the same seed on the same wasm kernels
-    const script = "const t = await import('tinygpt'); const { run } = await import('./web/generate.js'); console.log(JSON.stringify(await run(t)));";
-    const expected = JSON.parse(run(process.execPath, ['--input-type=module', '-e', script], app).trim()) as { backend: string; text: string };
-    expect(expected.backend).toBe('wasm');
+  it.skipIf(!haveChromium)(
+    'works in a Vite app: no node: imports in the browser graph, generation on wasm in Chromium',
+    async () => {
+      const web = join(app, 'web');
+      cpSync(join(ROOT, 'test', 'consumer', 'vite-app'), web, { recursive: true });
+      const nodeImports: string[] = [];
+      const config = {
+        root: web,
+        base: './',
+        logLevel: 'silent' as const,
+        configFile: false as const,
+        plugins: [recordNodeImports(nodeImports)],
+      };
+      await build({ ...config, build: { outDir: join(web, 'dist'), target: 'es2022' } });
+      expect(nodeImports).toEqual([]);
+      // what Node computes from the same seed on the same wasm kernels
+      const script =
+        "const t = await import('tinygpt'); const { run } = await import('./web/generate.js'); console.log(JSON.stringify(await run(t)));";
+      const expected = JSON.parse(run(process.execPath, ['--input-type=module', '-e', script], app).trim()) as {
+        backend: string;
+        text: string;
+      };
+      expect(expected.backend).toBe('wasm');
 
-    const server = await preview({ ...config, build: { outDir: join(web, 'dist') }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/`);
-      await page.waitForFunction(() => document.body.dataset.result !== undefined, undefined, { timeout: 30_000 });
-      const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as Record<string, unknown>;
-      // the wasm backend, not the cpu fallback; the same greedy text as Node; every tensor freed
-      expect(result).toEqual({ backend: 'wasm', text: expected.text, tensors: 0 });
-    } finally {
-      await browser.close();
-      await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
-    }
-  }, 120_000);
+      const server = await preview({
+        ...config,
+        build: { outDir: join(web, 'dist') },
+        preview: { host: '127.0.0.1', port: 0, strictPort: false },
+      });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/`);
+        await page.waitForFunction(() => document.body.dataset.result !== undefined, undefined, { timeout: 30_000 });
+        const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as Record<string, unknown>;
+        // the wasm backend, not the cpu fallback; the same greedy text as Node; every tensor freed
+        expect(result).toEqual({ backend: 'wasm', text: expected.text, tensors: 0 });
+      } finally {
+        await browser.close();
+        await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+      }
+    },
+    120_000,
+  );
 });

@@ -44,11 +44,23 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
 export const ELEMENTWISE_GRADIENTS: readonly tf.GradConfig[] = [
   // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
-  binary(tf.Add, (dy) => dy, (dy) => dy),
+  binary(
+    tf.Add,
+    (dy) => dy,
+    (dy) => dy,
+  ),
   // ∂(a − b)/∂b = −1
-  binary(tf.Sub, (dy) => dy, (dy) => tf.neg(dy)),
+  binary(
+    tf.Sub,
+    (dy) => dy,
+    (dy) => tf.neg(dy),
+  ),
   // ∂(ab)/∂a = b, ∂(ab)/∂b = a
-  binary(tf.Multiply, (dy, _a, b) => tf.mul(dy, f32(b)), (dy, a) => tf.mul(dy, f32(a))),
+  binary(
+    tf.Multiply,
+    (dy, _a, b) => tf.mul(dy, f32(b)),
+    (dy, a) => tf.mul(dy, f32(a)),
+  ),
   // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
   binary(
     tf.RealDiv,

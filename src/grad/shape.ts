@@ -9,7 +9,11 @@ const asOne = (dy: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(dy) ? d
 const asList = (dy: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(dy) ? dy : [dy]);
 
 /** Slice's begin and size for every axis, size −1 meaning "to the end" (as tf.slice reads them). */
-function sliceBounds(shape: readonly number[], begin: number | number[], size: number | number[] | undefined): [number[], number[]] {
+function sliceBounds(
+  shape: readonly number[],
+  begin: number | number[],
+  size: number | number[] | undefined,
+): [number[], number[]] {
   const b = shape.map((_, i) => (Array.isArray(begin) ? (begin[i] ?? 0) : i === 0 ? begin : 0));
   const s = shape.map((n, i) => {
     const v = size === undefined ? -1 : Array.isArray(size) ? (size[i] ?? -1) : i === 0 ? size : -1;
@@ -50,7 +54,11 @@ export const SHAPE_GRADIENTS: readonly tf.GradConfig[] = [
     saveAllInputs: true,
     gradFunc: (dy, saved, attrs) => {
       const axis = normalizeAxes(attrs.axis as number, saved[0].rank)[0];
-      const pieces = tf.split(asOne(dy), saved.map((t) => t.shape[axis]), axis);
+      const pieces = tf.split(
+        asOne(dy),
+        saved.map((t) => t.shape[axis]),
+        axis,
+      );
       return Object.fromEntries(pieces.map((p, i) => [String(i), () => p]));
     },
   },
@@ -61,11 +69,16 @@ export const SHAPE_GRADIENTS: readonly tf.GradConfig[] = [
     gradFunc: (dy, [x, indices], attrs) => {
       const axis = normalizeAxes(attrs.axis as number, x.rank)[0];
       if (axis !== 0 || ((attrs.batchDims as number | undefined) ?? 0) !== 0) {
-        throw new Error(`tinygpt registers the GatherV2 gradient for axis 0 only (got axis ${axis}); import '@tensorflow/tfjs' for the general one.`);
+        throw new Error(
+          `tinygpt registers the GatherV2 gradient for axis 0 only (got axis ${axis}); import '@tensorflow/tfjs' for the general one.`,
+        );
       }
       const flatIds = tf.reshape(indices, [-1]); // (N)
       const rows = tf.reshape(asOne(dy), [flatIds.size, ...x.shape.slice(1)]); // (N, …)
-      return { x: () => tf.unsortedSegmentSum(rows, tf.cast(flatIds, 'int32') as tf.Tensor1D, x.shape[0]), indices: () => tf.zerosLike(tf.cast(indices, 'float32')) };
+      return {
+        x: () => tf.unsortedSegmentSum(rows, tf.cast(flatIds, 'int32') as tf.Tensor1D, x.shape[0]),
+        indices: () => tf.zerosLike(tf.cast(indices, 'float32')),
+      };
     },
   },
   // C = op(A)·op(B): dA and dB are products of dy with the other factor, transposed to match
