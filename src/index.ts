@@ -43,4 +43,4 @@ export { parseSafetensors } from './io/safetensorsParse.js';
 export { serializeSafetensors } from './io/safetensorsSerialize.js';
 export { SafetensorsError } from './io/safetensorsTypes.js';
 export { fromHFConfig, isHFGPT2Config } from './pretrained/hfGpt2Config.js';
-export { assignWeights, normalizeWeightNames } from './pretrained/weights.js';
+export { assignWeights, normalizeWeightNames } from './io/weights.js';

@@ -9,8 +9,7 @@
 import './grad/register.js';
 export { registerGradients, TINYGPT_GRADIENTS } from './grad/register.js';
 
-// ops with hand-written gradients
-export { setFusedKernels, fusedKernels } from './ops/fused.js';
+// ops with hand-written gradients (their plain autograd references live in test/reference)
 export { gelu, geluTanh, silu } from './ops/activations.js';
 export { layerNorm } from './ops/layerNorm.js';
 export { rmsNorm } from './ops/rmsNorm.js';
@@ -22,21 +21,32 @@ export { embedding } from './ops/embedding.js';
 export { scaledDotProductAttention, type SdpaOptions, type SdpaResult } from './attention/scaledDotProduct.js';
 export { causalMask } from './attention/causalMask.js';
 export { slidingWindowMask } from './attention/slidingWindowMask.js';
-export { MultiHeadAttention, type MultiHeadAttentionConfig } from './attention/multiHeadAttention.js';
-export { GroupedQueryAttention, type GroupedQueryAttentionConfig } from './attention/groupedQueryAttention.js';
+export { Attention, type AttentionCall } from './attention/attention.js';
 export { groupedAttention, type GroupedAttentionOptions, type GroupedAttentionResult } from './attention/groupedAttention.js';
 export { RotaryEmbedding } from './attention/rope.js';
 export { KVCache, type LayerKV } from './attention/kvCache.js';
 export { LayerNorm } from './norm/layerNorm.js';
 export { RMSNorm } from './norm/rmsNorm.js';
 export { makeNorm, type Norm } from './norm/norms.js';
-export { FeedForward, type FeedForwardConfig } from './block/feedForward.js';
-export { TransformerBlock } from './block/transformerBlock.js';
-export { DecoderBlock } from './block/decoderBlock.js';
+export { FeedForward } from './block/feedForward.js';
+export { Block } from './block/block.js';
+export { Linear, type LinearAdapter } from './layers/linear.js';
 
 // config details
 export { type Activation, isGated, type NormKind, type PositionKind, type GPT2Shape } from './config/config.js';
-export { isLocalLayer, ropeBaseOf, usesGpt2Layout } from './config/plan.js';
+export { planModel, planLayer, isGpt2Architecture, type LayerPlan, type ModelPlan } from './config/plan.js';
+export {
+  canonicalTensors,
+  weightTable,
+  layerPath,
+  tensorName,
+  LAYER_SLOTS,
+  MODEL_SLOTS,
+  type WeightFormat,
+  type StoredTensor,
+  type CanonicalTensor,
+  type LayerSlot,
+} from './config/names.js';
 export { toHFConfig, type HFGPT2Config } from './pretrained/hfGpt2Config.js';
 export type { ForwardWithAttention } from './model/gpt.js';
 export type { RngState } from './util/rng.js';
@@ -47,9 +57,10 @@ export { sampleNext, argmax, sampleCategorical, type SampleOptions, type LogitsL
 export { StopCriteria, findStopString, type StopCondition, type StopOption, type StopStep } from './sample/stopping.js';
 export { nextLogits } from './sample/generate.js';
 export type { TextCodec, TextGenerationOptions } from './sample/pipeline.js';
-export { contextStepper, decoderByDefault, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
-export { supportsDecoder } from './decode/decoder.js';
-export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
+export { contextStepper, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
+export type { DecoderSource } from './decode/decoder.js';
+export type { Stepper, StepperOptions } from './model/types.js';
+export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
 // training pieces
