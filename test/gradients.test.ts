@@ -101,7 +101,6 @@ const CASES: Record<string, () => [(...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[
   ],
   Slice: () => [(x) => tf.slice(x, [0, 1], [-1, 2]), [r(28, [2, 4])]],
   Concat: () => [(a, b) => tf.concat([a, b], -1), [r(29, [2, 1]), r(30, [2, 3])]],
-  GatherV2: () => [(x) => tf.gather(x, tf.tensor1d([2, 0, 2], 'int32')), [r(31, [3, 2])]],
   BatchMatMul: () => [(a, b) => tf.matMul(a, b), [r(32, [2, 2, 3]), r(33, [3, 2])]],
 };
 

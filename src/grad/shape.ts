@@ -1,6 +1,6 @@
 /**
- * Gradients of the kernels that only move values (reshape, transpose, split, slice, concat,
- * gather) and of the batched matrix product.
+ * Gradients of the kernels that only move values (reshape, transpose, split, slice, concat)
+ * and of the batched matrix product.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inversePermutation, normalizeAxes, unbroadcast } from './shapes.js';
@@ -60,25 +60,6 @@ export const SHAPE_GRADIENTS: readonly tf.GradConfig[] = [
         axis,
       );
       return Object.fromEntries(pieces.map((p, i) => [String(i), () => p]));
-    },
-  },
-  // gather along axis 0 (an embedding lookup): each row of dy is added to the row it was read from
-  {
-    kernelName: tf.GatherV2,
-    inputsToSave: ['x', 'indices'],
-    gradFunc: (dy, [x, indices], attrs) => {
-      const axis = normalizeAxes(attrs.axis as number, x.rank)[0];
-      if (axis !== 0 || ((attrs.batchDims as number | undefined) ?? 0) !== 0) {
-        throw new Error(
-          `tinygpt registers the GatherV2 gradient for axis 0 only (got axis ${axis}); import '@tensorflow/tfjs' for the general one.`,
-        );
-      }
-      const flatIds = tf.reshape(indices, [-1]); // (N)
-      const rows = tf.reshape(asOne(dy), [flatIds.size, ...x.shape.slice(1)]); // (N, …)
-      return {
-        x: () => tf.unsortedSegmentSum(rows, tf.cast(flatIds, 'int32') as tf.Tensor1D, x.shape[0]),
-        indices: () => tf.zerosLike(tf.cast(indices, 'float32')),
-      };
     },
   },
   // C = op(A)·op(B): dA and dB are products of dy with the other factor, transposed to match
