@@ -155,6 +155,33 @@ describe('the packed package in a fresh project', () => {
     });
   });
 
+  it("runs the installed CLI on a local corpus, as the README's command line shows", () => {
+    writeFileSync(join(app, 'corpus.txt'), 'to be or not to be, that is the question.\n'.repeat(50));
+    const bin = join(app, 'node_modules', '.bin', 'tinygpt');
+    const flags = [
+      '--data',
+      'corpus.txt',
+      '--out',
+      'out/mine',
+      '--max-iters',
+      '3',
+      '--n-layer',
+      '1',
+      '--n-head',
+      '2',
+      '--n-embd',
+      '16',
+      '--block-size',
+      '16',
+      '--batch-size',
+      '2',
+    ];
+    const r = spawnSync(bin, ['train', ...flags], { cwd: app, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/done: step 3, .*checkpoint out\/mine\/ckpt/);
+    expect(existsSync(join(app, 'out', 'mine', 'ckpt', 'model.safetensors'))).toBe(true);
+  });
+
   it('tells a CommonJS require() that the package is ESM-only, in one line', () => {
     const r = spawnSync(process.execPath, ['-e', "require('tinygpt')"], { cwd: app, encoding: 'utf8' });
     expect(r.status).not.toBe(0);
