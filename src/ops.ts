@@ -94,3 +94,15 @@ export type {
   TensorMapInput,
 } from './io/safetensorsTypes.js';
 export { tensorsToRecord, recordToTensors } from './io/tensorRecord.js';
+
+// generation options and linear-time streaming (issue 17)
+export { IncrementalDecoder } from './sample/streamer.js';
+export { TextStopper, checkStopStrings, unescapeStop, type TextStopStep } from './sample/stopText.js';
+export { resolveSampling, type SamplingFields, type ResolvedSampling } from './sample/mode.js';
+export { checkOptionNames, suggestName, editDistance } from './sample/optionNames.js';
+export { GENERATE_OPTION_NAMES } from './sample/generate.js';
+export { TEXT_GENERATION_OPTION_NAMES } from './sample/pipeline.js';
+export { SAMPLE_DEFAULTS } from './sample/defaults.js';
+
+// loss and perplexity of a model on a text
+export { evaluateText, type EvaluateTextOptions, type TextEvaluation } from './train/perplexity.js';

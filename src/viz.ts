@@ -12,7 +12,10 @@ export {
   type AttentionMaps,
   type HeatmapOptions,
 } from './viz/heatmap.js';
-export { attentionColor, ATTENTION_STOPS } from './viz/colorScale.js';
-export { computeAttention, attentionArrays, type AttentionResult } from './viz/attentionData.js';
+export { attentionColor, ATTENTION_STOPS, EXCLUDED_COLOR } from './viz/colorScale.js';
+export { computeAttention, attentionArrays, type AttentionResult, type AttentionSource } from './viz/attentionData.js';
 export { lossPlotSvg, type LossPlotOptions } from './viz/lossPlot.js';
 export { parseMetricsLog, type MetricsLog, type StepPoint, type EvalPoint } from './viz/metricsLog.js';
+// figure 8.2: one query's attention over the earlier tokens, a strip per head
+export { attentionStripSvg, findQuery, type QueryStrip, type StripOptions } from './viz/queryStrip.js';
+export { scaleMax } from './viz/heatmap.js';
