@@ -58,7 +58,7 @@ function run(cmd: string, args: readonly string[], cwd: string): string {
   return r.stdout;
 }
 
-describe('the packed package in a fresh project', () => {
+describe('the packed package in a fresh project', { timeout: 180_000 }, () => {
   let scratch: string;
   let app: string;
   let packed: { files: { path: string }[] };
@@ -180,6 +180,10 @@ describe('the packed package in a fresh project', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/done: step 3, .*checkpoint out\/mine\/ckpt/);
     expect(existsSync(join(app, 'out', 'mine', 'ckpt', 'model.safetensors'))).toBe(true);
+    const version = spawnSync(bin, ['--version'], { cwd: app, encoding: 'utf8' });
+    expect(version.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it('tells a CommonJS require() that the package is ESM-only, in one line', () => {
