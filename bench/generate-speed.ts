@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GPT, generateAll, loadTrained, PRESETS, setBackend, SHAKESPEARE_CHAR } from '../src/index.js';
+import { GPT, generateAll, PRESETS, setBackend, SHAKESPEARE_CHAR } from '../src/index.js';
+import { loadTrained } from '../src/node.js';
 
 const { values } = parseArgs({
   options: {

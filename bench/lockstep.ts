@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CharTokenizer, createRng, GPT, setBackend, SHAKESPEARE_CHAR, TextDataset, Trainer, type Split } from '../src/index.js';
+import { CharTokenizer, createRng, GPT, setBackend, SHAKESPEARE_CHAR, TextDataset, Trainer } from '../src/index.js';
+import type { Split } from '../src/ops.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, data: { type: 'string' } } });
 const steps = Number(values.steps ?? 200);

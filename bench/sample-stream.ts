@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main } from '../src/cli/run.js';
-import { BPETokenizer, CharTokenizer, generateAll, GPT, loadTrained, saveCheckpoint, setBackend, type BackendName } from '../src/index.js';
+import { BPETokenizer, CharTokenizer, generateAll, GPT, setBackend, type BackendName } from '../src/index.js';
+import { loadTrained, saveCheckpoint } from '../src/node.js';
 
 const { values } = parseArgs({
   options: {

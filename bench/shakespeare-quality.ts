@@ -5,7 +5,8 @@
  * Writes a JSON summary line at the end. Takes ~15-30 minutes on 2 cores.
  */
 import { parseArgs } from 'node:util';
-import { CharTokenizer, loadText, setBackend, SHAKESPEARE_CHAR, trainOnText, type BackendName } from '../src/index.js';
+import { CharTokenizer, setBackend, SHAKESPEARE_CHAR, type BackendName } from '../src/index.js';
+import { loadText, trainOnText } from '../src/node.js';
 
 // nanoGPT (PyTorch) on this machine, eval_iters 20: val loss after N iterations.
 const NANOGPT_VAL: Record<number, number> = { 250: 2.4447, 500: 2.3141, 1000: 2.0528, 2000: 1.8857 };

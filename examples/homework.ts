@@ -9,7 +9,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pipeline, setBackend, type BackendName, type ChatMessage } from '../src/index.js';
+import { setBackend, type BackendName, type ChatMessage } from '../src/index.js';
+import { pipeline } from '../src/node.js';
 
 /** The rubric the model is given as its system message. */
 export const RUBRIC = [

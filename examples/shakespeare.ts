@@ -4,17 +4,8 @@
  *   npm run shakespeare [-- --data path/to/tinyshakespeare.txt] [--max-iters N] [--out DIR]
  */
 import { parseArgs } from 'node:util';
-import {
-  CharTokenizer,
-  ensureShakespeare,
-  generate,
-  loadText,
-  setBackend,
-  SHAKESPEARE_CHAR,
-  streamText,
-  trainOnText,
-  writeLossPlot,
-} from '../src/index.js';
+import { CharTokenizer, generate, setBackend, SHAKESPEARE_CHAR, streamText } from '../src/index.js';
+import { ensureShakespeare, loadText, trainOnText, writeLossPlot } from '../src/node.js';
 
 const { values } = parseArgs({
   options: { data: { type: 'string' }, out: { type: 'string' }, 'max-iters': { type: 'string' } },

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-// tfjs-core alone registers no gradients, and its ESM build cannot be deep-imported in Node;
-// the union package's bundle registers them all into the same tfjs-core instance.
-import '@tensorflow/tfjs';
+// tfjs-core alone registers no gradients: tinygpt registers those its ops record (src/grad).
+import './grad/register.js';
 
 /** Backends tinygpt knows: tfjs-node's native TensorFlow, wasm (XNNPACK, SIMD) and pure-JS cpu. */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -44,10 +43,16 @@ function withoutGlueHandlers<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
+/** Why the last trySet failed (tfjs reports a failed backend start as a console error or a throw). */
+let lastFailure = '';
+
 async function trySet(name: string): Promise<boolean> {
   try {
-    return await withoutGlueHandlers(() => tf.setBackend(name));
-  } catch {
+    const ok = await withoutGlueHandlers(() => tf.setBackend(name));
+    lastFailure = ok ? '' : 'it did not initialise';
+    return ok;
+  } catch (e) {
+    lastFailure = e instanceof Error ? e.message : String(e);
     return false;
   }
 }
@@ -68,7 +73,13 @@ export async function setBackend(name: BackendName = 'auto'): Promise<string> {
   if (wanted === 'auto') {
     if ((await tryLoadNode()) && (await trySet('tensorflow'))) return tf.getBackend();
     if (await trySet('wasm')) return tf.getBackend();
-    if (await trySet('cpu')) return tf.getBackend();
+    const why = lastFailure;
+    if (await trySet('cpu')) {
+      // Not silent: the cpu backend is several times slower, and in a browser the usual cause is
+      // .wasm files the page cannot fetch (README: "In a browser app").
+      console.warn(`tinygpt: the wasm backend did not start (${why}); using the slower cpu backend. In a browser, serve the .wasm files and call setWasmPaths.`);
+      return tf.getBackend();
+    }
     throw new Error('No tfjs backend could be initialised (tried tensorflow, wasm, cpu).');
   }
   if (wanted === 'tensorflow' && !(await tryLoadNode())) {

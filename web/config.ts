@@ -32,6 +32,8 @@ export interface WebConfigOptions {
   readonly outDir?: string;
   /** Vite's log level; tests pass 'silent'. Default 'info'. */
   readonly logLevel?: 'info' | 'warn' | 'error' | 'silent';
+  /** More Vite plugins (tests add one that records the modules the build pulls in). */
+  readonly plugins?: readonly Plugin[];
 }
 
 /** A checkpoint folder itself, or the ckpt/ inside a training output folder. */
@@ -73,36 +75,6 @@ function serveCheckpoint(dir: string | undefined): Plugin {
   };
 }
 
-/** Prefix of the ids of the stand-in modules below. */
-const STUB = '\0tinygpt-node-only:';
-
-/**
- * A few src/ modules import Node built-ins for their file functions (src/tokenizer/bpe-gpt2.ts
- * reads GPT-2's files; src/model/pretrained.ts, which GPT.fromPretrained loads lazily, reads
- * folders). The page never calls those functions. In their place Vite would put an empty
- * module (and warn); this stand-in exports the same names, each throwing an error that says
- * what to use in the browser instead.
- */
-function nodeOnlyStubs(): Plugin {
-  return {
-    name: 'tinygpt-node-only-stubs',
-    enforce: 'pre',
-    resolveId(id) {
-      return id.startsWith('node:') ? STUB + id : null;
-    },
-    async load(id) {
-      if (!id.startsWith(STUB)) return null;
-      const builtin = id.slice(STUB.length);
-      const names = Object.keys((await import(builtin)) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
-      const fail =
-        `const fail = (name) => () => { throw new Error(\`\${name} needs Node (${builtin}); ` +
-        `in the browser load checkpoints with web/checkpoint.ts.\`); };\n`;
-      const exports = names.map((n) => `export const ${n} = fail('${n}');`).join('\n');
-      return `${fail}${exports}\nexport default {};\n`;
-    },
-  };
-}
-
 /** The page's Vite config: root web/, relative asset paths, the checkpoint route, localhost only. */
 export function webConfig(options: WebConfigOptions = {}): UserConfig {
   return {
@@ -111,7 +83,7 @@ export function webConfig(options: WebConfigOptions = {}): UserConfig {
     // No index.html fallback: a wrong checkpoint URL should be a 404, not the page itself.
     appType: 'mpa',
     logLevel: options.logLevel ?? 'info',
-    plugins: [nodeOnlyStubs(), serveCheckpoint(options.checkpointDir)],
+    plugins: [serveCheckpoint(options.checkpointDir), ...(options.plugins ?? [])],
     build: {
       outDir: options.outDir ?? path.join(WEB_DIR, 'dist'),
       emptyOutDir: true,

@@ -233,14 +233,14 @@ export class GPT implements LanguageModel {
    * (config.json + model.safetensors). Node only (reads files).
    */
   static async fromPretrained(dir: string): Promise<GPT> {
-    const { loadPretrained } = await import('../pretrained/pretrained.js'); // lazy: keeps file I/O out of browser bundles
+    const { loadPretrained } = await pretrainedIO('GPT.fromPretrained');
     return loadPretrained(dir);
   }
 
   /** Writes config.json and model.safetensors, as tinygpt's format or as 'hf-gpt2'. Node only. */
   async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf-gpt2' } = {}): Promise<void> {
     this.checkAlive();
-    const { savePretrained } = await import('../pretrained/pretrained.js');
+    const { savePretrained } = await pretrainedIO('model.savePretrained');
     return savePretrained(this, dir, options.format ?? 'tinygpt');
   }
 
@@ -255,4 +255,16 @@ export class GPT implements LanguageModel {
     this.lmHead?.dispose();
     this.disposed = true;
   }
+}
+
+/**
+ * The folder functions, loaded on first use. The specifier is a variable so that bundlers do not
+ * follow it: the browser entry's graph then holds no node: import (test/entries.test.ts).
+ */
+const PRETRAINED_MODULE = '../pretrained/pretrained.js';
+async function pretrainedIO(caller: string): Promise<typeof import('../pretrained/pretrained.js')> {
+  if (typeof process === 'undefined' || process.versions?.node === undefined) {
+    throw new Error(`${caller} reads and writes folders, so it needs Node; in a browser parse the files with parseSafetensors.`);
+  }
+  return (await import(/* @vite-ignore */ PRETRAINED_MODULE)) as typeof import('../pretrained/pretrained.js');
 }

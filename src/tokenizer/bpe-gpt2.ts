@@ -7,6 +7,8 @@ import { gpt2ByteToChar } from './bpe-bytes.js';
 import { BPE_JSON_TYPE, type BPETokenizerJSON } from './bpe-json.js';
 import { MERGE_BASE } from './bpe-merges.js';
 
+const NODE_FS = 'node:fs/promises';
+
 function fail(problem: string): never {
   throw new Error(`BPETokenizer.fromGPT2Files: ${problem}`);
 }
@@ -87,8 +89,9 @@ export function gpt2FilesToJSON(encoder: unknown, vocabBpe: unknown): BPETokeniz
 export async function readGPT2Files(encoderPath: string, vocabPath: string): Promise<BPETokenizerJSON> {
   const read = async (path: string, what: string): Promise<string> => {
     try {
-      // Loaded lazily so browser bundles of the tokenizer never pull in node:fs.
-      const { readFile } = await import('node:fs/promises');
+      // Loaded lazily through a variable, which bundlers do not follow: browser bundles of the
+      // tokenizer never pull in node:fs.
+      const { readFile } = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
       return await readFile(path, 'utf8');
     } catch (e) {
       throw new Error(`BPETokenizer.loadGPT2Files: cannot read ${what} at ${JSON.stringify(path)} (${(e as Error).message}); check the path.`);

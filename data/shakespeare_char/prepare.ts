@@ -1,10 +1,13 @@
-// Puts Tiny Shakespeare at data/tinyshakespeare.txt: copied from a local file or downloaded.
+// Prepares Tiny Shakespeare for character-level training (the role of nanoGPT's
+// data/shakespeare_char/prepare.py): puts the corpus at data/tinyshakespeare.txt, copied from a
+// local file or downloaded with its sha256 checked, and reports its size and character vocabulary.
+// tinygpt tokenizes when it trains, so no .bin files are written.
 //   npm run data                      # download (checksum verified)
 //   npm run data -- --path input.txt  # use a copy you already have
 import { parseArgs } from 'node:util';
-import { ensureShakespeare } from '../src/data/shakespeare.js';
-import { loadText } from '../src/data/text.js';
-import { CharTokenizer } from '../src/tokenizer/char.js';
+import { ensureShakespeare } from '../../src/data/shakespeare.js';
+import { loadText } from '../../src/data/text.js';
+import { CharTokenizer } from '../../src/tokenizer/char.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -17,7 +20,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: tsx examples/data.ts [--path FILE | --data FILE] [--dest FILE]');
+    console.log('usage: npm run data -- [--path FILE | --data FILE] [--dest FILE]');
     return;
   }
   const file = await ensureShakespeare({ path: values.path ?? values.data, dest: values.dest });

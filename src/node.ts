@@ -1,0 +1,57 @@
+// tfjs's typings name the global types of @types/long and @types/emscripten (dependencies of
+// tfjs-core and tfjs-backend-wasm) without referencing them; these lines keep a consumer's
+// `tsc --strict` green even when its tsconfig lists "types" explicitly.
+/// <reference types="long" preserve="true" />
+/// <reference types="emscripten" preserve="true" />
+// 'tinygpt/node': file and process code for Node (reads and writes folders, downloads, writes
+// progress to a terminal). Everything else comes from 'tinygpt'.
+import './grad/register.js';
+
+// a training run on a text: checkpoints, metrics and progress
+export { trainOnText, CHECKPOINT_SUBDIR, type TrainSessionOptions, type TrainSessionResult } from './train/session.js';
+export { MetricsWriter } from './train/metrics.js';
+export {
+  ProgressReporter,
+  formatDuration,
+  formatRate,
+  formatStep,
+  formatEval,
+  progressBar,
+  estimateRemainingMs,
+  type ProgressOptions,
+  type ProgressStream,
+} from './train/progress.js';
+
+// folders: checkpoints, safetensors files, pretrained model folders
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  type CheckpointInput,
+  type LoadedCheckpoint,
+  type CheckpointOptimizerState,
+} from './io/checkpoint.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export { writeFileAtomic } from './io/atomicWrite.js';
+export { loadPretrained, savePretrained, loadWeightsInto, type PretrainedFormat } from './pretrained/pretrained.js';
+export { loadTrained, type TrainedModel } from './pretrained/loadTrained.js';
+
+// corpora: text files and the Tiny Shakespeare download
+export { loadText } from './data/text.js';
+export {
+  SHAKESPEARE_URL,
+  SHAKESPEARE_SHA256,
+  ensureShakespeare,
+  sha256Hex,
+  type EnsureShakespeareOptions,
+  type FetchLike,
+  type FetchResponseLike,
+} from './data/shakespeare.js';
+
+// figures written to files
+export { writeLossPlot } from './viz/writeLossPlot.js';
+
+// Hugging Face model folders: tokenizer.json + tokenizer_config.json, stop ids, the text-generation pipeline, chat
+export { loadTokenizer } from './pretrained/loadTokenizer.js';
+export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
+export { pipeline, type PipelineTask, type FolderTextGenerationPipeline, type ChatGenerationOutput } from './pretrained/pipeline.js';
+export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
