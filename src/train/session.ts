@@ -67,8 +67,13 @@ export async function trainOnText(o: TrainSessionOptions): Promise<TrainSessionR
     assignWeights(model.namedWeights(), ck.weights, path.join(ckptDir, 'model.safetensors'));
     const saved = ck.trainer as { options?: TrainOptions; state?: Omit<TrainerState, 'optimizer'> };
     if (!saved.state) throw new Error(`${ckptDir}/trainer.json lacks "state"; the checkpoint is not resumable.`);
-    // The saved options win, except the run length, which a user may extend.
-    trainOptions = { ...saved.options, ...(o.train.maxIters !== undefined ? { maxIters: o.train.maxIters } : {}) };
+    // The saved options win, except the run length, which a user may extend, and the worker
+    // count, which changes the speed but not the numbers.
+    trainOptions = {
+      ...saved.options,
+      ...(o.train.maxIters !== undefined ? { maxIters: o.train.maxIters } : {}),
+      ...(o.train.workers !== undefined ? { workers: o.train.workers } : {}),
+    };
     state = { ...saved.state, optimizer: ck.optimizer };
   } else {
     tokenizer = o.makeTokenizer(o.text);
