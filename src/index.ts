@@ -162,3 +162,8 @@ export { contextStepper, decoderByDefault, windowStart, defaultContextShift, typ
 export { Decoder, supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
+
+// data-parallel training (TrainOptions.workers): replica threads summing gradients in shared memory
+export { DataParallel, type MicroBatch, type PoolOptions } from './train/parallel/pool.js';
+export { resolveWorkers, startDataParallel, type ParallelRun } from './train/parallel/start.js';
+export type { ReplicaThread, SpawnReplica, ThreadEvent } from './train/parallel/thread.js';

@@ -196,7 +196,7 @@ export class DataParallel {
   }
 
   private fault(w: number, cause: string): Error {
-    return new Error(`workers: worker ${w + 1} of ${this.o.workers} failed: ${cause}. Training stopped; the last checkpoint is unchanged.`);
+    return new Error(`workers: worker ${w + 1} of ${this.o.workers} failed: ${cause.replace(/\.$/, '')}. Training stopped; the last checkpoint is unchanged.`);
   }
 
   private onEvent(w: number, e: ThreadEvent): void {

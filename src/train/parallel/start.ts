@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GPT } from '../../model/gpt.js';
 import type { LanguageModel } from '../../model/types.js';
 import { DataParallel } from './pool.js';
 import type { SpawnReplica } from './thread.js';
@@ -42,7 +43,10 @@ export interface ParallelRun {
  * accumulates on its own thread). Node's worker_threads are loaded only here, on demand.
  */
 export async function startDataParallel(model: LanguageModel, run: ParallelRun, spawn?: SpawnReplica): Promise<DataParallel | null> {
-  const workers = await resolveWorkers(run.workers, run.gradAccumSteps);
+  // A replica is new GPT(config): 'auto' keeps any other LanguageModel on this thread, while an
+  // explicit count makes the replicas report the first weight they cannot reproduce.
+  const replicable = model instanceof GPT;
+  const workers = run.workers === 'auto' && !replicable ? 1 : await resolveWorkers(run.workers, run.gradAccumSteps);
   if (workers < 2) return null;
   if (typeof SharedArrayBuffer === 'undefined') {
     throw new Error('workers: SharedArrayBuffer is unavailable here (a browser page must be cross-origin isolated); set workers: 1.');
