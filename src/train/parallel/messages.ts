@@ -16,8 +16,6 @@ export interface ReplicaInit {
   readonly config: ResolvedGPTConfig;
   /** tfjs backend the main thread runs on; the replica selects the same one. */
   readonly backend: string;
-  /** Whether the main thread uses the hand-written gradients (ops/fused.ts). */
-  readonly fused: boolean;
   /** Weight order, shapes and offsets, shared by every thread. */
   readonly layout: FlatLayout;
   /** Weights, gradient slots, token ids and the control words. */

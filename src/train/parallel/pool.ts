@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
-import { fusedKernels } from '../../ops/fused.js';
 import type { AccumulatedGradients } from '../accumulate.js';
 import { allocShared, flatLayout, shareOf, type FlatLayout, type SharedBuffers } from './layout.js';
 import { isWorkerReply, type DoneReply, type ReplicaInit } from './messages.js';
@@ -87,7 +86,6 @@ export class DataParallel {
         workers: o.workers,
         config: model.config,
         backend: tf.getBackend(),
-        fused: fusedKernels(),
         layout,
         shared,
         control,

@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setBackend, type BackendName } from '../../backend.js';
 import { GPT } from '../../model/gpt.js';
-import { setFusedKernels } from '../../ops/fused.js';
 import type { ReplicaInit, StepRequest, WorkerReply } from './messages.js';
 import { Replica } from './replica.js';
 import { causeOf } from './thread.js';
@@ -18,7 +17,6 @@ const post = (reply: WorkerReply) => port.postMessage(reply);
 
 async function start(): Promise<Replica> {
   await setBackend(init.backend as BackendName);
-  setFusedKernels(init.fused);
   const model = new GPT(init.config);
   try {
     return new Replica(init, model);
