@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { shareOf } from '../src/train/parallel/layout.js';
 import { trainOnText } from '../src/train/session.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng } from '../src/util/rng.js';
+import type { LanguageModel } from '../src/model/types.js';
+import { cliHarness } from './cliHarness.js';
 import { maxDiff } from './helpers.js';
 
 // A text of my own, long enough for 8-token windows in both splits.
@@ -41,6 +43,19 @@ async function losses(workers: number, maxIters: number): Promise<number[]> {
 }
 
 afterEach(() => setWorkerEntry(null));
+
+/** A GPT under other weight names: a model that new GPT(config) does not reproduce. */
+function renamed(model: GPT): LanguageModel {
+  const names = new Map([...model.namedWeights()].map(([n, v]) => [`m.${n}`, v] as const));
+  return {
+    config: model.config,
+    forward: (ids, o) => model.forward(ids, o),
+    loss: (ids, t, o) => model.loss(ids, t, o),
+    namedWeights: () => names,
+    numParams: () => model.numParams(),
+    dispose: () => model.dispose(),
+  };
+}
 
 describe('workers option', () => {
   it('accepts auto or a whole number up to gradAccumSteps, with a fix in the error', () => {
@@ -126,6 +141,49 @@ describe('data-parallel training (2 worker threads)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('models a replica cannot rebuild', () => {
+  it("stay on the main thread with 'auto', and name the first differing weight with workers: 2", async () => {
+    const model = renamed(tinyModel());
+    try {
+      const auto = new Trainer(model, dataset, { ...RUN, maxIters: 1, evalInterval: 1 });
+      for await (const r of auto.run()) if (r.kind === 'step') expect(Number.isFinite(r.loss)).toBe(true);
+      auto.dispose();
+      const two = new Trainer(model, dataset, { ...RUN, maxIters: 1, evalInterval: 1, workers: 2 });
+      await expect(two.train()).rejects.toThrow(/has "wte\.weight" \[\d+, 16\] where the model has "m\.wte\.weight"/);
+      two.dispose();
+      expect(liveWorkerThreads()).toBe(0);
+    } finally {
+      model.dispose();
+    }
+  }, 60_000);
+});
+
+describe('tinygpt train --workers', () => {
+  const cli = cliHarness();
+  it('trains with --workers 2 --grad-accum 2 and rejects bad values with the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinygpt-dp-cli-'));
+    try {
+      const corpus = join(dir, 'corpus.txt');
+      writeFileSync(corpus, TEXT);
+      const base = ['train', '--data', corpus, '--block-size', '8', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--eval-iters', '1'];
+      const bad = await cli.run(...base, '--out', join(dir, 'a'), '--workers', 'two');
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/--workers must be a whole number >= 1 or "auto", got "two"/);
+      const tooMany = await cli.run(...base, '--out', join(dir, 'b'), '--workers', '2', '--batch-size', '4');
+      expect(tooMany.code).toBe(1);
+      expect(tooMany.err).toMatch(/workers \(2\) exceeds gradAccumSteps \(1\).*batchSize 2 with gradAccumSteps 2/);
+      const ok = await cli.run(...base, '--out', join(dir, 'c'), '--workers', '2', '--grad-accum', '2', '--batch-size', '2',
+        '--max-iters', '2', '--eval-interval', '2');
+      expect(ok.code).toBe(0);
+      const saved = JSON.parse(readFileSync(join(dir, 'c', 'ckpt', 'trainer.json'), 'utf8'));
+      expect(saved.options).toMatchObject({ workers: 2, gradAccumSteps: 2 });
+      expect(saved.state.step).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('worker faults', () => {
