@@ -118,9 +118,8 @@ export class DataParallel {
   async gradients(step: number, draw: (k: number) => MicroBatch): Promise<AccumulatedGradients> {
     if (this.threads.length === 0) throw new Error('DataParallel: the pool was stopped; start a new one.');
     const { micro: K, batchSize: B, blockSize: T, workers: N } = this.o;
-    for (const e of this.layout.entries) {
-      this.weightView.set((this.model.namedWeights().get(e.name) as tf.Variable).dataSync(), e.offset);
-    }
+    const weights = this.model.namedWeights();
+    for (const e of this.layout.entries) this.weightView.set((weights.get(e.name) as tf.Variable).dataSync(), e.offset);
     const seeds: number[] = [];
     for (let k = 0; k < K; k++) {
       const { x, y, seed } = draw(k);
