@@ -30,6 +30,7 @@ const tinyModel = () => new GPT({ ...SHAPE, vocabSize: tok.vocabSize });
 const RUN: TrainOptions = { batchSize: 2, blockSize: 8, gradAccumSteps: 4, warmupIters: 5, evalIters: 1, logInterval: 1 };
 
 async function losses(workers: number, maxIters: number): Promise<number[]> {
+  const before = tf.memory().numTensors;
   const model = tinyModel();
   const trainer = new Trainer(model, dataset, { ...RUN, maxIters, evalInterval: maxIters, workers });
   const out: number[] = [];
@@ -39,6 +40,7 @@ async function losses(workers: number, maxIters: number): Promise<number[]> {
     trainer.dispose();
     model.dispose();
   }
+  expect(tf.memory().numTensors).toBe(before); // the main thread's side of every step is freed
   return out;
 }
 
