@@ -162,6 +162,34 @@ export { Decoder, type DecoderSource } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
+// generation options, linear-time streaming, figure 8.2 and text evaluation (issues 17 and 18)
+export { IncrementalDecoder } from './sample/streamer.js';
+export { TextStopper, checkStopStrings, unescapeStop, type TextStopStep } from './sample/stopText.js';
+export { resolveSampling, type SamplingFields, type ResolvedSampling } from './sample/mode.js';
+export { checkOptionNames, suggestName, editDistance } from './sample/optionNames.js';
+export { GENERATE_OPTION_NAMES } from './sample/generate.js';
+export { TEXT_GENERATION_OPTION_NAMES } from './sample/pipeline.js';
+export { SAMPLE_DEFAULTS } from './sample/defaults.js';
+export { attentionStripSvg, findQuery, type QueryStrip, type StripOptions } from './viz/queryStrip.js';
+export { scaleMax } from './viz/heatmap.js';
+export { EXCLUDED_COLOR } from './viz/colorScale.js';
+export { type AttentionSource } from './viz/attentionData.js';
+export { evaluateText, type EvaluateTextOptions, type TextEvaluation } from './train/perplexity.js';
+
+// Hugging Face model folders (issue 14): tokenizer.json tokenizers, chat templates, text-generation pipeline
+export { HFTokenizer, isHFTokenizerJSON, type EncodeOptions, type DecodeOptions, type HFTokenizerJSON } from './tokenizer/hf/tokenizer.js';
+export { type AddedToken } from './tokenizer/hf/addedTokens.js';
+export { loadTokenizer } from './pretrained/loadTokenizer.js';
+export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
+export {
+  pipeline,
+  type PipelineTask,
+  type FolderTextGenerationPipeline,
+  type ChatGenerationOutput,
+} from './pretrained/pipeline.js';
+export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
+export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';
+
 // data-parallel training (TrainOptions.workers): replica threads summing gradients in shared memory
 export { DataParallel, type MicroBatch, type PoolOptions } from './train/parallel/pool.js';
 export { resolveWorkers, startDataParallel, type ParallelRun } from './train/parallel/start.js';
