@@ -7,6 +7,13 @@
  * up front from a seeded Rng, so only the step is timed.
  *
  *   npx tsx bench/train-speed.ts [--backend wasm|cpu|all] [--steps 20] [--warmup 3] [--threads 1|2] [--plain]
+ *                                [--workers N|auto] [--micro K] [--shape recipe|wide]
+ *
+ * --workers times the step through Trainer (src/train/trainer.ts) with data-parallel workers
+ * (TrainOptions.workers): the batch is split into K micro-batches of batch/K sequences
+ * (--micro, default: the largest divisor of the batch not above the worker count, so 'auto'
+ * on 2 cores is 2 × 6), the same tokens per step; without --workers the step is the hand loop below.
+ * --shape wide is the second workload of issue 16: 6 layers, 6 heads, 384 embd, block 256, batch 8.
  *
  * Prints one JSON line per backend:
  *   {"impl":"tinygpt","backend":"wasm","threads":1,"ms_per_iter":..,"tokens_per_sec":..,
@@ -25,12 +32,17 @@ import { GPT } from '../src/model/gpt.js';
 import { referenceLoss } from '../test/reference/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
 import { clipByGlobalNorm } from '../src/train/clip.js';
-import { createRng } from '../src/util/rng.js';
+import { resolveWorkers } from '../src/train/parallel/start.js';
+import { Trainer } from '../src/train/trainer.js';
+import { createRng, type Rng } from '../src/util/rng.js';
 
 const VOCAB = 65;
-const BLOCK = 64;
-const BATCH = 12;
-const TOKENS = BATCH * BLOCK;
+/** The two workloads: nanoGPT's Shakespeare-char CPU recipe and a wider, longer one. */
+const SHAPES = {
+  recipe: { nLayer: 4, nHead: 4, nEmbd: 128, block: 64, batch: 12 },
+  wide: { nLayer: 6, nHead: 6, nEmbd: 384, block: 256, batch: 8 },
+} as const;
+type ShapeName = keyof typeof SHAPES;
 
 type BenchBackend = 'wasm' | 'cpu';
 
@@ -46,9 +58,15 @@ interface Options {
   readonly threads: 1 | 2;
   /** Time tfjs's autograd path instead of the hand-written gradients. */
   readonly plain: boolean;
+  /** Data-parallel workers through Trainer, or null for the hand-written step loop. */
+  readonly workers: number | 'auto' | null;
+  /** Micro-batches the batch is split into (workers mode), or null for the default. */
+  readonly micro: number | null;
+  /** Workload. */
+  readonly shape: ShapeName;
 }
 
-const USAGE = 'use --backend wasm|cpu|all, --steps N (>= 1), --warmup N, --threads 1|2, --plain.';
+const USAGE = 'use --backend wasm|cpu|all, --steps N (>= 1), --warmup N, --threads 1|2, --plain, --workers N|auto, --micro K, --shape recipe|wide.';
 
 function parseArgs(argv: readonly string[]): Options {
   let backends: BenchBackend[] = ['wasm'];
@@ -56,6 +74,9 @@ function parseArgs(argv: readonly string[]): Options {
   let warmup = 3;
   let threads: 1 | 2 = 1;
   let plain = false;
+  let workers: number | 'auto' | null = null;
+  let micro: number | null = null;
+  let shape: ShapeName = 'recipe';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--plain') {
@@ -68,6 +89,12 @@ function parseArgs(argv: readonly string[]): Options {
     } else if ((flag === '--steps' || flag === '--warmup') && value !== undefined && /^\d+$/.test(value)) {
       if (flag === '--steps') steps = Number(value);
       else warmup = Number(value);
+    } else if (flag === '--workers' && value !== undefined && (value === 'auto' || /^[1-9]\d*$/.test(value))) {
+      workers = value === 'auto' ? 'auto' : Number(value);
+    } else if (flag === '--micro' && value !== undefined && /^[1-9]\d*$/.test(value)) {
+      micro = Number(value);
+    } else if (flag === '--shape' && (value === 'recipe' || value === 'wide')) {
+      shape = value;
     } else if (flag === '--threads' && (value === '1' || value === '2')) {
       threads = value === '1' ? 1 : 2;
     } else {
@@ -76,7 +103,7 @@ function parseArgs(argv: readonly string[]): Options {
     i++;
   }
   if (steps < 1) throw new Error(`--steps must be at least 1: ${USAGE}`);
-  return { backends, steps, warmup, threads, plain };
+  return { backends, steps, warmup, threads, plain, workers, micro, shape };
 }
 
 function median(xs: readonly number[]): number {
@@ -95,16 +122,13 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
         'single-threaded wasm build in Node, so run with --threads 1.',
     );
   }
-  const model = new GPT({
-    vocabSize: VOCAB,
-    blockSize: BLOCK,
-    nLayer: 4,
-    nHead: 4,
-    nEmbd: 128,
-    dropout: 0,
-    bias: true,
-    seed: 1337,
-  });
+  const { nLayer, nHead, nEmbd, block: BLOCK, batch: BATCH } = SHAPES[opts.shape];
+  const TOKENS = BATCH * BLOCK;
+  const model = new GPT({ vocabSize: VOCAB, blockSize: BLOCK, nLayer, nHead, nEmbd, dropout: 0, bias: true, seed: 1337 });
+  if (opts.workers !== null) {
+    if (opts.plain) throw new Error(`--plain times the hand loop only; drop --workers or --plain: ${USAGE}`);
+    return benchWorkers(backend, model, opts, opts.workers);
+  }
   const named = model.namedWeights();
   const names = [...named.keys()];
   const vars = [...named.values()];
@@ -155,12 +179,79 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
   return {
     impl: opts.plain ? 'tinygpt-plain' : 'tinygpt',
     backend,
+    shape: opts.shape,
     threads,
     ms_per_iter: Math.round(ms * 100) / 100,
     tokens_per_sec: Math.round((TOKENS / (ms / 1000)) * 10) / 10,
     // Process CPU time per step (median): on a shared machine it moves far less than wall time.
     cpu_ms_per_iter: Math.round(median(cpuTimes) * 100) / 100,
     // maxRSS is reported in KiB; it is the process's high-water mark so far.
+    peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    num_tensors_before: numTensorsBefore,
+    num_tensors_after: numTensorsAfter,
+  };
+}
+
+/** Largest divisor of n that is at most cap (so the batch splits into equal micro-batches). */
+function divisorAtMost(n: number, cap: number): number {
+  for (let d = Math.min(n, cap); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Times Trainer steps with data-parallel workers: the same batch split into K micro-batches. */
+async function benchWorkers(backend: BenchBackend, model: GPT, opts: Options, requested: number | 'auto'): Promise<Record<string, unknown>> {
+  const { block, batch } = SHAPES[opts.shape];
+  const cap = requested === 'auto' ? await resolveWorkers('auto', batch, backend) : requested;
+  const micro = opts.micro ?? divisorAtMost(batch, cap);
+  if (batch % micro !== 0) throw new Error(`--micro ${micro} does not divide the batch of ${batch}: ${USAGE}`);
+  const microBatch = batch / micro;
+  const rng = createRng(1337);
+  const total = opts.warmup + opts.steps;
+  // Tokens drawn up front (as in the hand loop); the source hands them out in order.
+  const pool = Array.from({ length: total * micro * 2 }, () => Int32Array.from({ length: microBatch * block }, () => rng.nextInt(VOCAB)));
+  let next = 0;
+  const source = {
+    getBatch(_split: 'train' | 'val', b: number, t: number, _rng: Rng) {
+      const ids = pool[next++ % pool.length];
+      const targets = pool[next++ % pool.length];
+      return { x: tf.tensor2d(ids, [b, t], 'int32'), y: tf.tensor2d(targets, [b, t], 'int32') }; // (B, T) each
+    },
+  };
+  const trainer = new Trainer(model, source, {
+    batchSize: microBatch,
+    blockSize: block,
+    gradAccumSteps: micro,
+    workers: requested,
+    maxIters: total,
+    warmupIters: 0,
+    lr: 1e-3,
+    minLr: 1e-3,
+    gradClip: 1,
+    logInterval: 1,
+    evalInterval: total,
+    evalIters: 1,
+  });
+  const workers = await resolveWorkers(requested, micro, backend);
+  const times: number[] = [];
+  const numTensorsBefore = tf.memory().numTensors;
+  for await (const r of trainer.run()) {
+    if (r.kind !== 'step') continue;
+    if (r.step > opts.warmup) times.push(r.ms);
+    process.stderr.write(`# ${backend} ${workers} worker(s) step ${r.step}/${total}: ${r.ms.toFixed(1)} ms, loss ${r.loss.toFixed(4)}\n`);
+  }
+  const numTensorsAfter = tf.memory().numTensors;
+  trainer.dispose();
+  model.dispose();
+  const ms = median(times);
+  return {
+    impl: 'tinygpt',
+    backend,
+    shape: opts.shape,
+    workers,
+    micro_batches: `${micro} x ${microBatch}`,
+    ms_per_iter: Math.round(ms * 100) / 100,
+    tokens_per_sec: Math.round(((batch * block) / (ms / 1000)) * 10) / 10,
+    // The worker threads live in this process, so this high-water mark includes them.
     peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
     num_tensors_before: numTensorsBefore,
     num_tensors_after: numTensorsAfter,

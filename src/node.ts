@@ -55,3 +55,8 @@ export { loadTokenizer } from './pretrained/loadTokenizer.js';
 export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
 export { pipeline, type PipelineTask, type FolderTextGenerationPipeline, type ChatGenerationOutput } from './pretrained/pipeline.js';
 export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
+
+// data-parallel training (TrainOptions.workers): replica threads summing gradients in shared memory
+export { DataParallel, type MicroBatch, type PoolOptions } from './train/parallel/pool.js';
+export { resolveWorkers, startDataParallel, type ParallelRun } from './train/parallel/start.js';
+export type { ReplicaThread, SpawnReplica, ThreadEvent } from './train/parallel/thread.js';

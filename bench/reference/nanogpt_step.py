@@ -10,6 +10,8 @@ Batches are uniform random tokens drawn up front from a seeded generator, so
 only the training step is timed.
 
 Usage:  OMP_NUM_THREADS=1 /usr/bin/python3 bench/reference/nanogpt_step.py [--threads N] [--steps N] [--warmup N]
+            [--n-layer 4 --n-head 4 --n-embd 128 --block 64 --batch 12]
+(the second workload of bench/compare-speed.ts: --n-layer 6 --n-head 6 --n-embd 384 --block 256 --batch 8)
 Prints one JSON line:
   {"impl":"pytorch","threads":N,"ms_per_iter":..,"tokens_per_sec":..,"peak_rss_mib":..}
 ms_per_iter is the median over the timed steps; peak RSS is the process high-water mark.
@@ -123,12 +125,20 @@ class GPT(nn.Module):
 
 
 def main():
+    global N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH
     ap = argparse.ArgumentParser(description="nanoGPT CPU training-step timing (PyTorch reference)")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")))
     ap.add_argument("--steps", type=int, default=20, help="timed steps (median reported)")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--n-layer", type=int, default=N_LAYER)
+    ap.add_argument("--n-head", type=int, default=N_HEAD)
+    ap.add_argument("--n-embd", type=int, default=N_EMBD)
+    ap.add_argument("--block", type=int, default=BLOCK)
+    ap.add_argument("--batch", type=int, default=BATCH)
     args = ap.parse_args()
+    # The modules read these module-level sizes when they are built, so set them first.
+    N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH = args.n_layer, args.n_head, args.n_embd, args.block, args.batch
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

@@ -15,6 +15,8 @@ export const TRAIN_USAGE = `usage: tinygpt train [--data FILE] [--out DIR] [--re
           --tokenizer char|bpe --vocab-size N (bpe only)
   train:  --batch-size 12 --max-iters 2000 --lr 1e-3 --min-lr 1e-4 --warmup-iters 100
           --eval-interval 250 --eval-iters 20 --grad-accum 1 --seed 1337 --backend auto|wasm|cpu|tensorflow
+          --workers N|auto (data-parallel threads, each running whole micro-batches; auto: one per
+          core on wasm and cpu, at most --grad-accum)
   Without --data, Tiny Shakespeare is downloaded (checksum-checked) to data/tinyshakespeare.txt.`;
 
 const FLAGS = {
@@ -37,10 +39,18 @@ const FLAGS = {
   'eval-interval': { type: 'string' },
   'eval-iters': { type: 'string' },
   'grad-accum': { type: 'string' },
+  workers: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** --workers N|auto, or undefined when absent. */
+function workersFlag(raw: string | undefined): number | 'auto' | undefined {
+  if (raw === undefined || raw === 'auto') return raw;
+  if (!/^[1-9]\d*$/.test(raw)) throw new CliError(`--workers must be a whole number >= 1 or "auto", got "${raw}".`);
+  return Number(raw);
+}
 
 /** `tinygpt train`: nanoGPT's Shakespeare-char CPU recipe by default. */
 export async function runTrain(argv: string[]): Promise<void> {
@@ -86,6 +96,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     evalInterval: intFlag(v, 'eval-interval'),
     evalIters: intFlag(v, 'eval-iters'),
     gradAccumSteps: intFlag(v, 'grad-accum'),
+    workers: workersFlag(strFlag(v, 'workers')),
     seed,
   });
   resolveTrainOptions(train, { blockSize, seed });

@@ -16,14 +16,20 @@ export interface AccumulatedGradients {
  *
  * `microLoss(k)` builds the loss of micro-batch k; it runs inside the gradient tape, so every
  * tensor it creates and does not return (the batch, activations) is freed after the pass.
+ * `divisor` is the K above, gradAccumSteps by default; a data-parallel worker that runs only
+ * its share of a step's K micro-batches passes the step's K so that the shares sum to ∂L/∂w.
  */
 export function accumulateGradients(
   weights: Map<string, tf.Variable>,
   microLoss: (micro: number) => tf.Scalar,
   gradAccumSteps: number,
+  divisor: number = gradAccumSteps,
 ): AccumulatedGradients {
   if (!Number.isInteger(gradAccumSteps) || gradAccumSteps < 1) {
     throw new Error(`accumulateGradients: gradAccumSteps must be an integer >= 1, got ${String(gradAccumSteps)}.`);
+  }
+  if (!Number.isInteger(divisor) || divisor < 1) {
+    throw new Error(`accumulateGradients: divisor must be an integer >= 1, got ${String(divisor)}.`);
   }
   // variableGrads keys gradients by the engine's variable name; map them back to ours.
   const varList = [...weights.values()].filter((v) => v.trainable);
@@ -40,7 +46,7 @@ export function accumulateGradients(
         if (!(l instanceof tf.Tensor) || l.rank !== 0) {
           throw new Error('accumulateGradients: microLoss must return a scalar tensor (model.loss(...)).');
         }
-        return gradAccumSteps === 1 ? l : tf.div(l, gradAccumSteps); // ()
+        return divisor === 1 ? l : tf.div(l, divisor); // ()
       }, varList);
       for (const [engineName, g] of Object.entries(grads)) {
         if (g == null) continue;

@@ -34,6 +34,8 @@ export interface TrainOptions {
   readonly logInterval?: number;
   /** Seed of the batch-sampling and dropout Rng (default: the model config's seed). */
   readonly seed?: number;
+  /** Data-parallel threads, each computing whole micro-batches; 'auto' = one per core (wasm, cpu), at most gradAccumSteps. */
+  readonly workers?: number | 'auto';
 }
 
 /** Options with every field filled and checked. */
@@ -56,6 +58,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<ResolvedTrainOptions, 'lrDecayIters' | 
   evalInterval: 250,
   evalIters: 20,
   logInterval: 10,
+  workers: 'auto',
 });
 
 /** The two model facts the options are checked against. */
@@ -74,7 +77,7 @@ function need(ok: boolean, field: string, rule: string, got: unknown): void {
 
 function checkInt(o: ResolvedTrainOptions, field: keyof TrainOptions, min: number): void {
   const v = o[field];
-  need(Number.isInteger(v) && v >= min, field, `an integer >= ${min}`, v);
+  need(typeof v === 'number' && Number.isInteger(v) && v >= min, field, `an integer >= ${min}`, v);
 }
 
 function checkUnit(o: ResolvedTrainOptions, field: 'beta1' | 'beta2'): void {
@@ -114,6 +117,14 @@ export function resolveTrainOptions(options: TrainOptions = {}, model?: TrainMod
   checkInt(o, 'evalIters', 1);
   checkInt(o, 'logInterval', 1);
   checkInt(o, 'seed', 0);
+  need(o.workers === 'auto' || (Number.isInteger(o.workers) && o.workers >= 1), 'workers', "an integer >= 1 or 'auto'", o.workers);
+  if (typeof o.workers === 'number' && o.workers > o.gradAccumSteps) {
+    throw new Error(
+      `TrainOptions.workers (${o.workers}) exceeds gradAccumSteps (${o.gradAccumSteps}): each worker computes whole ` +
+        `micro-batches, so split the batch (e.g. batchSize ${Math.max(1, Math.floor(o.batchSize / o.workers))} with ` +
+        `gradAccumSteps ${o.workers}) or use workers: 'auto'.`,
+    );
+  }
   need(Number.isFinite(o.lr) && o.lr > 0, 'lr', 'a finite number > 0 (e.g. 1e-3)', o.lr);
   need(Number.isFinite(o.minLr) && o.minLr >= 0 && o.minLr <= o.lr, 'minLr', `in [0, lr = ${o.lr}]`, o.minLr);
   checkUnit(o, 'beta1');

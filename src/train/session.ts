@@ -68,8 +68,13 @@ export async function trainOnText(o: TrainSessionOptions): Promise<TrainSessionR
     assignWeights(model.namedWeights(), canonicalWeights(model.config, ck.weights, file), file);
     const saved = ck.trainer as { options?: TrainOptions; state?: Omit<TrainerState, 'optimizer'> };
     if (!saved.state) throw new Error(`${ckptDir}/trainer.json lacks "state"; the checkpoint is not resumable.`);
-    // The saved options win, except the run length, which a user may extend.
-    trainOptions = { ...saved.options, ...(o.train.maxIters !== undefined ? { maxIters: o.train.maxIters } : {}) };
+    // The saved options win, except the run length, which a user may extend, and the worker
+    // count, which changes the speed but not the numbers.
+    trainOptions = {
+      ...saved.options,
+      ...(o.train.maxIters !== undefined ? { maxIters: o.train.maxIters } : {}),
+      ...(o.train.workers !== undefined ? { workers: o.train.workers } : {}),
+    };
     const moments = (m: ReadonlyMap<string, Float32Array>) => canonicalMoments(model.config, m, ck.weights, file);
     state = { ...saved.state, optimizer: { ...ck.optimizer, m: moments(ck.optimizer.m), v: moments(ck.optimizer.v) } };
   } else {

@@ -4,6 +4,8 @@ import { createRng, type Rng, type RngState } from '../util/rng.js';
 import { accumulateGradients } from './accumulate.js';
 import { AdamW, type AdamWState } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
+import type { DataParallel, MicroBatch } from './parallel/pool.js';
+import { startDataParallel } from './parallel/start.js';
 import { estimateLoss, type BatchSource } from './evaluate.js';
 import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import type { EvalRecord, StepRecord, TrainRecord } from './records.js';
@@ -54,6 +56,8 @@ export class Trainer {
   private evalRng: Rng;
   private stepsDone = 0;
   private running = false;
+  /** Replica threads while run() is going with workers > 1 (parallel/pool.ts), else null. */
+  private pool: DataParallel | null = null;
 
   constructor(
     readonly model: LanguageModel,
@@ -134,10 +138,11 @@ export class Trainer {
       // Only time spent training counts toward speed: evaluation and the consumer are excluded.
       let busyMs = 0;
       let stepsSinceLog = 0;
+      if (this.stepsDone < o.maxIters) this.pool = await startDataParallel(this.model, o);
       while (this.stepsDone < o.maxIters) {
         const lr = getLr(this.stepsDone, o);
         const t0 = performance.now();
-        const out = this.trainStep(lr);
+        const out = await this.trainStep(lr);
         busyMs += performance.now() - t0;
         this.stepsDone += 1;
         stepsSinceLog += 1;
@@ -170,6 +175,9 @@ export class Trainer {
         if (this.stepsDone % o.evalInterval === 0 || last) yield await this.evaluate();
       }
     } finally {
+      // Every replica thread ends with the run, however it ends (done, break, error).
+      await this.pool?.dispose();
+      this.pool = null;
       this.running = false;
     }
   }
@@ -197,17 +205,26 @@ export class Trainer {
     this.optimizer.dispose();
   }
 
-  /** One optimizer step: accumulate, clip, update. Nothing is read from the device. */
-  private trainStep(lr: number): StepTensors {
+  /** The next micro-batch and its dropout seed, in that order from the training Rng. */
+  private drawMicro(): MicroBatch {
     const o = this.options;
-    const { grads, loss } = accumulateGradients(
-      this.weights,
-      () => {
-        const { x, y } = this.dataset.getBatch('train', o.batchSize, o.blockSize, this.rng); // (B, T), (B, T)
-        return this.model.loss(x, y, { training: true, seed: this.rng.nextSeed() }); // ()
-      },
-      o.gradAccumSteps,
-    );
+    const { x, y } = this.dataset.getBatch('train', o.batchSize, o.blockSize, this.rng); // (B, T), (B, T)
+    return { x, y, seed: this.rng.nextSeed() };
+  }
+
+  /** One optimizer step: accumulate (here or across the workers), clip, update. */
+  private async trainStep(lr: number): Promise<StepTensors> {
+    const o = this.options;
+    const { grads, loss } = this.pool
+      ? await this.pool.gradients(this.stepsDone, () => this.drawMicro())
+      : accumulateGradients(
+          this.weights,
+          () => {
+            const { x, y, seed } = this.drawMicro(); // (B, T), (B, T)
+            return this.model.loss(x, y, { training: true, seed }); // ()
+          },
+          o.gradAccumSteps,
+        );
     let norm: tf.Scalar | null = null;
     let used = grads;
     try {

@@ -1,0 +1,140 @@
+/**
+ * Where one training step's time goes on wasm: the recipe's step of bench/train-speed.ts (vocab
+ * 65, block 64, 4 layers, 4 heads, 128 embd, batch 12; forward, cross-entropy, gradients, clip
+ * 1.0, AdamW) run under tf.profile, kernel times summed by kernel name, with the share that is
+ * 2-D matMul (the products XNNPACK runs at full speed) against everything else, and the step's
+ * time outside any kernel (tape, tidy, JS glue). Kernel times on wasm are wall-clock spans of
+ * synchronous calls, so they add up to the kernels' part of the step.
+ *
+ *   npx tsx bench/step-profile.ts [--backend wasm|cpu] [--steps 3] [--warmup 2] [--top 25]
+ *
+ * Prints a table (per kernel: calls, ms per step, share) and one JSON line
+ *   {"bench":"step-profile","step_ms":..,"kernel_ms":..,"matmul2d_ms":..,"matmul2d_share":..,..}
+ * Timings need a quiet machine; the table's proportions are what to read on a busy one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { setBackend } from '../src/backend.js';
+import { GPT } from '../src/model/gpt.js';
+import { AdamW } from '../src/train/adamw.js';
+import { clipByGlobalNorm } from '../src/train/clip.js';
+import { createRng } from '../src/util/rng.js';
+
+const VOCAB = 65;
+const BLOCK = 64;
+const BATCH = 12;
+
+const { values } = parseArgs({
+  options: { backend: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, top: { type: 'string' } },
+});
+const backend = values.backend ?? 'wasm';
+if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}".`);
+const steps = Number(values.steps ?? 3);
+const warmup = Number(values.warmup ?? 2);
+const top = Number(values.top ?? 25);
+if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0)) {
+  throw new Error('--steps must be an integer >= 1 and --warmup an integer >= 0.');
+}
+
+/** Kernels that multiply matrices (tfjs's own and tinygpt's sliced one in ops/wasm/batchMatMul.ts). */
+const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'TinyGptBatchMatMul']);
+
+/** A product is "2-D" when it is one matrix pair: rank 2 operands, or a batch of 1. */
+function isMatMul2D(k: { readonly name: string; readonly inputShapes: number[][] }): boolean {
+  if (!MATMUL_KERNELS.has(k.name)) return false;
+  const a = k.inputShapes[0] ?? [];
+  return a.length === 2 || (a.length === 3 && a[0] === 1);
+}
+
+/**
+ * Records that wrap other kernels rather than being one: tf.customGrad functions ("unnamed
+ * scope") and op() wrappers ("name__op"). The kernels inside are listed on their own, so
+ * counting the wrappers too would count that time twice.
+ */
+const isWrapper = (name: string) => name === 'unnamed scope' || name.endsWith('__op');
+
+await setBackend(backend);
+const model = new GPT({ vocabSize: VOCAB, blockSize: BLOCK, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true, seed: 1337 });
+const named = model.namedWeights();
+const names = [...named.keys()];
+const vars = [...named.values()];
+const opt = new AdamW(named, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
+const rng = createRng(1337);
+const draw = () => Int32Array.from({ length: BATCH * BLOCK }, () => rng.nextInt(VOCAB));
+
+/** One step, as bench/train-speed.ts times it; resolves when the loss is read. */
+async function step(): Promise<void> {
+  const x = tf.tensor2d(draw(), [BATCH, BLOCK], 'int32'); // (B, T)
+  const y = tf.tensor2d(draw(), [BATCH, BLOCK], 'int32'); // (B, T)
+  const loss = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+    const clipped = clipByGlobalNorm(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), 1);
+    opt.step(clipped.grads);
+    return value; // ()
+  });
+  await loss.data();
+  tf.dispose([x, y, loss]);
+}
+
+for (let i = 0; i < warmup; i++) await step();
+interface Row {
+  calls: number;
+  ms: number;
+}
+const byName = new Map<string, Row>();
+let kernelMs = 0;
+let matmul2dMs = 0;
+let stepMs = 0;
+let wrapperCalls = 0;
+for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
+  const info = await tf.profile(() => step());
+  stepMs += performance.now() - t0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : await k.kernelTimeMs;
+    const t = typeof ms === 'number' ? ms : 0;
+    if (isWrapper(k.name)) {
+      wrapperCalls += 1;
+      continue;
+    }
+    const key = isMatMul2D(k) ? `${k.name} (2-D)` : MATMUL_KERNELS.has(k.name) ? `${k.name} (batched)` : k.name;
+    const row = byName.get(key) ?? { calls: 0, ms: 0 };
+    row.calls += 1;
+    row.ms += t;
+    byName.set(key, row);
+    kernelMs += t;
+    if (isMatMul2D(k)) matmul2dMs += t;
+  }
+}
+opt.dispose();
+model.dispose();
+
+const per = (x: number) => x / steps;
+const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
+console.log(`tinygpt step profile on ${backend}: ${steps} profiled steps (after ${warmup} warm-up); ms are per step`);
+console.log(`${'kernel'.padEnd(30)} ${'calls'.padStart(6)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
+for (const [name, r] of rows.slice(0, top)) {
+  console.log(`${name.padEnd(30)} ${String(r.calls / steps).padStart(6)} ${per(r.ms).toFixed(2).padStart(9)} ${((100 * r.ms) / kernelMs).toFixed(1).padStart(6)}%`);
+}
+if (rows.length > top) {
+  const rest = rows.slice(top).reduce((s, [, r]) => s + r.ms, 0);
+  console.log(`${`(${rows.length - top} more kernels)`.padEnd(30)} ${''.padStart(6)} ${per(rest).toFixed(2).padStart(9)} ${((100 * rest) / kernelMs).toFixed(1).padStart(6)}%`);
+}
+const outside = stepMs - kernelMs;
+console.log(`step ${per(stepMs).toFixed(1)} ms (profiled, so slower than unprofiled) = kernels ${per(kernelMs).toFixed(1)} ms + outside kernels ${per(outside).toFixed(1)} ms`);
+console.log(`(${wrapperCalls / steps} custom-gradient / op() wrapper records per step left out: their kernels are listed above)`);
+console.log(`2-D matMul ${per(matmul2dMs).toFixed(1)} ms = ${((100 * matmul2dMs) / stepMs).toFixed(1)}% of the step; step / 2-D matMul = ${(stepMs / matmul2dMs).toFixed(2)}×`);
+console.log(
+  JSON.stringify({
+    bench: 'step-profile',
+    backend,
+    steps,
+    step_ms: +per(stepMs).toFixed(2),
+    kernel_ms: +per(kernelMs).toFixed(2),
+    outside_kernels_ms: +per(outside).toFixed(2),
+    matmul2d_ms: +per(matmul2dMs).toFixed(2),
+    matmul2d_share: +(matmul2dMs / stepMs).toFixed(3),
+    step_over_matmul2d: +(stepMs / matmul2dMs).toFixed(3),
+    kernels: Object.fromEntries(rows.map(([n, r]) => [n, { calls: r.calls / steps, ms: +per(r.ms).toFixed(3) }])),
+  }),
+);

@@ -1,0 +1,81 @@
+/**
+ * Where each weight lives in one flat Float32 buffer. The main thread and every replica derive
+ * the same layout from the model's namedWeights() order, so a weight, its gradient and its slot
+ * in shared memory are found by one offset and no names cross threads per step.
+ */
+
+/** One weight's place in the flat buffer. */
+export interface LayoutEntry {
+  /** Canonical weight name (e.g. "h.0.attn.c_attn.weight"). */
+  readonly name: string;
+  /** Tensor shape. */
+  readonly shape: readonly number[];
+  /** First element in the flat buffer. */
+  readonly offset: number;
+  /** Number of elements (product of shape). */
+  readonly size: number;
+}
+
+/** The whole flat layout: entries in namedWeights() order and the total element count. */
+export interface FlatLayout {
+  /** Entries in order; offsets are increasing and contiguous. */
+  readonly entries: readonly LayoutEntry[];
+  /** Sum of all sizes. */
+  readonly total: number;
+}
+
+/** Lays out weights given as (name, shape) pairs back to back. */
+export function flatLayout(weights: Iterable<readonly [string, readonly number[]]>): FlatLayout {
+  const entries: LayoutEntry[] = [];
+  let offset = 0;
+  for (const [name, shape] of weights) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    entries.push({ name, shape: [...shape], offset, size });
+    offset += size;
+  }
+  return { entries, total: offset };
+}
+
+/**
+ * Checks that a replica's weights match the main model's layout, naming the first difference:
+ * a replica built from a config that does not reproduce the model would train a different net.
+ */
+export function checkSameLayout(main: FlatLayout, replica: FlatLayout): void {
+  const n = Math.max(main.entries.length, replica.entries.length);
+  for (let i = 0; i < n; i++) {
+    const a = main.entries[i];
+    const b = replica.entries[i];
+    if (a === undefined || b === undefined || a.name !== b.name || a.shape.join(',') !== b.shape.join(',')) {
+      const show = (e: LayoutEntry | undefined) => (e ? `"${e.name}" [${e.shape.join(', ')}]` : 'nothing');
+      throw new Error(
+        `workers: a replica built from model.config has ${show(b)} where the model has ${show(a)} (weight ${i}); ` +
+          'data-parallel training needs a GPT whose config rebuilds it exactly — use workers: 1 for other models.',
+      );
+    }
+  }
+}
+
+/** Buffers the main thread shares with the replicas (SharedArrayBuffer, never copied). */
+export interface SharedBuffers {
+  /** Current weights, written by the main thread before each step, read by every replica. */
+  readonly weights: SharedArrayBuffer;
+  /** One gradient slot per worker: worker w writes elements [w·total, (w+1)·total). */
+  readonly grads: SharedArrayBuffer;
+  /** Token ids of the step's micro-batches: K slots of x then y, each B·T int32. */
+  readonly tokens: SharedArrayBuffer;
+}
+
+/** Allocates the shared buffers for `workers` replicas and `micro` micro-batches of B×T tokens. */
+export function allocShared(layout: FlatLayout, workers: number, micro: number, batchTokens: number): SharedBuffers {
+  const f32 = Float32Array.BYTES_PER_ELEMENT;
+  return {
+    weights: new SharedArrayBuffer(layout.total * f32),
+    grads: new SharedArrayBuffer(layout.total * workers * f32),
+    tokens: new SharedArrayBuffer(micro * 2 * batchTokens * Int32Array.BYTES_PER_ELEMENT),
+  };
+}
+
+/** The contiguous micro-batch range [start, end) of worker w when K micro-batches go to N workers. */
+export function shareOf(w: number, workers: number, micro: number): readonly [number, number] {
+  return [Math.floor((w * micro) / workers), Math.floor(((w + 1) * micro) / workers)];
+}

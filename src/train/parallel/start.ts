@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GPT } from '../../model/gpt.js';
+import type { LanguageModel } from '../../model/types.js';
+import { DataParallel } from './pool.js';
+import type { SpawnReplica } from './thread.js';
+
+/**
+ * Node-only modules, loaded through variable specifiers that bundlers do not follow, so the
+ * browser-safe 'tinygpt' entry (which has the Trainer) pulls in no node: module.
+ */
+const NODE_OS = 'node:os';
+const NODE_THREAD = './nodeThread.js';
+
+/** Backends whose kernels run on the calling thread, so more threads mean more cores used. */
+const SINGLE_THREADED = ['wasm', 'cpu'];
+
+/** Cores the process may use: os.availableParallelism in Node, hardwareConcurrency in a browser. */
+async function availableCores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (typeof nav?.hardwareConcurrency === 'number') return nav.hardwareConcurrency;
+  const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * The worker count a run uses. 'auto' is one per available core on wasm and cpu, capped by
+ * the micro-batches per step (a worker computes whole micro-batches), and 1 elsewhere
+ * (tfjs-node already spreads each kernel over its own thread pool).
+ */
+export async function resolveWorkers(requested: number | 'auto', micro: number, backend: string = tf.getBackend()): Promise<number> {
+  if (requested !== 'auto') return Math.min(requested, micro);
+  if (!SINGLE_THREADED.includes(backend)) return 1;
+  return Math.max(1, Math.min(await availableCores(), micro));
+}
+
+/** What startDataParallel needs from the train options. */
+export interface ParallelRun {
+  /** Requested workers (TrainOptions.workers). */
+  readonly workers: number | 'auto';
+  /** Micro-batches per step (TrainOptions.gradAccumSteps). */
+  readonly gradAccumSteps: number;
+  /** Sequences per micro-batch. */
+  readonly batchSize: number;
+  /** Tokens per sequence. */
+  readonly blockSize: number;
+}
+
+/**
+ * Starts a pool when the run uses 2 or more workers, else returns null (the trainer then
+ * accumulates on its own thread). Node's worker_threads are loaded only here, on demand.
+ */
+export async function startDataParallel(model: LanguageModel, run: ParallelRun, spawn?: SpawnReplica): Promise<DataParallel | null> {
+  // A replica is new GPT(config): 'auto' keeps any other LanguageModel on this thread, while an
+  // explicit count makes the replicas report the first weight they cannot reproduce.
+  const replicable = model instanceof GPT;
+  const workers = run.workers === 'auto' && !replicable ? 1 : await resolveWorkers(run.workers, run.gradAccumSteps);
+  if (workers < 2) return null;
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new Error('workers: SharedArrayBuffer is unavailable here (a browser page must be cross-origin isolated); set workers: 1.');
+  }
+  const spawner = spawn ?? ((await import(/* @vite-ignore */ NODE_THREAD)) as typeof import('./nodeThread.js')).spawnNodeReplica;
+  return DataParallel.start(model, {
+    workers,
+    micro: run.gradAccumSteps,
+    batchSize: run.batchSize,
+    blockSize: run.blockSize,
+    spawn: spawner,
+  });
+}
