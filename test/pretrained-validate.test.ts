@@ -7,15 +7,15 @@ import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 import { presetConfig } from '../src/config/presets.js';
 import { parseSafetensors, serializeSafetensors } from '../src/io/safetensors.js';
 import { GPT } from '../src/model/gpt.js';
-import { fromHFLlamaConfig } from '../src/pretrained/hfLlamaConfig.js';
-import { weightShapes } from '../src/pretrained/weightShapes.js';
+import { fromHFLlamaConfig, toHFLlamaConfig } from '../src/pretrained/hfLlamaConfig.js';
+import { canonicalTensors } from '../src/config/names.js';
 
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 const configOf = (name: string) => JSON.parse(readFileSync(join(fixture(name), 'config.json'), 'utf8')) as Record<string, unknown>;
 const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-validate-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-describe('weightShapes (the shapes a config promises, without building the model)', () => {
+describe('canonicalTensors (the shapes a config promises, which loaders check before building the model)', () => {
   it('lists exactly the names, order and shapes of GPT.namedWeights() for every layout', () => {
     const configs: GPTConfig[] = [
       { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8 },
@@ -27,7 +27,7 @@ describe('weightShapes (the shapes a config promises, without building the model
     for (const c of configs) {
       const model = new GPT(c);
       const built = [...model.namedWeights()].map(([n, v]) => [n, v.shape]);
-      expect([...weightShapes(resolveConfig(c))]).toEqual(built);
+      expect(canonicalTensors(resolveConfig(c)).map((t) => [t.name, t.shape])).toEqual(built);
       model.dispose();
     }
   });
@@ -75,17 +75,16 @@ describe('Hugging Face Llama / Gemma 3 config.json → GPTConfig', () => {
     for (const [json, msg] of cases) expect(() => fromHFLlamaConfig(json, 'cfg.json')).toThrow(msg);
   });
 
-  it('maps query_pre_attn_scalar and linear rope_scaling to GPTConfig fields, or names them if this core lacks them', () => {
+  it('maps query_pre_attn_scalar and linear rope_scaling to attnScale and ropeScale, and writes them back', () => {
     const gemma = configOf('gemma3-tiny');
-    const core = resolveConfig({ vocabSize: 1 }) as unknown as Record<string, unknown>;
-    const scaled = { ...gemma, query_pre_attn_scalar: 64, rope_scaling: { rope_type: 'linear', factor: 8 } };
-    if ('attnScale' in core && 'ropeScale' in core) {
-      // Scores scaled by 64^(-1/2) = 1/8 instead of 1/√16; global positions divided by 8.
-      expect(fromHFLlamaConfig(scaled).config).toMatchObject({ attnScale: 0.125, ropeScale: 8 });
-    } else {
-      expect(() => fromHFLlamaConfig(scaled)).toThrow(/"rope_scaling" is 8: linear RoPE scaling .* needs GPTConfig\.ropeScale/);
-      expect(() => fromHFLlamaConfig({ ...gemma, query_pre_attn_scalar: 64 })).toThrow(/"query_pre_attn_scalar" is 0\.125: a score scale of 1\/√64 .* needs GPTConfig\.attnScale/);
-    }
+    // Scores scaled by 64^(-1/2) = 1/8 instead of 1/√16; global positions divided by 8.
+    const { config } = fromHFLlamaConfig({ ...gemma, query_pre_attn_scalar: 64, rope_scaling: { rope_type: 'linear', factor: 8 } });
+    expect(config).toMatchObject({ attnScale: 0.125, ropeScale: 8 });
+    expect(toHFLlamaConfig(config).json).toMatchObject({ query_pre_attn_scalar: 64, rope_scaling: { rope_type: 'linear', factor: 8 } });
+    // transformers 5's rope_parameters, per layer kind for Gemma 3.
+    const v5 = fromHFLlamaConfig({ ...gemma, rope_parameters: { full_attention: { rope_type: 'linear', rope_theta: 5e5, factor: 4 }, sliding_attention: { rope_type: 'default', rope_theta: 2e4 } } }).config;
+    expect(v5).toMatchObject({ ropeTheta: 5e5, ropeLocalTheta: 2e4, ropeScale: 4 });
+    expect(fromHFLlamaConfig(gemma).config.attnScale).toBe(1 / Math.sqrt(16));
   });
 });
 
@@ -116,7 +115,7 @@ describe('a config.json that lies about its weights fails before anything is all
     const cfg = { model_type: 'gpt2', vocab_size: 50, n_positions: 16, n_embd: 4096, n_layer: 2, n_head: 2 };
     expect(JSON.stringify(cfg).length).toBeLessThanOrEqual(100);
     const dir = await lyingFolder(fixture('gpt2-tiny'), cfg, 'gpt2-lie');
-    await expectRefused(dir, /config\.json: "n_embd" is 4096 but the weights have 16 \(wte\.weight is \[50, 16\] in .*model\.safetensors\)/);
+    await expectRefused(dir, /config\.json: "n_embd" is 4096 but the weights have 16 \(transformer\.wte\.weight is \[50, 16\] in .*model\.safetensors\)/);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, n_embd: 16, n_layer: 200 }));
     await expectRefused(dir, /"n_layer" is 200 but .*model\.safetensors holds 2 layers/);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, n_embd: 16, n_positions: 1e7 }));
@@ -146,9 +145,9 @@ describe('a config.json that lies about its weights fails before anything is all
     await expectRefused(dir, /"ffnHidden" is 8 but the weights have 48/);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(saved));
     const weights = parseSafetensors(readFileSync(join(dir, 'model.safetensors'))).tensors;
-    const t = weights.get('final_norm.weight')!;
-    weights.set('final_norm.weight', { ...t, data: new Int32Array(t.data.length) });
+    const t = weights.get('ln_f.weight')!;
+    weights.set('ln_f.weight', { ...t, data: new Int32Array(t.data.length) });
     writeFileSync(join(dir, 'model.safetensors'), serializeSafetensors(weights));
-    await expectRefused(dir, /does not fit .*config\.json: wrong final_norm\.weight: dtype I32, expected F32, F16 or BF16/);
+    await expectRefused(dir, /does not fit .*config\.json: wrong ln_f\.weight: dtype I32, expected F32, F16 or BF16/);
   });
 });

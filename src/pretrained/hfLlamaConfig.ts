@@ -1,5 +1,7 @@
 import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from '../config/config.js';
-import type { HFFamily } from './hfLlamaNames.js';
+
+/** The Hugging Face architectures besides GPT-2 that tinygpt reads and writes. */
+export type HFFamily = 'llama' | 'gemma3';
 
 /** model_type values of config.json that {@link fromHFLlamaConfig} reads. */
 const MODEL_TYPES = ['llama', 'gemma3_text', 'gemma3'] as const;
@@ -27,9 +29,6 @@ const BOUNDS: Readonly<Record<string, number>> = {
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The config fields tinygpt's resolved config may lack before the core grows them (attnScale, ropeScale). */
-const SUPPORTED = new Set(Object.keys(resolveConfig({ vocabSize: 1 })));
 
 class Reader {
   constructor(
@@ -160,19 +159,11 @@ export function fromHFLlamaConfig(json: Record<string, unknown>, file = 'config.
     r.fail('rope_parameters.sliding_attention', 'scales the local layers\' RoPE; tinygpt scales the global layers only (as Gemma 3 does).');
   }
 
-  const extra: Record<string, number> = {};
-  const needs = (field: string, key: string, value: number, neutral: number, meaning: string) => {
-    if (Math.abs(value - neutral) <= 1e-12 * Math.abs(neutral)) return;
-    if (!SUPPORTED.has(field)) r.fail(key, `is ${value}: ${meaning} needs GPTConfig.${field}, which this tinygpt build lacks.`);
-    extra[field] = value;
-  };
-  needs('ropeScale', 'rope_scaling', ropeScale, 1, 'linear RoPE scaling (positions divided by the factor on global layers)');
   let slidingWindow = 0;
   let localGlobalPattern = 0;
+  // Gemma 3 scales scores by query_pre_attn_scalar^(−1/2) instead of head_dim^(−1/2).
+  const attnScale = gemma ? 1 / Math.sqrt(r.num('query_pre_attn_scalar', headDim)) : 1 / Math.sqrt(headDim);
   if (gemma) {
-    // Gemma 3 scales scores by query_pre_attn_scalar^(−1/2) instead of head_dim^(−1/2).
-    const s = r.num('query_pre_attn_scalar', headDim);
-    needs('attnScale', 'query_pre_attn_scalar', 1 / Math.sqrt(s), 1 / Math.sqrt(headDim), `a score scale of 1/√${s} instead of 1/√head_dim`);
     localGlobalPattern = layerPattern(r, nLayer);
     if (localGlobalPattern > 0) slidingWindow = r.int('sliding_window');
   }
@@ -199,9 +190,12 @@ export function fromHFLlamaConfig(json: Record<string, unknown>, file = 'config.
     slidingWindow,
     localGlobalPattern,
     dropout: 0,
+    attnScale,
+    // HF's linear scaling divides positions by the factor (global layers only, as in Gemma 3).
+    ropeScale,
   };
   if (nHead % (config.nKvHead ?? 1) !== 0) r.fail('num_key_value_heads', `(${config.nKvHead}) must divide num_attention_heads (${nHead}).`);
-  return { family: gemma ? 'gemma3' : 'llama', config: resolveConfig({ ...config, ...extra } as GPTConfig) };
+  return { family: gemma ? 'gemma3' : 'llama', config: resolveConfig(config) };
 }
 
 /** The family of Hugging Face architecture that holds config c, or why none does. */
@@ -253,12 +247,10 @@ export function toHFLlamaConfig(c: ResolvedGPTConfig): { family: HFFamily; json:
     tie_word_embeddings: c.tieEmbeddings,
     torch_dtype: 'float32',
   };
-  const scaled = (c as unknown as Record<string, unknown>).ropeScale;
-  const ropeScaling = typeof scaled === 'number' && scaled !== 1 ? { rope_type: 'linear', factor: scaled } : null;
+  const ropeScaling = c.ropeScale !== 1 ? { rope_type: 'linear', factor: c.ropeScale } : null;
   if (family === 'llama') {
     return { family, json: { architectures: ['LlamaForCausalLM'], model_type: 'llama', ...shared, hidden_act: 'silu', mlp_bias: c.bias, rope_scaling: ropeScaling } };
   }
-  const attnScale = (c as unknown as Record<string, unknown>).attnScale;
   const k = c.slidingWindow > 0 ? c.localGlobalPattern : 0;
   const layerTypes = Array.from({ length: c.nLayer }, (_, i) => (k > 0 && (i + 1) % (k + 1) !== 0 ? 'sliding_attention' : 'full_attention'));
   return {
@@ -274,7 +266,8 @@ export function toHFLlamaConfig(c: ResolvedGPTConfig): { family: HFFamily; json:
       sliding_window: c.slidingWindow > 0 ? c.slidingWindow : c.blockSize,
       sliding_window_pattern: k > 0 ? k + 1 : c.nLayer + 1,
       layer_types: layerTypes,
-      query_pre_attn_scalar: typeof attnScale === 'number' ? 1 / (attnScale * attnScale) : c.headDim,
+      // attnScale = s^(−1/2); the default 1/√head_dim gives s = head_dim exactly.
+      query_pre_attn_scalar: Math.abs(c.attnScale * Math.sqrt(c.headDim) - 1) < 1e-12 ? c.headDim : 1 / (c.attnScale * c.attnScale),
       attn_logit_softcapping: null,
       final_logit_softcapping: null,
     },

@@ -3,13 +3,13 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import type { TensorData } from '../io/safetensorsTypes.js';
-import { usesGpt2Layout } from '../config/plan.js';
+import { isGpt2Architecture } from '../config/plan.js';
 import { GPT } from '../model/gpt.js';
 import { openCheckpoint } from './checkpointFiles.js';
 import { toHFConfig } from './hfGpt2Config.js';
 import { toHFLlamaFolder } from './hfLlamaSave.js';
 import { checkHeaders, fillModel, planLoad } from './loadPlan.js';
-import { assignWeights, normalizeWeightNames } from './weights.js';
+import { assignWeights, normalizeWeightNames } from '../io/weights.js';
 
 /** Where a model folder's files live. */
 const CONFIG = 'config.json';
@@ -47,13 +47,13 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
 export async function loadPretrained(dir: string): Promise<GPT> {
   const json = await readConfig(dir);
   const configFile = path.join(dir, CONFIG);
-  const plan = planLoad(json, configFile);
   const files = await openCheckpoint(dir);
   try {
+    const plan = planLoad(json, [...files.entries.keys()], configFile);
     const names = checkHeaders(plan, files.entries, files.label, configFile);
     const model = new GPT(plan.config);
     try {
-      await fillModel(model.namedWeights(), plan, names, (n) => files.read(n));
+      await fillModel(model.namedWeights(), plan, names, (n) => files.read(n), files.label);
     } catch (e) {
       model.dispose();
       throw e;
@@ -73,7 +73,7 @@ export async function savePretrained(model: GPT, dir: string, format: Pretrained
   if (format !== 'tinygpt' && format !== 'hf-gpt2' && format !== 'hf') {
     throw new Error(`savePretrained: unknown format "${String(format)}"; use "tinygpt", "hf" or "hf-gpt2".`);
   }
-  const asGpt2 = format === 'hf-gpt2' || (format === 'hf' && usesGpt2Layout(model.config));
+  const asGpt2 = format === 'hf-gpt2' || (format === 'hf' && isGpt2Architecture(model.config));
   let config: Record<string, unknown>;
   let records = new Map<string, TensorData>();
   if (format === 'hf' && !asGpt2) {
