@@ -109,3 +109,19 @@ describe('parseSafetensorsHeader and openSafetensors', () => {
     await expect(openSafetensors(dir)).rejects.toThrow(/cannot read safetensors file \(is a directory\)/);
   });
 });
+
+describe('decode16', () => {
+  it('gives the same floats from an aligned and an odd byte offset (Uint16Array and DataView paths)', async () => {
+    const { decode16 } = await import('../src/io/halfFloat.js');
+    // 0x3c00 = 1 (F16), 0xc000 = −2 (F16); as BF16, 0x3f80 = 1 and 0xc040 = −3.
+    const words = [0x3c00, 0xc000, 0x3f80, 0xc040];
+    const bytes = new Uint8Array(1 + 2 * words.length);
+    words.forEach((w, i) => ((bytes[1 + 2 * i] = w & 0xff), (bytes[2 + 2 * i] = w >> 8)));
+    const odd = new DataView(bytes.buffer, 0);
+    const even = new DataView(bytes.slice(1).buffer);
+    expect(Array.from(decode16(odd, 1, 2, 'F16'))).toEqual([1, -2]);
+    expect(Array.from(decode16(even, 0, 2, 'F16'))).toEqual([1, -2]);
+    expect(Array.from(decode16(odd, 5, 2, 'BF16'))).toEqual([1, -3]);
+    expect(Array.from(decode16(even, 4, 2, 'BF16'))).toEqual([1, -3]);
+  });
+});

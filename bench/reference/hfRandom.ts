@@ -239,9 +239,10 @@ export function slidingLayers(c: HfTextConfig): boolean[] {
   return Array.from({ length: c.num_hidden_layers }, (_, i) => (i + 1) % p !== 0);
 }
 
-/** The period p of a Gemma 3 layer pattern (layers p−1, 2p−1, ... global); throws if it has none. */
+/** The period p of a Gemma 3 layer pattern (layers p−1, 2p−1, ... global; n + 1 when all n are local); throws if it has none. */
 export function slidingPeriod(c: HfTextConfig): number {
   const local = slidingLayers(c);
+  if (local.every((l) => l)) return local.length + 1; // no global layer within the stack
   const p = local.indexOf(false) + 1;
   const ok = p > 0 && local.every((l, i) => l === ((i + 1) % p !== 0));
   if (!ok) throw new Error(`slidingPeriod: layer pattern ${local.map((l) => (l ? 'S' : 'F')).join('')} is not periodic with a global layer last in each period.`);
