@@ -80,7 +80,7 @@ const CONFIG: HfTextConfig = {
   torch_dtype: 'bfloat16',
 };
 // Trained-model-like scales: unit-ish activations, a post-FFN gain near 1.
-const STD = { embed: 0.03, linear: 0.02, norm: 0.05 };
+const STD = { embed: 0.03, linear: 0.05, norm: 0.05 };
 
 const rssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const secs = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);

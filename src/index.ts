@@ -161,3 +161,9 @@ export { contextStepper, windowStart, defaultContextShift, type ContextStepper }
 export { Decoder, type DecoderSource } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
+
+// Hugging Face Llama / Gemma 3 folders (GPT.fromPretrained, savePretrained format 'hf') and header-first checks
+export { fromHFLlamaConfig, toHFLlamaConfig, isHFLlamaConfig, hfFamilyOf, type HFFamily, type HFModelConfig } from './pretrained/hfLlamaConfig.js';
+export { planLoad, checkHeaders, fillModel, type LoadPlan, type HeaderEntry } from './pretrained/loadPlan.js';
+export { parseSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensorsParse.js';
+export { openSafetensors, type LazySafetensors } from './io/safetensorsLazy.js';
