@@ -167,3 +167,31 @@ export { fromHFLlamaConfig, toHFLlamaConfig, isHFLlamaConfig, hfFamilyOf, type H
 export { planLoad, checkHeaders, fillModel, type LoadPlan, type HeaderEntry } from './pretrained/loadPlan.js';
 export { parseSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensorsParse.js';
 export { openSafetensors, type LazySafetensors } from './io/safetensorsLazy.js';
+
+// generation options, linear-time streaming, figure 8.2 and text evaluation (issues 17 and 18)
+export { IncrementalDecoder } from './sample/streamer.js';
+export { TextStopper, checkStopStrings, unescapeStop, type TextStopStep } from './sample/stopText.js';
+export { resolveSampling, type SamplingFields, type ResolvedSampling } from './sample/mode.js';
+export { checkOptionNames, suggestName, editDistance } from './sample/optionNames.js';
+export { GENERATE_OPTION_NAMES } from './sample/generate.js';
+export { TEXT_GENERATION_OPTION_NAMES } from './sample/pipeline.js';
+export { SAMPLE_DEFAULTS } from './sample/defaults.js';
+export { attentionStripSvg, findQuery, type QueryStrip, type StripOptions } from './viz/queryStrip.js';
+export { scaleMax } from './viz/heatmap.js';
+export { EXCLUDED_COLOR } from './viz/colorScale.js';
+export { type AttentionSource } from './viz/attentionData.js';
+export { evaluateText, type EvaluateTextOptions, type TextEvaluation } from './train/perplexity.js';
+
+// Hugging Face model folders (issue 14): tokenizer.json tokenizers, chat templates, text-generation pipeline
+export { HFTokenizer, isHFTokenizerJSON, type EncodeOptions, type DecodeOptions, type HFTokenizerJSON } from './tokenizer/hf/tokenizer.js';
+export { type AddedToken } from './tokenizer/hf/addedTokens.js';
+export { loadTokenizer } from './pretrained/loadTokenizer.js';
+export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
+export {
+  pipeline,
+  type PipelineTask,
+  type FolderTextGenerationPipeline,
+  type ChatGenerationOutput,
+} from './pretrained/pipeline.js';
+export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
+export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';
