@@ -47,6 +47,7 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
 export async function loadPretrained(dir: string): Promise<GPT> {
   const json = await readConfig(dir);
   const configFile = path.join(dir, CONFIG);
+  planLoad(json, [], configFile); // the config's own faults come first, before the weight files are opened
   const files = await openCheckpoint(dir);
   try {
     const plan = planLoad(json, [...files.entries.keys()], configFile);
