@@ -60,3 +60,8 @@ export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
 export { DataParallel, type MicroBatch, type PoolOptions } from './train/parallel/pool.js';
 export { resolveWorkers, startDataParallel, type ParallelRun } from './train/parallel/start.js';
 export type { ReplicaThread, SpawnReplica, ThreadEvent } from './train/parallel/thread.js';
+
+// Hugging Face Llama / Gemma 3 folders (GPT.fromPretrained, savePretrained format 'hf') and header-first checks
+export { fromHFLlamaConfig, toHFLlamaConfig, isHFLlamaConfig, hfFamilyOf, type HFFamily, type HFModelConfig } from './pretrained/hfLlamaConfig.js';
+export { planLoad, checkHeaders, fillModel, type LoadPlan, type HeaderEntry } from './pretrained/loadPlan.js';
+export { openSafetensors, type LazySafetensors } from './io/safetensorsLazy.js';

@@ -111,3 +111,4 @@ export { evaluateText, type EvaluateTextOptions, type TextEvaluation } from './t
 export { isHFTokenizerJSON, type EncodeOptions, type DecodeOptions } from './tokenizer/hf/tokenizer.js';
 export type { AddedToken } from './tokenizer/hf/addedTokens.js';
 export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';
+export { parseSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensorsParse.js';

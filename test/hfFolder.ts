@@ -1,10 +1,9 @@
 /**
  * A tiny random chat-model folder for pipeline, CLI and homework tests: a Gemma-3-shaped
- * tinygpt model (config.json + model.safetensors via savePretrained), a Gemma-style
+ * model as a Hugging Face Gemma 3 folder (savePretrained format 'hf': config.json with
+ * model_type gemma3_text, model.safetensors with HF's names), a Gemma-style
  * tokenizer.json built by the fixtures, tokenizer_config.json with the Gemma-3-style chat
  * template, and generation_config.json listing <eos> and <end_of_turn>.
- * TODO(issue 14 items 1/2): write the weights with savePretrained(dir, { format: 'hf' }) as a
- * Gemma-3 HF folder once that writer is on main.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +51,7 @@ export async function writeChatFolder(dir: string, o: ChatFolderOptions = {}): P
     const gain = /norm|ln_/.test(name) && name.endsWith('weight');
     setVar(v, normals(rng, v.size, gain ? 0.1 : 0.3, gain ? 1 : 0));
   }
-  await model.savePretrained(dir);
+  await model.savePretrained(dir, { format: 'hf' });
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizer));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(files.config));
   const eos = o.eosTokenId ?? [tok.eosTokenId as number, tok.tokenToId('<end_of_turn>') as number];

@@ -3,12 +3,10 @@
  * fetched from a URL folder or picked from disk. Only browser-safe modules are imported (no
  * file system); the bytes go through the same parser and weight checks as in Node.
  */
-import { parseSafetensors } from '../src/io/safetensorsParse.js';
-import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { fromHFConfig, isHFGPT2Config } from '../src/pretrained/hfGpt2Config.js';
-import { assignWeights, normalizeWeightNames } from '../src/io/weights.js';
+import { fillModel } from '../src/pretrained/loadPlan.js';
 import { tokenizerFromJSON, type Tokenizer } from '../src/tokenizer/load.js';
+import { readCheckedWeights, type CheckedWeights } from './weightsStream.js';
 
 /** A model ready to run, with its tokenizer and where it came from. */
 export interface LoadedModel {
@@ -16,13 +14,6 @@ export interface LoadedModel {
   readonly tokenizer: Tokenizer;
   /** The URL or folder name, for the status line. */
   readonly source: string;
-}
-
-/** The three files a checkpoint needs, as raw content. */
-interface CheckpointFiles {
-  readonly config: string;
-  readonly weights: Uint8Array;
-  readonly tokenizer: string;
 }
 
 function parseJson(text: string, label: string): Record<string, unknown> {
@@ -36,19 +27,28 @@ function parseJson(text: string, label: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
-/** Builds the model from file contents, as loadTrained does in Node (tinygpt or Hugging Face GPT-2 config). */
-function build(files: CheckpointFiles, source: string): LoadedModel {
-  const json = parseJson(files.config, `${source}config.json`);
-  const config = isHFGPT2Config(json) ? fromHFConfig(json, `${source}config.json`) : resolveConfig((json.model ?? json) as GPTConfig);
-  const tokenizer = tokenizerFromJSON(parseJson(files.tokenizer, `${source}tokenizer.json`));
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}.`);
-  }
+/**
+ * Builds the model, as loadPretrained does in Node: config.json (tinygpt, HF GPT-2, Llama or
+ * Gemma 3) is checked against the weights' header before anything is allocated; `weights`
+ * receives the parsed config and does that check as it reads.
+ */
+async function build(
+  configText: string,
+  tokenizerText: string,
+  weights: (json: Record<string, unknown>, label: string, configLabel: string) => Promise<CheckedWeights>,
+  source: string,
+): Promise<LoadedModel> {
+  const configLabel = `${source}config.json`;
+  const json = parseJson(configText, configLabel);
+  const tokenizer = tokenizerFromJSON(parseJson(tokenizerText, `${source}tokenizer.json`));
   const label = `${source}model.safetensors`;
-  const { tensors } = parseSafetensors(files.weights, label);
-  const model = new GPT(config);
+  const { plan, names, read } = await weights(json, label, configLabel);
+  if (tokenizer.vocabSize > plan.config.vocabSize) {
+    throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${plan.config.vocabSize}.`);
+  }
+  const model = new GPT(plan.config);
   try {
-    assignWeights(model.namedWeights(), normalizeWeightNames(tensors, config.tieEmbeddings), label);
+    await fillModel(model.namedWeights(), plan, names, read, label);
   } catch (e) {
     model.dispose();
     throw e;
@@ -74,12 +74,18 @@ async function fetchOk(url: URL): Promise<Response> {
 /** Fetches a checkpoint from a folder URL (relative to the page), e.g. "ckpt/" or "/models/shakespeare/". */
 export async function loadFromUrl(base: string): Promise<LoadedModel> {
   const folder = new URL(base.endsWith('/') ? base : `${base}/`, window.location.href);
-  const [config, weights, tokenizer] = await Promise.all([
+  const [config, tokenizer] = await Promise.all([
     fetchOk(new URL('config.json', folder)).then((r) => r.text()),
-    fetchOk(new URL('model.safetensors', folder)).then(async (r) => new Uint8Array(await r.arrayBuffer())),
     fetchOk(new URL('tokenizer.json', folder)).then((r) => r.text()),
   ]);
-  return build({ config, weights, tokenizer }, folder.href);
+  return build(config, tokenizer, async (json, label, configLabel) => {
+    const res = await fetchOk(new URL('model.safetensors', folder));
+    if (res.body === null) throw new Error(`${label}: the server sent no body.`);
+    // Content-Length is the file's size unless the server compressed it on the way.
+    const length = res.headers.get('Content-Encoding') ? null : res.headers.get('Content-Length');
+    const n = length === null ? undefined : Number(length);
+    return readCheckedWeights(res.body, n !== undefined && Number.isSafeInteger(n) ? n : undefined, json, label, configLabel);
+  }, folder.href);
 }
 
 /** The folder part of a picked file's path ("run/ckpt/config.json" → "run/ckpt/"). */
@@ -104,10 +110,7 @@ export async function loadFromFiles(files: readonly File[]): Promise<LoadedModel
     if (f === undefined) throw new Error(`${dir || 'the chosen folder'} has config.json but no ${name}; a checkpoint needs both.`);
     return f;
   };
-  const [config, weights, tokenizer] = await Promise.all([
-    configs[0].text(),
-    pick('model.safetensors').arrayBuffer().then((b) => new Uint8Array(b)),
-    pick('tokenizer.json').text(),
-  ]);
-  return build({ config, weights, tokenizer }, dir || './');
+  const [config, tokenizer] = await Promise.all([configs[0].text(), pick('tokenizer.json').text()]);
+  const weights = pick('model.safetensors');
+  return build(config, tokenizer, (json, label, configLabel) => readCheckedWeights(weights.stream(), weights.size, json, label, configLabel), dir || './');
 }

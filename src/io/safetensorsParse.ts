@@ -12,8 +12,8 @@ import {
   type SafetensorsTensor,
 } from './safetensorsTypes.js';
 
-/** A header entry that passed validation, before its bytes are decoded. */
-interface Entry {
+/** A header entry that passed validation, before its bytes are decoded (offsets relative to the data buffer). */
+export interface SafetensorsEntry {
   readonly name: string;
   readonly dtype: SafetensorsDtype;
   readonly shape: number[];
@@ -28,22 +28,73 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * Reads the length prefix and checks it against the file before anything is allocated,
  * so a corrupt or hostile length (say 2^60) costs nothing.
  */
-function headerLength(bytes: Uint8Array, fileName: string): number {
-  if (bytes.length < 8) {
+export function headerLength(bytes: Uint8Array, fileName: string, fileLength = bytes.length): number {
+  if (fileLength < 8 || bytes.length < 8) {
     throw new SafetensorsError(
       fileName,
-      `file is ${bytes.length} bytes, shorter than the 8-byte header length prefix; it is truncated or not a safetensors file.`,
+      `file is ${fileLength} bytes, shorter than the 8-byte header length prefix; it is truncated or not a safetensors file.`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) {
+  if (n > BigInt(fileLength - 8)) {
     throw new SafetensorsError(
       fileName,
-      `header length ${n} exceeds the ${bytes.length - 8} bytes after the prefix; the file is truncated or not a safetensors file.`,
+      `header length ${n} exceeds the ${fileLength - 8} bytes after the prefix; the file is truncated or not a safetensors file.`,
     );
   }
+  if (n > BigInt(MAX_HEADER_BYTES)) {
+    throw new SafetensorsError(fileName, `header length ${n} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes; the file is corrupt.`);
+  }
   return Number(n);
+}
+
+/** The reference implementation refuses headers above 100 MB; so does this reader. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * A header nests at most {tensor: {"shape": [dims]}} (depth 3); deeper is malformed, and refusing
+ * it before JSON.parse keeps a hostile [[[[...]]]] from exhausting the stack (a RangeError).
+ */
+const MAX_DEPTH = 3;
+
+/**
+ * One pass over the header text that JSON.parse cannot make: duplicate keys in any object
+ * (the format forbids them; JSON.parse would keep the last silently) and nesting deeper than a
+ * header ever needs. Returns the fault, or null.
+ */
+function scanHeader(text: string): string | null {
+  const keys: Array<Set<string> | null> = []; // one entry per open object ({}) or array (null)
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = keys[keys.length - 1];
+      if (expectKey && top) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+        } catch {
+          return null; // JSON.parse reports it
+        }
+        if (top.has(key)) return `key ${describeValue(key)} appears twice${keys.length > 1 ? ' in one entry' : ''}; the format forbids duplicate keys`;
+        top.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      if (keys.length >= MAX_DEPTH) return `the header nests deeper than ${MAX_DEPTH} levels ({tensor: {shape: [dims]}}); a shape must be a flat array of integers`;
+      keys.push(ch === '{' ? new Set() : null);
+      expectKey = ch === '{';
+    } else if (ch === '}' || ch === ']') {
+      keys.pop();
+    } else if (ch === ',') {
+      expectKey = keys[keys.length - 1] != null;
+    }
+  }
+  return null;
 }
 
 function parseHeaderJson(bytes: Uint8Array, n: number, fileName: string): Record<string, unknown> {
@@ -53,6 +104,8 @@ function parseHeaderJson(bytes: Uint8Array, n: number, fileName: string): Record
   } catch {
     throw new SafetensorsError(fileName, 'header is not valid UTF-8; the file is corrupt or not a safetensors file.');
   }
+  const fault = scanHeader(text);
+  if (fault !== null) throw new SafetensorsError(fileName, `malformed header: ${fault}.`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -79,7 +132,7 @@ function parseMetadata(raw: unknown, fileName: string): Record<string, string> {
   return Object.fromEntries(Object.entries(raw)) as Record<string, string>;
 }
 
-function parseEntry(name: string, raw: unknown, bufferLength: number, fileName: string): Entry {
+function parseEntry(name: string, raw: unknown, bufferLength: number, fileName: string): SafetensorsEntry {
   const fail = (msg: string): never => {
     throw new SafetensorsError(fileName, `tensor "${name}": ${msg}`);
   };
@@ -121,10 +174,10 @@ function parseEntry(name: string, raw: unknown, bufferLength: number, fileName: 
  * sorted by offset, each begins where the previous ends and the last ends at the buffer's
  * end. Overlaps would alias tensors; gaps and tails hide unaccounted bytes.
  */
-function checkTiling(entries: Entry[], bufferLength: number, fileName: string): void {
+function checkTiling(entries: SafetensorsEntry[], bufferLength: number, fileName: string): void {
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
-  let prev: Entry | null = null;
+  let prev: SafetensorsEntry | null = null;
   for (const e of entries) {
     if (e.begin < expected && prev !== null) {
       throw new SafetensorsError(
@@ -165,7 +218,7 @@ function decodeI64(view: DataView, offset: number, count: number, name: string, 
   return out;
 }
 
-function decode(bytes: Uint8Array, start: number, e: Entry, fileName: string): Float32Array | Int32Array {
+function decode(bytes: Uint8Array, start: number, e: SafetensorsEntry, fileName: string): Float32Array | Int32Array {
   const count = (e.end - e.begin) / DTYPE_SIZE[e.dtype];
   const offset = bytes.byteOffset + start + e.begin;
   const view = new DataView(bytes.buffer, offset, e.end - e.begin);
@@ -193,6 +246,39 @@ function decode(bytes: Uint8Array, start: number, e: Entry, fileName: string): F
   }
 }
 
+/** What {@link parseSafetensorsHeader} returns: the checked entries, in file order, and where the data begins. */
+export interface SafetensorsHeader {
+  readonly entries: SafetensorsEntry[];
+  readonly metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + header length). */
+  readonly dataStart: number;
+}
+
+/**
+ * Validates the header of a safetensors file of `fileLength` bytes from its first bytes (the
+ * 8-byte prefix and the header; more is ignored) without reading or allocating any tensor data:
+ * every check of {@link parseSafetensors} but the I64 range is made here.
+ */
+export function parseSafetensorsHeader(bytes: Uint8Array, fileLength: number, fileName = '<buffer>'): SafetensorsHeader {
+  const n = headerLength(bytes, fileName, fileLength);
+  if (bytes.length < 8 + n) throw new SafetensorsError(fileName, `only ${bytes.length} of the ${8 + n} header bytes were given.`);
+  const header = parseHeaderJson(bytes, n, fileName);
+  const dataStart = 8 + n;
+  const bufferLength = fileLength - dataStart;
+  const metadata = parseMetadata(header.__metadata__, fileName);
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name !== '__metadata__') entries.push(parseEntry(name, raw, bufferLength, fileName));
+  }
+  checkTiling(entries, bufferLength, fileName);
+  return { entries, metadata, dataStart };
+}
+
+/** Decodes one validated entry from `bytes`, which hold the data buffer from `start` on. */
+export function decodeEntry(bytes: Uint8Array, start: number, e: SafetensorsEntry, fileName = '<buffer>'): Float32Array | Int32Array {
+  return decode(bytes, start, e, fileName);
+}
+
 /**
  * Parses a whole safetensors file held in memory. Every structural fault (truncation, a
  * header length past the end, bad UTF-8 or JSON, unknown dtypes, bad shapes or offsets,
@@ -201,16 +287,7 @@ function decode(bytes: Uint8Array, start: number, e: Entry, fileName: string): F
  * ever allocated. The returned arrays are fresh copies owned by the caller.
  */
 export function parseSafetensors(bytes: Uint8Array, fileName = '<buffer>'): ParsedSafetensors {
-  const n = headerLength(bytes, fileName);
-  const header = parseHeaderJson(bytes, n, fileName);
-  const start = 8 + n;
-  const bufferLength = bytes.length - start;
-  const metadata = parseMetadata(header.__metadata__, fileName);
-  const entries: Entry[] = [];
-  for (const [name, raw] of Object.entries(header)) {
-    if (name !== '__metadata__') entries.push(parseEntry(name, raw, bufferLength, fileName));
-  }
-  checkTiling(entries, bufferLength, fileName);
+  const { entries, metadata, dataStart: start } = parseSafetensorsHeader(bytes, bytes.length, fileName);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const e of entries) {
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(bytes, start, e, fileName) });

@@ -75,12 +75,18 @@ export function shapeProblem(shape: unknown): string | null {
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      return `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`;
+      return `shape must be an array of non-negative integers, got ${describeShape(shape)}`;
     }
     n *= d;
-    if (!Number.isSafeInteger(n)) return `shape ${JSON.stringify(shape)} has more than 2^53 elements`;
+    if (!Number.isSafeInteger(n)) return `shape ${describeShape(shape)} has more than 2^53 elements`;
   }
   return null;
+}
+
+/** A bounded description of a shape for messages: never recursing into nested arrays (a deep one would overflow the stack). */
+function describeShape(shape: readonly unknown[]): string {
+  const parts = shape.slice(0, 8).map((d) => (Array.isArray(d) ? '[...]' : describeValue(d)));
+  return `[${parts.join(',')}${shape.length > 8 ? ',...' : ''}]`;
 }
 
 /** Number of elements of a shape already checked by {@link shapeProblem}. */

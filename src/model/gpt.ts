@@ -237,8 +237,8 @@ export class GPT implements LanguageModel {
     return loadPretrained(dir);
   }
 
-  /** Writes config.json and model.safetensors, as tinygpt's format or as 'hf-gpt2'. Node only. */
-  async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf-gpt2' } = {}): Promise<void> {
+  /** Writes config.json and model.safetensors: tinygpt's format, 'hf' (GPT-2, Llama or Gemma 3 as Hugging Face stores them) or 'hf-gpt2'. Node only. */
+  async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf' | 'hf-gpt2' } = {}): Promise<void> {
     this.checkAlive();
     const { savePretrained } = await pretrainedIO('model.savePretrained');
     return savePretrained(this, dir, options.format ?? 'tinygpt');

@@ -1,19 +1,22 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { writeSafetensors } from '../io/safetensors.js';
 import type { TensorData } from '../io/safetensorsTypes.js';
-import { resolveConfig, type GPTConfig } from '../config/config.js';
+import { isGpt2Architecture } from '../config/plan.js';
 import { GPT } from '../model/gpt.js';
-import { fromHFConfig, isHFGPT2Config, toHFConfig } from './hfGpt2Config.js';
-import { assignWeights, canonicalWeights, normalizeWeightNames } from '../io/weights.js';
+import { openCheckpoint } from './checkpointFiles.js';
+import { toHFConfig } from './hfGpt2Config.js';
+import { toHFLlamaFolder } from './hfLlamaSave.js';
+import { checkHeaders, fillModel, planLoad } from './loadPlan.js';
+import { assignWeights, normalizeWeightNames } from '../io/weights.js';
 
 /** Where a model folder's files live. */
 const CONFIG = 'config.json';
 const WEIGHTS = 'model.safetensors';
 
-/** Formats {@link savePretrained} writes: tinygpt's own, or Hugging Face GPT-2's. */
-export type PretrainedFormat = 'tinygpt' | 'hf-gpt2';
+/** Formats {@link savePretrained} writes: tinygpt's own, Hugging Face's (GPT-2, Llama or Gemma 3), or Hugging Face GPT-2's only. */
+export type PretrainedFormat = 'tinygpt' | 'hf' | 'hf-gpt2';
 
 async function readConfig(dir: string): Promise<Record<string, unknown>> {
   const file = path.join(dir, CONFIG);
@@ -34,39 +37,53 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * Loads a model folder: tinygpt's own (config.json with tinygpt's keys) or Hugging Face's GPT-2
- * (config.json with n_layer, n_head, n_embd, ...; Conv1D weights stored [in, out], which is
- * tinygpt's layout too, so no weight is transposed).
+ * Loads a model folder: tinygpt's own (config.json with tinygpt's keys), Hugging Face's GPT-2
+ * (n_layer, n_head, n_embd, ...; Conv1D weights stored (in, out) like tinygpt's), or Hugging
+ * Face's Llama / Gemma 3 (model_type llama, gemma3_text, gemma3), from model.safetensors or the
+ * shards of model.safetensors.index.json, in F32, F16 or BF16. Every tensor's name, shape and
+ * dtype is checked against config.json from the files' headers before the model is allocated;
+ * the weights are then read one tensor at a time.
  */
 export async function loadPretrained(dir: string): Promise<GPT> {
   const json = await readConfig(dir);
-  const hf = isHFGPT2Config(json);
-  const config = hf ? fromHFConfig(json, path.join(dir, CONFIG)) : resolveConfig((json.model ?? json) as GPTConfig);
-  const file = path.join(dir, WEIGHTS);
-  const { tensors } = await readSafetensors(file);
-  const named = hf ? normalizeWeightNames(tensors, config.tieEmbeddings) : canonicalWeights(config, tensors, file);
-  const model = new GPT(config);
+  const configFile = path.join(dir, CONFIG);
+  planLoad(json, [], configFile); // the config's own faults come first, before the weight files are opened
+  const files = await openCheckpoint(dir);
   try {
-    assignWeights(model.namedWeights(), named, file);
-  } catch (e) {
-    model.dispose();
-    throw e;
+    const plan = planLoad(json, [...files.entries.keys()], configFile);
+    const names = checkHeaders(plan, files.entries, files.label, configFile);
+    const model = new GPT(plan.config);
+    try {
+      await fillModel(model.namedWeights(), plan, names, (n) => files.read(n), files.label);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  } finally {
+    await files.close();
   }
-  return model;
 }
 
 /**
- * Writes config.json and model.safetensors. 'hf-gpt2' uses GPT-2's config keys and tensor names
- * (which Hugging Face's GPT2LMHeadModel and nanoGPT's loader read); 'tinygpt' keeps every option.
+ * Writes config.json and model.safetensors. 'hf' writes the Hugging Face architecture that holds
+ * the model (GPT-2, Llama or Gemma 3: HF's config keys and tensor names, which transformers and
+ * these loaders read); 'hf-gpt2' insists on GPT-2; 'tinygpt' keeps every option.
  */
 export async function savePretrained(model: GPT, dir: string, format: PretrainedFormat = 'tinygpt'): Promise<void> {
-  if (format !== 'tinygpt' && format !== 'hf-gpt2') {
-    throw new Error(`savePretrained: unknown format "${String(format)}"; use "tinygpt" or "hf-gpt2".`);
+  if (format !== 'tinygpt' && format !== 'hf-gpt2' && format !== 'hf') {
+    throw new Error(`savePretrained: unknown format "${String(format)}"; use "tinygpt", "hf" or "hf-gpt2".`);
   }
-  const config = format === 'hf-gpt2' ? toHFConfig(model.config) : { model_type: 'tinygpt', ...model.config };
-  const records = new Map<string, TensorData>();
-  for (const [name, v] of model.namedWeights()) {
-    records.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+  const asGpt2 = format === 'hf-gpt2' || (format === 'hf' && isGpt2Architecture(model.config));
+  let config: Record<string, unknown>;
+  let records = new Map<string, TensorData>();
+  if (format === 'hf' && !asGpt2) {
+    ({ json: config, tensors: records } = await toHFLlamaFolder(model.config, model.namedWeights()));
+  } else {
+    config = asGpt2 ? { ...toHFConfig(model.config) } : { model_type: 'tinygpt', ...model.config };
+    for (const [name, v] of model.namedWeights()) {
+      records.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+    }
   }
   await mkdir(dir, { recursive: true });
   await writeSafetensors(path.join(dir, WEIGHTS), records, { format: 'pt' });
