@@ -2,6 +2,7 @@ import { setBackend, type BackendName } from '../backend.js';
 import { loadTrained } from '../pretrained/loadTrained.js';
 import { generate } from '../sample/generate.js';
 import { streamText } from '../sample/streamer.js';
+import { checkBounds } from './bounds.js';
 import { CliError, intFlag, numFlag, parseFlags, strFlag } from './args.js';
 
 export const SAMPLE_USAGE = `usage: tinygpt sample --checkpoint DIR [--prompt TEXT]
@@ -27,6 +28,7 @@ export async function runSample(argv: string[]): Promise<void> {
     console.log(SAMPLE_USAGE);
     return;
   }
+  checkBounds(v);
   const dir = strFlag(v, 'checkpoint');
   if (!dir) throw new CliError(`--checkpoint DIR is required.\n${SAMPLE_USAGE}`);
   await setBackend((strFlag(v, 'backend') ?? 'auto') as BackendName);
