@@ -10,7 +10,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-runfolder-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const corpus = join(scratch, 'corpus.txt');
 writeFileSync(corpus, 'the quick brown fox jumps over the lazy dog. '.repeat(40));
-const tiny = ['--data', corpus, '--backend', 'cpu', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16',
+const tiny = ['--data', corpus, '--backend', process.env.TINYGPT_BACKEND ?? 'cpu', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16',
   '--batch-size', '4', '--eval-interval', '5', '--eval-iters', '2'];
 const cli = cliHarness();
 // Each call sees only its own stderr.
