@@ -162,3 +162,15 @@ export { contextStepper, decoderByDefault, windowStart, defaultContextShift, typ
 export { Decoder, supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
+
+// training runs on disk (issues 15, 17, 18): manifests and recovery, the run folder's lock, resume plans, Ctrl-C, streamed corpora, --init-from
+export { verifyCheckpointFolder, MANIFEST_FILE, type CheckpointManifest, type ManifestEntry, type ManifestCheck } from './io/checkpointManifest.js';
+export { recoverCheckpoint, checkpointLeftovers, type CheckpointRecovery } from './io/checkpointRecover.js';
+export { RunLock, openRunFolder, LOCK_FILE, METRICS_FILE, type RunFolder, type ExistingRun } from './train/runFolder.js';
+export { planResume, checkSameShape, type ResumePlan } from './train/resumePlan.js';
+export { installStopSignals, INTERRUPTED_EXIT_CODE, type StopSignals } from './train/signals.js';
+export { truncateTornTail } from './train/metrics.js';
+export { type RunOptions } from './train/trainer.js';
+export { type SessionInitialModel } from './train/session.js';
+export { readTextChunks, encodeTextFile, encodeText, charTokenizerOfFile, readTextPrefix, CORPUS_CHUNK_BYTES, type ChunkEncoder } from './data/corpus.js';
+export { loadInitialModel, type InitialModel } from './pretrained/initFrom.js';
