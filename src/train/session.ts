@@ -3,7 +3,7 @@ import { encodeText, encodeTextFile } from '../data/corpus.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
-import { assignWeights } from '../pretrained/weights.js';
+import { assignWeights, canonicalMoments, canonicalWeights } from '../io/weights.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import { MetricsWriter } from './metrics.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
@@ -94,13 +94,17 @@ async function resumeFrom(folder: RunFolder, o: TrainSessionOptions, notify: (l:
   const plan = planResume(saved.options, o.train, saved.state.step);
   plan.notices.forEach(notify);
   const model = new GPT(config);
+  const file = `${ckptDir}/model.safetensors`;
   try {
-    assignWeights(model.namedWeights(), ck.weights, `${ckptDir}/model.safetensors`);
+    // Checkpoints from before the weight names were unified are converted (io/weights.ts).
+    assignWeights(model.namedWeights(), canonicalWeights(model.config, ck.weights, file), file);
+    const moments = (m: ReadonlyMap<string, Float32Array>) => canonicalMoments(model.config, m, ck.weights, file);
+    const optimizer = { ...ck.optimizer, m: moments(ck.optimizer.m), v: moments(ck.optimizer.v) };
+    return { model, tokenizer, options: plan.options, state: { ...saved.state, optimizer } };
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { model, tokenizer, options: plan.options, state: { ...saved.state, optimizer: ck.optimizer } };
 }
 
 function encodeCorpus(o: TrainSessionOptions, tokenizer: Tokenizer, init: boolean): Promise<Int32Array> {
