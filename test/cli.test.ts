@@ -65,7 +65,8 @@ describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
     const dir = join(scratch, 'a-dir');
     mkdirSync(dir, { recursive: true });
     const cases: Array<[string[], string]> = [
-      [['train', '--data', corpus, '--out', file, '--backend', backend, ...tiny], `tinygpt train: --out ${file} is a file, not a folder: choose a folder path for the run's output.`],
+      [['train', '--data', corpus, '--out', file, '--backend', backend, ...tiny], `tinygpt train: --out ${file}: ${file} is a file where a folder is expected; choose a folder path for the run's output.`],
+      [['train', '--data', corpus, '--out', join(file, 'sub'), '--backend', backend, ...tiny], `tinygpt train: --out ${join(file, 'sub')}: ${file} is a file where a folder is expected; choose a folder path for the run's output.`],
       [['train', '--data', dir, '--out', join(scratch, 'o3'), '--backend', backend, ...tiny], `tinygpt train: ${dir} is a folder, not a text file: pass the path of the file itself.`],
       [['plot', '--log', dir], `tinygpt plot: ${dir} is a folder where the log file is expected: pass ${join(dir, 'metrics.jsonl')}.`],
       [['sample', '--checkpoint', file], `tinygpt sample: ${file} is a file, not a folder: pass the folder written by tinygpt train (--out).`],
@@ -80,6 +81,10 @@ describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
     writeFileSync(log, '{"kind":"step","step":1,"loss":2,"lr":0.001}\n');
     const r = await run('plot', '--log', log, '--out', dir);
     expect(r.err).toBe(`tinygpt plot: ${dir} is a folder where a file is expected: pass a file path instead.`);
+    cli.errors.length = 0;
+    // A raw EEXIST from mkdir (a file where the output's folder should be), as one line.
+    const r2 = await run('plot', '--log', log, '--out', join(file, 'loss.svg'));
+    expect(r2.err).toBe(`tinygpt plot: ${file} is a file where a folder is expected: move it away or choose another path.`);
   });
 
   it('exits non-zero from a real process without a stack trace', () => {

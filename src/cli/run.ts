@@ -35,7 +35,9 @@ function fsMessage(err: Error): string | undefined {
     case 'EISDIR':
       return `${at} is a folder where a file is expected: pass the path of a file.`;
     case 'EEXIST':
-      return `${at} already exists where a new folder or file is to go: move it away or choose another path.`;
+      return (err as NodeJS.ErrnoException).syscall === 'mkdir'
+        ? `${at} is a file where a folder is expected: move it away or choose another path.`
+        : `${at} already exists where a new file is to go: move it away or choose another path.`;
     case 'ENOTDIR':
       return `part of ${at} is a file where a folder is expected: fix the path.`;
     case 'ENOSPC':

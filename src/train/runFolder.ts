@@ -4,7 +4,7 @@
  * interrupted checkpoint save and decides, with the caller's resume/overwrite choice, whether
  * the folder may be used at all.
  */
-import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { checkpointLeftovers, recoverCheckpoint, type CheckpointRecovery } from '../io/checkpointRecover.js';
@@ -123,9 +123,14 @@ async function nonEmpty(p: string): Promise<boolean> {
 export async function openRunFolder(outDir: string, existing: ExistingRun): Promise<RunFolder> {
   await mkdir(outDir, { recursive: true }).catch((e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'EEXIST' || code === 'ENOTDIR'
-      ? `--out ${outDir} is a file, not a folder: choose a folder path for the run's output.`
-      : `cannot create the output folder ${outDir} (${(e as Error).message}); choose a writable --out.`);
+    // Node names the whole path; the user needs the part that is a file.
+    let at = path.resolve(outDir);
+    while (!existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+    throw new Error(
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `--out ${outDir}: ${at} is a file where a folder is expected; choose a folder path for the run's output.`
+        : `cannot create the output folder ${outDir} (${(e as Error).message}); choose a writable --out.`,
+    );
   });
   const lock = RunLock.acquire(outDir);
   try {
