@@ -47,6 +47,7 @@ const { model } = await trainOnText({
   model: shape,
   train: { maxIters, evalInterval },
   progress: false,
+  overwrite: true, // a bench re-run replaces its previous output
   onRecord: (r) => {
     if (r.kind !== 'eval') return;
     const ref = GPT2_STYLE_VAL[r.step] ?? null;

@@ -25,6 +25,7 @@ const { model } = await trainOnText({
   model: { ...SHAKESPEARE_CHAR, seed: Number(values.seed ?? SHAKESPEARE_CHAR.seed) },
   train: {},
   progress: false,
+  overwrite: true, // a bench re-run replaces its previous output
   onRecord: (r) => {
     if (r.kind !== 'eval') return;
     const ref = NANOGPT_VAL[r.step] ?? null;

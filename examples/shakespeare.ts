@@ -1,14 +1,20 @@
 /**
  * The main job: nanoGPT's Shakespeare-char CPU recipe (4 layers, 4 heads, 128 wide, context 64,
  * batch 12, 2000 iterations), then a 500-character sample.
- *   npm run shakespeare [-- --data path/to/tinyshakespeare.txt] [--max-iters N] [--out DIR]
+ *   npm run shakespeare [-- --data path/to/tinyshakespeare.txt] [--max-iters N] [--out DIR] [--resume | --overwrite]
  */
 import { parseArgs } from 'node:util';
 import { CharTokenizer, generate, setBackend, SHAKESPEARE_CHAR, streamText } from '../src/index.js';
 import { ensureShakespeare, loadText, trainOnText, writeLossPlot } from '../src/node.js';
 
 const { values } = parseArgs({
-  options: { data: { type: 'string' }, out: { type: 'string' }, 'max-iters': { type: 'string' } },
+  options: {
+    data: { type: 'string' },
+    out: { type: 'string' },
+    'max-iters': { type: 'string' },
+    resume: { type: 'boolean' },
+    overwrite: { type: 'boolean' },
+  },
 });
 
 async function main(): Promise<void> {
@@ -24,6 +30,8 @@ async function main(): Promise<void> {
     makeTokenizer: (t) => CharTokenizer.fromText(t),
     model: SHAKESPEARE_CHAR,
     train: values['max-iters'] ? { maxIters: Number(values['max-iters']) } : {},
+    resume: values.resume === true,
+    overwrite: values.overwrite === true,
   });
   await writeLossPlot(`${outDir}/metrics.jsonl`, `${outDir}/loss.svg`);
   console.error(`checkpoint saved to ${checkpointDir}, loss curves to ${outDir}/loss.svg; a sample (temperature 0.8, top-k 200):\n`);

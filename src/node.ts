@@ -65,3 +65,14 @@ export type { ReplicaThread, SpawnReplica, ThreadEvent } from './train/parallel/
 export { fromHFLlamaConfig, toHFLlamaConfig, isHFLlamaConfig, hfFamilyOf, type HFFamily, type HFModelConfig } from './pretrained/hfLlamaConfig.js';
 export { planLoad, checkHeaders, fillModel, type LoadPlan, type HeaderEntry } from './pretrained/loadPlan.js';
 export { openSafetensors, type LazySafetensors } from './io/safetensorsLazy.js';
+
+// training runs on disk: manifests and recovery of interrupted saves, the run-folder lock, resume plans, Ctrl-C
+export { verifyCheckpointFolder, MANIFEST_FILE, type CheckpointManifest, type ManifestEntry, type ManifestCheck } from './io/checkpointManifest.js';
+export { recoverCheckpoint, checkpointLeftovers, type CheckpointRecovery } from './io/checkpointRecover.js';
+export { RunLock, openRunFolder, LOCK_FILE, METRICS_FILE, type RunFolder, type ExistingRun } from './train/runFolder.js';
+export { planResume, checkSameShape, type ResumePlan } from './train/resumePlan.js';
+export { installStopSignals, INTERRUPTED_EXIT_CODE, type StopSignals } from './train/signals.js';
+export { truncateTornTail } from './train/metrics.js';
+export type { SessionInitialModel } from './train/session.js';
+export { readTextChunks, encodeTextFile, encodeText, charTokenizerOfFile, readTextPrefix, CORPUS_CHUNK_BYTES, type ChunkEncoder } from './data/corpus.js';
+export { loadInitialModel, type InitialModel } from './pretrained/initFrom.js';

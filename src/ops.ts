@@ -112,3 +112,4 @@ export { isHFTokenizerJSON, type EncodeOptions, type DecodeOptions } from './tok
 export type { AddedToken } from './tokenizer/hf/addedTokens.js';
 export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';
 export { parseSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensorsParse.js';
+export type { RunOptions } from './train/trainer.js';

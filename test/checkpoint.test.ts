@@ -43,7 +43,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(await readdir(root)).toEqual(['ck']);
     expect((await readdir(ck)).sort()).toEqual(
-      ['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer.json'],
+      ['config.json', 'manifest.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer.json'],
     );
 
     const loaded = await loadCheckpoint(ck);
@@ -81,7 +81,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     // The new save had no optimizer or trainer, so the old ones must be gone, not mixed in.
     expect(second.optimizer).toBeUndefined();
     expect(second.trainer).toBeUndefined();
-    expect((await readdir(ck)).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+    expect((await readdir(ck)).sort()).toEqual(['config.json', 'manifest.json', 'model.safetensors', 'tokenizer.json']);
     expect(await readdir(root)).toEqual(['ck']);
   });
 
@@ -132,6 +132,6 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const weights = new Map([['w', { shape: [1], data: new Float32Array(1) }]]);
     await saveCheckpoint(ck, { config, weights, tokenizer });
     await rename(ck, `${ck}.old-123-1`); // the state after the first rename of a swap
-    await expect(loadCheckpoint(ck)).rejects.toThrow(/previous checkpoint is at .*ck\.old-123-1: rename it to ck/);
+    await expect(loadCheckpoint(ck)).rejects.toThrow(/interrupted and left .*ck\.old-123-1: `tinygpt train --resume` \(or recoverCheckpoint\) restores/);
   });
 });

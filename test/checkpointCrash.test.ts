@@ -2,7 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cp, rename, truncate, writeFile } from 'node:fs/promises';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
+import { recoverCheckpoint } from '../src/io/checkpointRecover.js';
+import { verifyCheckpointFolder } from '../src/io/checkpointManifest.js';
 
 // Lets a test make the Nth file write fail, as a full disk or an I/O error would.
 const failure = vi.hoisted(() => ({ onFile: '' }));
@@ -56,5 +59,41 @@ describe('saveCheckpoint under write failures', () => {
     failure.onFile = '';
     await save(1, false);
     expect((await loadCheckpoint(ck)).trainer).toBeUndefined();
+  });
+});
+
+describe('recoverCheckpoint', () => {
+  const weightOf = async (dir: string) => Array.from((await loadCheckpoint(dir)).weights.get('w')!.data);
+
+  it('promotes a complete temp copy newer than ckpt (a kill before the first rename) and removes the rest', async () => {
+    await save(1);
+    await cp(ck, `${ck}.keep`, { recursive: true });
+    await save(2); // ck holds 2; put 1 back at ck and 2 where an unfinished swap leaves it
+    await rename(ck, `${ck}.tmp-99-1`);
+    await rename(`${ck}.keep`, ck);
+    await cp(ck, `${ck}.old-99-2`, { recursive: true }); // an older leftover
+    const r = await recoverCheckpoint(ck);
+    expect(r.promoted).toBe(`${ck}.tmp-99-1`);
+    expect(await weightOf(ck)).toEqual([2]);
+    expect((await readdir(root)).sort()).toEqual(['ck']);
+  });
+
+  it('never promotes a copy its manifest does not prove whole, and deletes nothing while ckpt is missing', async () => {
+    await save(1);
+    await save(2);
+    await cp(ck, `${ck}.tmp-99-1`, { recursive: true });
+    await truncate(path.join(`${ck}.tmp-99-1`, 'model.safetensors'), 10); // cut short: a crash mid-write
+    expect(await verifyCheckpointFolder(`${ck}.tmp-99-1`)).toEqual({ ok: false, why: expect.stringMatching(/model\.safetensors has 10 bytes, the manifest says \d+/) });
+    let r = await recoverCheckpoint(ck);
+    expect(r.promoted).toBeUndefined();
+    expect(await weightOf(ck)).toEqual([2]);
+    expect(await readdir(root)).toEqual(['ck']); // the torn copy was removed: ck is whole
+
+    // Only an unverifiable copy and no ckpt/ (e.g. a save from an older tinygpt): it is left for the user.
+    await rename(ck, `${ck}.old-99-3`);
+    await writeFile(path.join(`${ck}.old-99-3`, 'manifest.json'), '{');
+    r = await recoverCheckpoint(ck);
+    expect(r).toEqual({ removed: [] });
+    expect(await readdir(root)).toEqual(['ck.old-99-3']);
   });
 });

@@ -38,15 +38,30 @@ describe('tinygpt plot', () => {
     expect(readFileSync(other, 'utf8')).toContain('Run &lt;1&gt;');
   });
 
+  it('draws a log with a torn line, warning about the line it skipped', async () => {
+    const torn = join(scratch, 'torn.jsonl');
+    // A full disk cut line 2 short; the resumed run appended line 3 after it.
+    writeFileSync(torn, '{"kind":"step","step":1,"loss":2,"lr":0.001}\n{"kind":"eval","step":1,"tr\n{"kind":"step","step":2,"loss":1.5,"lr":0.001}\n');
+    const out = join(scratch, 'torn.svg');
+    const r = await run('plot', '--log', torn, '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/tinygpt plot: warning: .*torn\.jsonl line 2: not valid JSON \(a torn record, 27 characters\); skipped\./);
+    expect(readFileSync(out, 'utf8')).toMatch(/^<svg/);
+  });
+
   it('fails clearly on a missing flag, a missing file, bad JSON and an empty log', async () => {
     let r = await run('plot');
     expect([r.code, r.err]).toEqual([1, expect.stringMatching(/tinygpt plot: --log FILE\.jsonl is required/)]);
     r = await run('plot', '--log', join(scratch, 'nope.jsonl'));
     expect([r.code, r.err]).toEqual([1, expect.stringMatching(/nope\.jsonl does not exist: pass the metrics\.jsonl/)]);
     const bad = join(scratch, 'bad.jsonl');
-    writeFileSync(bad, '{"kind":"step","step":1,"loss":2,"lr":3}\nnot json\n');
+    writeFileSync(bad, '{"kind":"step","step":1,"loss":2,"lr":3}\n[1]\n');
     r = await run('plot', '--log', bad);
-    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/bad\.jsonl line 2: not valid JSON/)]);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/bad\.jsonl line 2: expected a JSON object/)]);
+    const junk = join(scratch, 'junk.jsonl');
+    writeFileSync(junk, 'not json\n');
+    r = await run('plot', '--log', junk);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/junk\.jsonl has no step or eval records \(1 line\(s\) were not valid JSON\)/)]);
     const empty = join(scratch, 'empty.jsonl');
     writeFileSync(empty, '\n');
     r = await run('plot', '--log', empty, '--out', join(scratch, 'never.svg'));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,13 @@ describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
     [['sample'], /--checkpoint DIR is required/],
     [['sample', '--checkpoint', join(scratch, 'nope')], /does not exist/],
     [['bogus'], /unknown command "bogus"/],
+    // Sane bounds before any allocation (tfjs used to fail with "Invalid typed array length").
+    [['train', '--block-size', '1e6'], /^tinygpt train: --block-size 1e6 is too large: at most 16384 \(the attention scores alone need blockSize² numbers per head\); pass a smaller value\.$/],
+    [['train', '--batch-size', '100000', '--block-size', '1024'], /--batch-size 100000 is too large: at most 65536/],
+    [['sample', '--max-new-tokens', '1e10', '--checkpoint', 'x'], /--max-new-tokens 1e10 is too large: at most 1000000000/],
+    // A negative number after a space reaches the flag's own check (Node: "argument is ambiguous").
+    [['train', '--max-iters', '-5'], /^tinygpt train: TrainOptions\.maxIters must be an integer >= 0, got -5\.$/],
+    [['train', '--lr', '-.5'], /^tinygpt train: TrainOptions\.lr must be a finite number > 0 \(e\.g\. 1e-3\), got -0\.5\.$/],
   ];
   for (const [argv, message] of cases) {
     it(`${argv.join(' ')}`, async () => {
@@ -50,6 +57,34 @@ describe('tinygpt CLI: bad input gets a clear message and exit code 1', () => {
     r = await run('train', '--data', short, '--out', join(scratch, 'o2'), '--backend', backend, ...tiny);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/blockSize 16 needs at least 17/);
+  });
+
+  it('turns folder/file mix-ups into one line naming the path and the fix', async () => {
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, 'x');
+    const dir = join(scratch, 'a-dir');
+    mkdirSync(dir, { recursive: true });
+    const cases: Array<[string[], string]> = [
+      [['train', '--data', corpus, '--out', file, '--backend', backend, ...tiny], `tinygpt train: --out ${file}: ${file} is a file where a folder is expected; choose a folder path for the run's output.`],
+      [['train', '--data', corpus, '--out', join(file, 'sub'), '--backend', backend, ...tiny], `tinygpt train: --out ${join(file, 'sub')}: ${file} is a file where a folder is expected; choose a folder path for the run's output.`],
+      [['train', '--data', dir, '--out', join(scratch, 'o3'), '--backend', backend, ...tiny], `tinygpt train: ${dir} is a folder, not a text file: pass the path of the file itself.`],
+      [['plot', '--log', dir], `tinygpt plot: ${dir} is a folder where the log file is expected: pass ${join(dir, 'metrics.jsonl')}.`],
+      [['sample', '--checkpoint', file], `tinygpt sample: ${file} is a file, not a folder: pass the folder written by tinygpt train (--out).`],
+    ];
+    for (const [argv, line] of cases) {
+      const { code, err } = await run(...argv);
+      expect(code).toBe(1);
+      expect(err.split('\n').filter((l) => l.startsWith('tinygpt ') && !/, backend \w+, out /.test(l))).toEqual([line]);
+      cli.errors.length = 0;
+    }
+    const log = join(scratch, 'm.jsonl');
+    writeFileSync(log, '{"kind":"step","step":1,"loss":2,"lr":0.001}\n');
+    const r = await run('plot', '--log', log, '--out', dir);
+    expect(r.err).toBe(`tinygpt plot: ${dir} is a folder where a file is expected: pass a file path instead.`);
+    cli.errors.length = 0;
+    // A raw EEXIST from mkdir (a file where the output's folder should be), as one line.
+    const r2 = await run('plot', '--log', log, '--out', join(file, 'loss.svg'));
+    expect(r2.err).toBe(`tinygpt plot: ${file} is a file where a folder is expected: move it away or choose another path.`);
   });
 
   it('exits non-zero from a real process without a stack trace', () => {
@@ -87,6 +122,18 @@ describe('tinygpt train → sample end to end', () => {
     expect([...generated].every((ch) => TEXT.includes(ch))).toBe(true);
   });
 
+  it('--resume refuses a tokenizer larger than the model\'s vocabulary', async () => {
+    const dir = join(scratch, 'char'); // trained above
+    const tokFile = join(dir, 'ckpt', 'tokenizer.json');
+    const tok = JSON.parse(readFileSync(tokFile, 'utf8')) as { chars: string[] };
+    const size = tok.chars.length;
+    writeFileSync(tokFile, JSON.stringify({ ...tok, chars: [...tok.chars, 'Z'] }));
+    const r = await run('train', '--data', corpus, '--out', dir, '--backend', backend, '--resume', '--max-iters', '11');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`tinygpt train: .*ckpt: tokenizer\\.json has ${size + 1} tokens but the model only ${size}; the files belong to different runs\\.`));
+    writeFileSync(tokFile, JSON.stringify(tok));
+  });
+
   it('trains with --tokenizer bpe and stores that tokenizer in the checkpoint', async () => {
     const dir = join(scratch, 'bpe');
     const r = await run('train', '--data', corpus, '--out', dir, '--backend', backend, ...tiny,
@@ -114,8 +161,10 @@ describe('tinygpt train → sample end to end', () => {
   });
 
   it('rejects bad sampling options by name', async () => {
-    const r = await run('sample', '--checkpoint', join(scratch, 'char'), '--temperature', '-1', '--backend', backend);
+    // With a space before the negative number: Node's parseArgs would call it "ambiguous".
+    const r = await run('sample', '--checkpoint', join(scratch, 'char'), '--prompt', 'the ', '--temperature', '-1', '--backend', backend);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/temperature/);
+    expect(r.err).not.toMatch(/ambiguous/);
+    expect(r.err).toMatch(/^tinygpt sample: .*temperature.*-1/);
   });
 });

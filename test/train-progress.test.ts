@@ -109,4 +109,45 @@ describe('MetricsWriter', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('cuts a torn last line off on opening, so the next record starts a line of its own', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tinygpt-metrics-'));
+    try {
+      const file = path.join(dir, 'metrics.jsonl');
+      const whole = `${JSON.stringify(step)}\n`;
+      const torn = '{"kind":"eval","step":250,"tr'; // 29 bytes: a write cut off by a full disk or a kill
+      fs.writeFileSync(file, whole + torn);
+      const w = new MetricsWriter(dir);
+      expect(w.torn).toBe(29);
+      w.write(evalRec);
+      w.close();
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      expect(lines.length).toBe(3); // two records and the empty string after the last newline
+      expect(lines[0]).toBe(whole.trimEnd());
+      expect(JSON.parse(lines[1])).toMatchObject({ kind: 'eval', step: 250, train: 2.1 });
+      // A file of only a torn line becomes empty; a clean file is left alone.
+      fs.writeFileSync(file, torn);
+      expect(new MetricsWriter(dir).torn).toBe(29);
+      expect(fs.readFileSync(file, 'utf8')).toBe('');
+      fs.writeFileSync(file, whole);
+      const clean = new MetricsWriter(dir);
+      expect(clean.torn).toBe(0);
+      clean.close();
+      expect(fs.readFileSync(file, 'utf8')).toBe(whole);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!fs.existsSync('/dev/full'))('names the file on a full disk (a log linked to /dev/full) and keeps no partial line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tinygpt-metrics-'));
+    try {
+      fs.symlinkSync('/dev/full', path.join(dir, 'metrics.jsonl'));
+      const w = new MetricsWriter(dir);
+      expect(() => w.write(step)).toThrow(`cannot append to ${path.join(dir, 'metrics.jsonl')}: the disk is full; free some space and resume the run.`);
+      w.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

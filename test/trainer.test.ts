@@ -202,6 +202,31 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it('stops after the step in progress when its signal is aborted, even between log points', async () => {
+    const model = new Bigram(V);
+    // logInterval 100: no record (and so no consumer code) between the steps; only the abort can stop it.
+    const trainer = new Trainer(model, data, { ...BASE, maxIters: 1000, logInterval: 100, evalInterval: 1000 });
+    const stop = new AbortController();
+    let ticks = 0;
+    // A timer on the event loop aborts after the 3rd turn the trainer gives it (one per step).
+    const tick = (): void => {
+      ticks += 1;
+      if (ticks === 3) stop.abort();
+      else setImmediate(tick);
+    };
+    setImmediate(tick);
+    expect(await collect(trainer.run({ signal: stop.signal }))).toEqual([]);
+    expect(trainer.step).toBeGreaterThanOrEqual(2);
+    expect(trainer.step).toBeLessThanOrEqual(4);
+    const at = trainer.step;
+    // state() then describes that step, and run() continues from it.
+    expect(trainer.state().step).toBe(at);
+    const rest = await collect(trainer.run({ signal: AbortSignal.abort() }));
+    expect([rest, trainer.step]).toEqual([[], at]); // already aborted: not one more step
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('resumes from state() with exactly the losses of an uninterrupted run', async () => {
     const straightModel = new Bigram(V);
     const straight = new Trainer(straightModel, data, BASE);

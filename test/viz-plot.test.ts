@@ -60,8 +60,20 @@ describe('parseMetricsLog', () => {
     expect(parseMetricsLog(step(5, null, 1e-3)).steps).toEqual([{ step: 5, loss: null, lr: 1e-3 }]);
   });
 
+  it('skips a torn line (cut off, or with the next record appended) and names it', () => {
+    // Line 2 was cut off by a full disk and line 3 appended onto it by the next run; line 4 is whole.
+    const text = [step(1, 2, 3), '{"kind":"step","st', `{"kind":"ev${step(5, 1.5, 3)}`, step(6, 1.25, 3), '{oops'].join('\n');
+    const log = parseMetricsLog(text, 'm.jsonl');
+    expect(log.steps.map((p) => [p.step, p.loss])).toEqual([[1, 2], [6, 1.25]]);
+    expect(log.skipped).toEqual([
+      'm.jsonl line 2: not valid JSON (a torn record, 18 characters); skipped.',
+      `m.jsonl line 3: not valid JSON (a torn record, ${11 + step(5, 1.5, 3).length} characters); skipped.`,
+      'm.jsonl line 5: not valid JSON (a torn record, 5 characters); skipped.',
+    ]);
+    expect(parseMetricsLog(step(1, 2, 3)).skipped).toBeUndefined();
+  });
+
   it('names the file and line of a bad record', () => {
-    expect(() => parseMetricsLog(`${step(1, 2, 3)}\n{oops`, 'm.jsonl')).toThrow(/m\.jsonl line 2: not valid JSON/);
     expect(() => parseMetricsLog('[1,2]')).toThrow(/metrics\.jsonl line 1: expected a JSON object/);
     expect(() => parseMetricsLog(line({ kind: 'step', step: 1, loss: 2 }))).toThrow(/line 1: "lr" must be a finite number, got nothing/);
     expect(() => parseMetricsLog(line({ kind: 'eval', step: 1, train: 2, val: 'x' }))).toThrow(/"val" must be a finite number, got "x"/);

@@ -6,10 +6,35 @@ export class CliError extends Error {}
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | undefined>;
 
+/** A negative number such as -1, -0.5, -.5 or -1e-3 (not a flag like -h). */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * `--temperature -1` with a space: Node's parseArgs calls the value ambiguous (it could be a
+ * flag); a value that is a negative number is joined to its flag as `--temperature=-1`, so it
+ * reaches the flag's own check.
+ */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${a}=${next}`);
+      i += 1;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /** Parses flags strictly; an unknown flag or a missing value becomes a CliError naming it. */
 export function parseFlags(argv: string[], options: Options, usage: string): Values {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    const args = joinNegativeValues(argv, options);
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
     if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}".\n${usage}`);
     return values as Values;
   } catch (e) {

@@ -23,6 +23,7 @@ export async function runPlot(argv: string[]): Promise<void> {
   const log = strFlag(v, 'log');
   if (!log) throw new CliError(`--log FILE.jsonl is required.\n${PLOT_USAGE}`);
   const out = strFlag(v, 'out') ?? path.join(path.dirname(log), 'loss.svg');
-  await writeLossPlot(log, out, { title: strFlag(v, 'title') });
+  const skipped = await writeLossPlot(log, out, { title: strFlag(v, 'title') });
+  for (const w of skipped) console.error(`tinygpt plot: warning: ${w}`);
   console.log(`wrote ${out}`);
 }

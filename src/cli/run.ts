@@ -26,7 +26,8 @@ ${CHAT_USAGE}
 
 tinygpt --version prints the version.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+/** A command resolves to its exit code (void: 0). */
+const COMMANDS: Record<string, (argv: string[]) => Promise<number | void>> = {
   train: runTrain,
   sample: runSample,
   attention: runAttention,
@@ -35,6 +36,36 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: runGenerate,
   chat: (argv) => runChat(argv),
 };
+
+/**
+ * A raw Node file-system error (EISDIR, EEXIST, ENOTDIR, ENOSPC, EACCES: "EISDIR: illegal
+ * operation on a directory, read") as one line naming the path and the fix; undefined for
+ * every other error, whose message is already meant for the user.
+ */
+function fsMessage(err: Error): string | undefined {
+  const { code, path: p } = err as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || !err.message.startsWith(`${code}:`)) return undefined;
+  const at = p ?? '(unnamed file)';
+  switch (code) {
+    case 'EISDIR':
+      return `${at} is a folder where a file is expected: pass the path of a file.`;
+    case 'EEXIST':
+      return (err as NodeJS.ErrnoException).syscall === 'mkdir'
+        ? `${at} is a file where a folder is expected: move it away or choose another path.`
+        : `${at} already exists where a new file is to go: move it away or choose another path.`;
+    case 'ENOTDIR':
+      return `part of ${at} is a file where a folder is expected: fix the path.`;
+    case 'ENOSPC':
+      return `the disk is full while writing ${at}: free some space and run again.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied for ${at}: choose a path you can write to.`;
+    case 'ENOENT':
+      return `${at} does not exist: check the path.`;
+    default:
+      return undefined;
+  }
+}
 
 /** Runs one command; user errors print one clear line and exit 1 (TINYGPT_DEBUG=1 shows the stack). */
 export async function main(argv: string[]): Promise<number> {
@@ -53,11 +84,10 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    await run(rest);
-    return 0;
+    return (await run(rest)) ?? 0;
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    console.error(`tinygpt ${cmd}: ${err.message}`);
+    console.error(`tinygpt ${cmd}: ${fsMessage(err) ?? err.message}`);
     if (process.env.TINYGPT_DEBUG && !(err instanceof CliError)) console.error(err.stack);
     return 1;
   }

@@ -7,6 +7,7 @@ import { TextStopper, unescapeStop } from '../sample/stopText.js';
 import { IncrementalDecoder } from '../sample/streamer.js';
 import { createRng } from '../util/rng.js';
 import { CliError, intFlag, numFlag, parseFlags, strFlag, type Values } from './args.js';
+import { checkBounds } from './bounds.js';
 import { StdoutSink } from './stdoutSink.js';
 
 export { unescapeStop };
@@ -98,6 +99,7 @@ export async function runSample(argv: string[]): Promise<void> {
     console.log(SAMPLE_USAGE);
     return;
   }
+  checkBounds(v);
   const dir = strFlag(v, 'checkpoint');
   if (!dir) throw new CliError(`--checkpoint DIR is required.\n${SAMPLE_USAGE}`);
   const sampling = samplingOptions(v);

@@ -8,6 +8,11 @@ export type Split = 'train' | 'val';
 export interface TextDatasetOptions {
   /** Fraction of the tokens, taken from the end, held out for validation (default 0.1, as nanoGPT). */
   readonly valFraction?: number;
+  /**
+   * Share the caller's Int32Array instead of copying it (default true: copy). Saves one copy of
+   * a large corpus's ids; the caller must then leave the array unchanged.
+   */
+  readonly copy?: boolean;
 }
 
 /** One training batch; the caller owns (and must dispose) both tensors. */
@@ -52,7 +57,7 @@ export class TextDataset {
   readonly val: Int32Array;
 
   constructor(ids: Int32Array | readonly number[], options: TextDatasetOptions = {}) {
-    const { valFraction = 0.1 } = options;
+    const { valFraction = 0.1, copy = true } = options;
     if (typeof valFraction !== 'number' || !(valFraction >= 0 && valFraction < 1)) {
       throw new Error(`TextDataset: valFraction must be in [0, 1), got ${String(valFraction)}.`);
     }
@@ -67,9 +72,26 @@ export class TextDataset {
     }
     // nanoGPT: n = int(0.9 * len(data)); train = data[:n], val = data[n:].
     const n = Math.floor((1 - valFraction) * all.length);
-    // Copies, so later changes to the caller's array cannot alter the splits.
-    this.train = all.slice(0, n);
-    this.val = all.slice(n);
+    // Copies, so later changes to the caller's array cannot alter the splits (unless told not to).
+    this.train = copy ? all.slice(0, n) : all.subarray(0, n);
+    this.val = copy ? all.slice(n) : all.subarray(n);
+  }
+
+  /**
+   * Throws unless both splits hold at least blockSize + 1 tokens (a window plus its shifted
+   * target), naming the short split and the fix; run it before training, not at the first eval.
+   */
+  checkFits(blockSize: number): void {
+    for (const split of ['train', 'val'] as const) {
+      const n = this.split(split).length;
+      if (n < blockSize + 1) {
+        throw new Error(
+          `The ${split} split has ${n} tokens, but blockSize ${blockSize} needs at least ${blockSize + 1} ` +
+            `(blockSize + 1, for the shifted targets): use a blockSize of ${Math.max(1, n - 1)} or less (--block-size), or a longer text` +
+            (split === 'val' ? ' (the last 10% of the corpus is the val split).' : '.'),
+        );
+      }
+    }
   }
 
   /** Total number of tokens in both splits. */

@@ -26,14 +26,31 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Node's write errors name no file ("ENOSPC: no space left on device, write"); this one names
+ * `file` and keeps the error code for callers that branch on it.
+ */
+export function fileWriteError(file: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOSPC' ? 'the disk is full (ENOSPC); free some space'
+    : code === 'EISDIR' ? 'a folder is in the way where the file should go'
+    : code === 'EDQUOT' ? 'the disk quota is exhausted (EDQUOT)'
+    : (e as Error).message;
+  return Object.assign(new Error(`cannot write ${file}: ${why}`, { cause: e }), { code });
+}
+
 /** Writes `data` to `file` and fsyncs it, so that it is complete on disk before any rename. */
 export async function writeDurable(file: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(file, 'wx');
+  let handle;
   try {
+    handle = await open(file, 'wx');
     await handle.writeFile(data);
     await handle.sync();
+  } catch (e) {
+    throw fileWriteError(file, e);
   } finally {
-    await handle.close();
+    await handle?.close();
   }
 }
 
@@ -51,6 +68,10 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+      throw Object.assign(new Error(`${file} is a folder where a file is expected: pass a file path instead.`, { cause: e }), { code });
+    }
     throw e;
   }
   await syncDir(path.dirname(file));

@@ -2,13 +2,15 @@
  * Saving a checkpoint folder (layout in checkpointTypes.ts); loading is in checkpointLoad.ts.
  *
  * Crash safety: the new checkpoint is built completely in a sibling folder
- * `<dir>.tmp-<pid>-<n>` (every file fsynced, trainer.json written last), then swapped in
+ * `<dir>.tmp-<pid>-<n>` (every file fsynced, manifest.json with sizes and checksums written
+ * last), then swapped in
  * with two renames: `<dir>` → `<dir>.old-<pid>-<n>`, then the temp folder → `<dir>`, and
  * only then is the old folder deleted. An interruption at any point leaves either the
  * previous complete checkpoint at `<dir>`, the new complete one at `<dir>`, or (between
  * the two renames) the previous one intact at `<dir>.old-*`, which loadCheckpoint points
  * to. The previous checkpoint is never modified in place. Saves to the same folder must
- * not run concurrently.
+ * not run concurrently. recoverCheckpoint (checkpointRecover.ts) promotes the newest complete
+ * copy on the next start, proven complete by its manifest.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -24,6 +26,7 @@ import {
   type CheckpointInput,
   type CheckpointOptimizerState,
 } from './checkpointTypes.js';
+import { manifestText, MANIFEST_FILE } from './checkpointManifest.js';
 import { toJsonText } from './jsonFile.js';
 import { serializeSafetensors } from './safetensorsSerialize.js';
 import { numElements, type TensorData } from './safetensorsTypes.js';
@@ -93,6 +96,8 @@ async function encodeFiles(data: CheckpointInput): Promise<[string, Uint8Array |
   }
   // Last, so even inside the temp folder its presence means every other file is complete.
   if (data.trainer !== undefined) files.push([TRAINER_FILE, toJsonText(data.trainer, `checkpoint ${TRAINER_FILE}`)]);
+  // The manifest goes last of all: its presence, with matching sizes and digests, proves the folder whole.
+  files.push([MANIFEST_FILE, manifestText(files)]);
   return files;
 }
 
@@ -114,6 +119,20 @@ async function checkReplaceable(target: string): Promise<boolean> {
     );
   }
   return true;
+}
+
+// Counts two-rename swaps, for the crash test hook below.
+let swaps = 0;
+
+/**
+ * Test hook: TINYGPT_TEST_KILL_BETWEEN_RENAMES=N makes the process kill itself with SIGKILL
+ * (as `kill -9` would) between the two renames of its N-th swap, so a test in a child process
+ * can leave exactly the state a crash there leaves. Unset, it does nothing.
+ */
+function crashHook(): void {
+  swaps += 1;
+  const at = process.env.TINYGPT_TEST_KILL_BETWEEN_RENAMES;
+  if (at !== undefined && at !== '' && Number(at) === swaps) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
@@ -146,6 +165,7 @@ export async function saveCheckpoint(dir: string, data: CheckpointInput): Promis
       await rm(tmp, { recursive: true, force: true });
       throw e;
     });
+    crashHook();
     try {
       await rename(tmp, target);
     } catch (e) {

@@ -19,18 +19,19 @@ async function fileExists(file: string): Promise<boolean> {
   }
 }
 
-/** A missing folder may be mid-swap: an interrupted save leaves the previous one at <dir>.old-*. */
+/** A missing folder may be mid-swap: an interrupted save leaves complete copies at <dir>.tmp-* / <dir>.old-*. */
 async function missingFolderError(target: string): Promise<Error> {
   const base = path.basename(target);
   let stranded: string[] = [];
   try {
-    stranded = (await readdir(path.dirname(target))).filter((f) => f.startsWith(`${base}.old-`));
+    stranded = (await readdir(path.dirname(target))).filter((f) => f.startsWith(`${base}.old-`) || f.startsWith(`${base}.tmp-`));
   } catch {
     // The parent is missing too; nothing to point at.
   }
   const hint =
     stranded.length > 0
-      ? ` A save was interrupted; the previous checkpoint is at ${path.join(path.dirname(target), stranded[0])}: rename it to ${base}.`
+      ? ` A save was interrupted and left ${path.join(path.dirname(target), stranded[0])}: ` +
+        '`tinygpt train --resume` (or recoverCheckpoint) restores the newest complete copy.'
       : ' Check the path.';
   return new Error(`${target} is not a tinygpt checkpoint: the folder does not exist.${hint}`);
 }

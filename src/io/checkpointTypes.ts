@@ -6,8 +6,10 @@
  *   <dir>/tokenizer.json         tokenizer state (JSON object)
  *   <dir>/optimizer.safetensors  optional: Adam moments m.<name>, v.<name>; step in metadata
  *   <dir>/trainer.json           optional: trainer state (step, rng state, options, ...)
+ *   <dir>/manifest.json          written last: size and SHA-256 of every other file (checkpointManifest.ts)
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { MANIFEST_FILE } from './checkpointManifest.js';
 import type { SafetensorsTensor, TensorData } from './safetensorsTypes.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -15,10 +17,11 @@ export const MODEL_FILE = 'model.safetensors';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_FILE = 'trainer.json';
+export { MANIFEST_FILE };
 
 /** Every file a checkpoint folder may contain; anything else marks a folder that is not ours. */
 export const CHECKPOINT_FILES: readonly string[] = [
-  CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, OPTIMIZER_FILE, TRAINER_FILE,
+  CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, OPTIMIZER_FILE, TRAINER_FILE, MANIFEST_FILE,
 ];
 
 /** Adam's state: the step count and the first/second moment of every parameter. */

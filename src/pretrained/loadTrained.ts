@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { checkpointLeftovers } from '../io/checkpointRecover.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import type { GPT } from '../model/gpt.js';
 import { loadPretrained } from './pretrained.js';
@@ -20,6 +21,16 @@ export interface TrainedModel {
 export async function loadTrained(dir: string): Promise<TrainedModel> {
   const folder = !existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'ckpt', 'config.json')) ? path.join(dir, 'ckpt') : dir;
   if (!existsSync(folder)) throw new Error(`${dir} does not exist: pass the folder written by tinygpt train (--out).`);
+  if (!statSync(folder).isDirectory()) throw new Error(`${dir} is a file, not a folder: pass the folder written by tinygpt train (--out).`);
+  if (folder === dir && !existsSync(path.join(dir, 'config.json'))) {
+    const left = await checkpointLeftovers(path.join(dir, 'ckpt'));
+    if (left.length > 0) {
+      throw new Error(
+        `${path.join(dir, 'ckpt')} is missing: a save was interrupted and left ${left[0]}; ` +
+          `\`tinygpt train --out ${dir} --resume\` recovers the newest complete copy.`,
+      );
+    }
+  }
   const tokFile = path.join(folder, 'tokenizer.json');
   if (!existsSync(tokFile)) {
     throw new Error(`${folder} has no tokenizer.json: pass a folder written by tinygpt train, which stores its tokenizer.`);

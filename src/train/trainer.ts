@@ -29,6 +29,16 @@ interface StepTensors {
   readonly norm: tf.Scalar | null;
 }
 
+/** Options of {@link Trainer.run}. */
+export interface RunOptions {
+  /** When aborted, run() returns after the step in progress (state() then describes that step). */
+  readonly signal?: AbortSignal;
+}
+
+// A macrotask turn, so signal handlers and timers run between steps (setImmediate where it exists).
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 function isRngState(x: unknown): x is RngState {
   if (x == null || typeof x !== 'object') return false;
   const r = x as Record<string, unknown>;
@@ -127,9 +137,11 @@ export class Trainer {
   /**
    * Trains until options.maxIters steps are done, yielding a StepRecord every logInterval
    * steps and an EvalRecord every evalInterval steps (both also after the last step).
-   * Breaking out of the loop stops training cleanly; calling run() again continues.
+   * Breaking out of the loop, or aborting `options.signal`, stops training cleanly after a
+   * whole step; calling run() again continues.
    */
-  async *run(): AsyncGenerator<TrainRecord, void, undefined> {
+  async *run(options: RunOptions = {}): AsyncGenerator<TrainRecord, void, undefined> {
+    const { signal } = options;
     if (this.running) throw new Error('Trainer.run: already running; consume one run() at a time.');
     this.running = true;
     try {
@@ -139,7 +151,7 @@ export class Trainer {
       let busyMs = 0;
       let stepsSinceLog = 0;
       if (this.stepsDone < o.maxIters) this.pool = await startDataParallel(this.model, o);
-      while (this.stepsDone < o.maxIters) {
+      while (this.stepsDone < o.maxIters && signal?.aborted !== true) {
         const lr = getLr(this.stepsDone, o);
         const t0 = performance.now();
         const out = await this.trainStep(lr);
@@ -173,6 +185,8 @@ export class Trainer {
           tf.dispose([out.loss, out.norm ?? []]);
         }
         if (this.stepsDone % o.evalInterval === 0 || last) yield await this.evaluate();
+        // Steps are synchronous; without a turn of the event loop an abort could not arrive.
+        if (signal !== undefined) await nextTurn();
       }
     } finally {
       // Every replica thread ends with the run, however it ends (done, break, error).

@@ -29,6 +29,8 @@ export interface MetricsLog {
   readonly steps: readonly StepPoint[];
   /** The eval records (train and validation loss). */
   readonly evals: readonly EvalPoint[];
+  /** One warning per torn line skipped (present only when a line was skipped). */
+  readonly skipped?: readonly string[];
 }
 
 function field(rec: Record<string, unknown>, key: string, where: string): number {
@@ -52,23 +54,27 @@ function byStep<T extends { readonly step: number }>(points: readonly T[]): T[] 
 }
 
 /**
- * Parses metrics.jsonl text. A loss of null (a NaN or infinite loss) is kept as a gap. Blank lines and records of other kinds are skipped; a line that
- * is not a JSON object, or a step/eval record missing a number, throws an Error naming the
- * line. A resumed run appends to the same file and may repeat the steps after its last
+ * Parses metrics.jsonl text. A loss of null (a NaN or infinite loss) is kept as a gap. Blank
+ * lines and records of other kinds are skipped. A line that is not valid JSON is a torn record
+ * (a write cut off by a full disk or a kill, perhaps with the next record appended to it): it
+ * is skipped and named in `skipped`. A JSON value that is not an object, or a step/eval record
+ * missing a number, throws an Error naming the line. A resumed run appends to the same file and may repeat the steps after its last
  * checkpoint: the later record of a step wins, since it belongs to the run that continued.
  */
 export function parseMetricsLog(content: string, fileName = 'metrics.jsonl'): MetricsLog {
   if (typeof content !== 'string') throw new Error(`parseMetricsLog: content of ${fileName} must be a string.`);
   const steps: StepPoint[] = [];
   const evals: EvalPoint[] = [];
+  const skipped: string[] = [];
   content.split('\n').forEach((line, i) => {
     const where = `${fileName} line ${i + 1}`;
     if (line.trim() === '') return;
     let rec: unknown;
     try {
       rec = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${where}: not valid JSON (${(e as Error).message}); the file should hold one JSON object per line.`);
+    } catch {
+      skipped.push(`${where}: not valid JSON (a torn record, ${line.length} characters); skipped.`);
+      return;
     }
     if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: expected a JSON object.`);
     const r = rec as Record<string, unknown>;
@@ -78,5 +84,5 @@ export function parseMetricsLog(content: string, fileName = 'metrics.jsonl'): Me
       evals.push({ step: field(r, 'step', where), train: lossField(r, 'train', where), val: lossField(r, 'val', where) });
     }
   });
-  return { steps: byStep(steps), evals: byStep(evals) };
+  return { steps: byStep(steps), evals: byStep(evals), ...(skipped.length > 0 ? { skipped } : {}) };
 }
