@@ -1,12 +1,18 @@
 import { CliError } from './args.js';
 import { ATTENTION_USAGE, runAttention } from './attention.js';
+import { DPO_USAGE, runDpo } from './dpo.js';
 import { PLOT_USAGE, runPlot } from './plot.js';
 import { runSample, SAMPLE_USAGE } from './sample.js';
+import { runSft, SFT_USAGE } from './sft.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 
 const USAGE = `tinygpt: train and sample small GPTs on TensorFlow.js
 
 ${TRAIN_USAGE}
+
+${SFT_USAGE}
+
+${DPO_USAGE}
 
 ${SAMPLE_USAGE}
 
@@ -16,6 +22,8 @@ ${PLOT_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: runTrain,
+  sft: runSft,
+  dpo: runDpo,
   sample: runSample,
   attention: runAttention,
   plot: runPlot,
