@@ -162,3 +162,50 @@ export { contextStepper, decoderByDefault, windowStart, defaultContextShift, typ
 export { Decoder, supportsDecoder } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
+
+// Post-training (issue 15): SFT with loss masking, DPO, their data readers and the earnings-call dataset.
+export { maskedCrossEntropy, maskedNllSum, sequenceLogProbs, tokenLogProbs } from './ops/maskedCrossEntropy.js';
+export { parseJsonl, type JsonlLine } from './data/jsonl.js';
+export {
+  tokenizeSFTData,
+  parseSFTExample,
+  renderSegments,
+  tokenizeSegments,
+  truncateExample,
+  type SFTExample,
+  type Segment,
+  type TokenizedExample,
+  type SFTData,
+  type SFTDataOptions,
+} from './train/sftData.js';
+export { tokenizePreferenceData, tokenizePreference, parsePreference, type PreferencePair, type PreferenceData } from './train/dpoData.js';
+export { padBatch, disposeBatch, EpochSampler, type PaddedBatch } from './train/padBatch.js';
+export { PostTrainer, resolvePostTrainOptions, POST_TRAIN_DEFAULTS, type PostTrainOptions, type ResolvedPostTrainOptions } from './train/postTrain.js';
+export { SFTTrainer, sftLoss, sftLossSum, type SFTConfig, type SFTEvalRecord } from './train/sft.js';
+export {
+  DPOTrainer,
+  dpoLoss,
+  dpoMetrics,
+  pairLogProbs,
+  exampleLogProbs,
+  type DPOConfig,
+  type DPOMetrics,
+  type DPOEvalRecord,
+  type PairLogProbs,
+} from './train/dpo.js';
+export {
+  generateEarnings,
+  earningsItem,
+  earningsPrompt,
+  formatAnswer,
+  parseAnswer,
+  rejectedAnswer,
+  ANSWER_PATTERN,
+  INSTRUCTION,
+  type EarningsData,
+  type EarningsItem,
+  type EarningsSizes,
+  type SentimentLabel,
+  type SFTLine,
+  type DPOLine,
+} from './data/earnings.js';

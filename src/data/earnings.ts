@@ -25,7 +25,7 @@ export interface EarningsItem {
 export const ANSWER_PATTERN = /^LABEL=(positive|negative|neutral)\nSCORE=(-?[01]\.\d)$/;
 
 /** The user instruction that precedes each sentence. */
-export const INSTRUCTION = 'Sentiment of this earnings call line?';
+export const INSTRUCTION = 'Sentiment?';
 
 const COMPANIES = ['Acme', 'Borealis', 'Cobalt', 'Dynamo', 'Evergreen', 'Fulcrum', 'Granite', 'Helix', 'Ionic', 'Juniper'];
 const METRICS = ['revenue', 'operating margin', 'free cash flow', 'net income', 'gross margin', 'bookings', 'earnings per share', 'cloud sales', 'backlog', 'subscriber count'];
