@@ -14,7 +14,7 @@
  * ms_per_iter is the median of the timed steps; each step syncs once (await loss.data()).
  * cpu_ms_per_iter is the median process CPU time of a step (user + system): with one thread it
  * matches ms_per_iter on an idle machine and stays put when other processes compete for the cores.
- * --plain times tfjs's autograd path (setFusedKernels(false)) instead of the hand-written gradients.
+ * --plain times tfjs's own autograd of the plain reference forward (test/reference/gpt.ts) instead of the library's hand-written gradients.
  * --threads 2 asks the wasm backend for two threads; it needs the threaded wasm build, which
  * tinygpt does not load in Node, so it fails with an explanation rather than timing one thread.
  */
@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { setBackend } from '../src/backend.js';
 import { GPT } from '../src/model/gpt.js';
-import { setFusedKernels } from '../src/ops/fused.js';
+import { referenceLoss } from '../test/reference/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
 import { clipByGlobalNorm } from '../src/train/clip.js';
 import { createRng } from '../src/util/rng.js';
@@ -95,7 +95,6 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
         'single-threaded wasm build in Node, so run with --threads 1.',
     );
   }
-  setFusedKernels(!opts.plain);
   const model = new GPT({
     vocabSize: VOCAB,
     blockSize: BLOCK,
@@ -127,7 +126,7 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
     const x = tf.tensor2d(ids, [BATCH, BLOCK], 'int32'); // (B, T)
     const y = tf.tensor2d(targets, [BATCH, BLOCK], 'int32'); // (B, T)
     const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+      const { value, grads } = tf.variableGrads(() => (opts.plain ? referenceLoss(model, x, y) : model.loss(x, y)), vars);
       const byName = new Map(names.map((n, i) => [n, grads[vars[i].name]] as const));
       const clipped = clipByGlobalNorm(byName, 1);
       opt.step(clipped.grads);

@@ -5,10 +5,13 @@ export { createRng, type Rng, type RngState } from './util/rng.js';
 // attention → block → model
 export { scaledDotProductAttention, type SdpaOptions, type SdpaResult } from './attention/scaledDotProduct.js';
 export { causalMask } from './attention/causalMask.js';
-export { MultiHeadAttention, type MultiHeadAttentionConfig } from './attention/multiHeadAttention.js';
+export { Attention, type AttentionCall } from './attention/attention.js';
 export { LayerNorm } from './norm/layerNorm.js';
-export { FeedForward, type FeedForwardConfig } from './block/feedForward.js';
-export { TransformerBlock } from './block/transformerBlock.js';
+export { FeedForward } from './block/feedForward.js';
+export { Block } from './block/block.js';
+export { Linear, type LinearAdapter } from './util/linear.js';
+export { planModel, planLayer, isGpt2Architecture, type LayerPlan, type ModelPlan } from './config/plan.js';
+export { canonicalTensors, weightTable, layerPath, tensorName, LAYER_SLOTS, MODEL_SLOTS, type WeightFormat, type StoredTensor, type CanonicalTensor, type LayerSlot } from './config/names.js';
 export {
   resolveConfig,
   SHAKESPEARE_CHAR,
@@ -17,10 +20,9 @@ export {
   type Activation,
 } from './config/config.js';
 export { GPT, type ForwardWithAttention } from './model/gpt.js';
-export type { LanguageModel, ForwardOptions } from './model/types.js';
+export type { LanguageModel, ForwardOptions, Stepper, StepperOptions } from './model/types.js';
 
-// ops with hand-written gradients
-export { setFusedKernels, fusedKernels } from './ops/fused.js';
+// ops with hand-written gradients (their plain autograd references live in test/reference)
 export { gelu, geluTanh, silu } from './ops/activations.js';
 export { layerNorm } from './ops/layerNorm.js';
 export { crossEntropy } from './ops/crossEntropy.js';
@@ -146,8 +148,6 @@ export { writeLossPlot } from './viz/writeLossPlot.js';
 
 // modern decoder options (Llama / Gemma 3): RMSNorm, RoPE, GQA, GeGLU, QK-norm, sliding windows
 export { isGated, type NormKind, type PositionKind, type GPT2Shape } from './config/config.js';
-export { isLocalLayer, ropeBaseOf, usesGpt2Layout } from './config/plan.js';
-export { GroupedQueryAttention, type GroupedQueryAttentionConfig } from './attention/groupedQueryAttention.js';
 export { groupedAttention, type GroupedAttentionOptions, type GroupedAttentionResult } from './attention/groupedAttention.js';
 export { slidingWindowMask } from './attention/slidingWindowMask.js';
 export { RotaryEmbedding } from './attention/rope.js';
@@ -155,11 +155,10 @@ export { KVCache, type LayerKV } from './attention/kvCache.js';
 export { rmsNorm } from './ops/rmsNorm.js';
 export { RMSNorm } from './norm/rmsNorm.js';
 export { makeNorm, type Norm } from './norm/norms.js';
-export { DecoderBlock } from './block/decoderBlock.js';
-export { contextStepper, decoderByDefault, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
+export { contextStepper, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
 
 // tensor-free incremental decoding (generate's default for GPT models on wasm and cpu)
-export { Decoder, supportsDecoder } from './decode/decoder.js';
+export { Decoder, type DecoderSource } from './decode/decoder.js';
 export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 

@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectClose } from './helpers.js';
 import { AdamW } from '../src/train/adamw.js';
 
-function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol);
-}
 
 const OPTS = { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 } as const;
 
@@ -48,8 +45,8 @@ describe('AdamW', () => {
     // m̂ = m/(1 − 0.9) = g, √v̂ = √(v/(1 − 0.99)) = |g|, so the step is lr·sign(g) = ±0.1 (ε shifts it by 1e-9).
     // w: decay first, p·(1 − lr·λ) = p·(1 − 0.1·0.1) = p·0.99 → [0.99, −1.98]; then −[0.1, −0.1] → [0.89, −1.88]
     // b: no decay → [1 − 0.1, −2 + 0.1] = [0.9, −1.9]
-    expectClose(params.get('w')!.dataSync(), [0.89, -1.88]);
-    expectClose(params.get('b')!.dataSync(), [0.9, -1.9]);
+    expectClose(params.get('w')!.dataSync(), [0.89, -1.88], 1e-6);
+    expectClose(params.get('b')!.dataSync(), [0.9, -1.9], 1e-6);
 
     const g2 = grads([0.1, 0.2]);
     opt.step(g2, 0.05);
@@ -63,13 +60,13 @@ describe('AdamW', () => {
     // w: [0.89, −1.88]·(1 − 0.05·0.1 = 0.995) − step = [0.88555 − 0.0402362, −1.8706 + 0.0256049]
     //    = [0.8453138, −1.8449951]
     // b: [0.9 − 0.0402362, −1.9 + 0.0256049] = [0.8597638, −1.8743951]
-    expectClose(params.get('w')!.dataSync(), [0.8453138, -1.8449951]);
-    expectClose(params.get('b')!.dataSync(), [0.8597638, -1.8743951]);
+    expectClose(params.get('w')!.dataSync(), [0.8453138, -1.8449951], 1e-6);
+    expectClose(params.get('b')!.dataSync(), [0.8597638, -1.8743951], 1e-6);
     expect(opt.stepCount).toBe(2);
 
     const st = opt.getState();
-    expectClose(st.m.get('w')!, [0.055, -0.07]);
-    expectClose(st.v.get('b')!, [0.002575, 0.0103]);
+    expectClose(st.m.get('w')!, [0.055, -0.07], 1e-6);
+    expectClose(st.v.get('b')!, [0.002575, 0.0103], 1e-6);
     opt.dispose();
     tf.dispose([...params.values()]);
   });
@@ -123,8 +120,8 @@ describe('AdamW', () => {
     const g = new Map<string, tf.Tensor>([['w', tf.tensor2d([[0.5, -1]])]]);
     opt.step(g, 0.1);
     tf.dispose([...g.values()]);
-    expectClose(params.get('b')!.dataSync(), [1, -2]);
-    expectClose(params.get('w')!.dataSync(), [0.89, -1.88]);
+    expectClose(params.get('b')!.dataSync(), [1, -2], 1e-6);
+    expectClose(params.get('w')!.dataSync(), [0.89, -1.88], 1e-6);
     opt.dispose();
     tf.dispose([...params.values()]);
   });

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { causalMask, MASKED } from '../src/attention/causalMask.js';
-import { MultiHeadAttention } from '../src/attention/multiHeadAttention.js';
+import { Attention } from '../src/attention/attention.js';
+import { resolveConfig } from '../src/config/config.js';
+import { planLayer } from '../src/config/plan.js';
 import { scaledDotProductAttention } from '../src/attention/scaledDotProduct.js';
 import { createRng } from '../src/util/rng.js';
 import { expectClose, normals, randomizeWeights, take, values } from './helpers.js';
@@ -147,16 +149,16 @@ describe('scaledDotProductAttention', () => {
   });
 });
 
-describe('MultiHeadAttention', () => {
+describe('Attention (GPT-2 plan: A = G heads, learned positions)', () => {
   const C = 8;
   const NH = 2;
   const HS = C / NH;
 
   /** Per head h: q = x·W^Q_h + b^Q_h with W^Q_h = c_attn[:, h·hs:(h+1)·hs] (K at +C, V at +2C). */
-  function byHand(mha: MultiHeadAttention, x: tf.Tensor2D, b: number, t: number) {
+  function byHand(mha: Attention, x: tf.Tensor2D, b: number, t: number) {
     return tf.tidy(() => {
-      const W = mha.cAttnW; // (C, 3C)
-      const bias = mha.cAttnB!; // (3C)
+      const W = mha.qkv.weight; // (C, 3C)
+      const bias = mha.qkv.bias!; // (3C)
       const proj = (xb: tf.Tensor2D, col: number) =>
         tf.add(tf.matMul(xb, tf.slice(W, [0, col], [C, HS])), tf.slice(bias, [col], [HS])) as tf.Tensor2D; // (T, hs)
       const outs: tf.Tensor2D[] = [];
@@ -173,15 +175,16 @@ describe('MultiHeadAttention', () => {
           alphas.push(weights);
         }
         const concat = tf.concat(heads, 1) as tf.Tensor2D; // (T, C) = [head_0 | head_1]
-        outs.push(tf.add(tf.matMul(concat, mha.cProjW), mha.cProjB!) as tf.Tensor2D); // (T, C)
+        outs.push(tf.add(tf.matMul(concat, mha.out.weight), mha.out.bias!) as tf.Tensor2D); // (T, C)
       }
       // alphas are in (b, h) order, the layout of (B, nh, T, T)
       return { y: tf.concat(outs, 0), alpha: tf.stack(alphas) }; // (B·T, C), (B·nh, T, T)
     });
   }
 
-  function make(dropout = 0, bias = true): MultiHeadAttention {
-    const mha = new MultiHeadAttention({ nEmbd: C, nHead: NH, blockSize: 5, bias, dropout, projStd: 0.02 }, createRng(1));
+  function make(dropout = 0, bias = true): Attention {
+    const plan = planLayer(resolveConfig({ vocabSize: 4, nEmbd: C, nHead: NH, nLayer: 1, blockSize: 5, bias, dropout }), 0);
+    const mha = new Attention(plan, C, 5, createRng(1));
     // non-zero biases and weights well away from the 0.02 init
     randomizeWeights(mha.weights(), createRng(2), 0.5);
     return mha;
@@ -192,10 +195,14 @@ describe('MultiHeadAttention', () => {
     for (const [b, t] of [[2, 3], [1, 5]]) {
       const x = tf.tensor2d(normals(createRng(3 + t), b * t * C), [b * t, C]); // (B·T, C)
       let kept: tf.Tensor4D | undefined;
-      const y = tf.tidy(() => mha.forward(x, b, t, { training: false, seed: 0, keepWeights: (w) => (kept = tf.keep(w)) })); // (B·T, C)
+      const y = tf.tidy(() => mha.forward(x, b, t, { training: false, seed: 0, keepWeights: (w: tf.Tensor4D) => (kept = tf.keep(w)) })); // (B·T, C)
+      // Without keepWeights the same layer runs the fused kernel straight from the projection.
+      const fused = tf.tidy(() => mha.forward(x, b, t, { training: false, seed: 0 })); // (B·T, C)
       const ref = byHand(mha, x, b, t);
       expect(y.shape).toEqual([b * t, C]);
-      expectClose(take(y), take(ref.y), 1e-5);
+      const want = take(ref.y);
+      expectClose(take(y), want, 1e-5);
+      expectClose(take(fused), want, 1e-5);
       expect(kept!.shape).toEqual([b, NH, t, t]);
       expectClose(take(kept!), take(ref.alpha), 1e-6);
       x.dispose();

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FeedForward } from '../src/block/feedForward.js';
 import { LayerNorm } from '../src/norm/layerNorm.js';
-import { TransformerBlock } from '../src/block/transformerBlock.js';
+import { Block } from '../src/block/block.js';
 import { resolveConfig, type Activation } from '../src/config/config.js';
-import { setFusedKernels } from '../src/ops/fused.js';
+import { planLayer } from '../src/config/plan.js';
 import { createRng } from '../src/util/rng.js';
 import { expectClose, normals, randomizeWeights, setVar, take } from './helpers.js';
 
@@ -44,8 +44,13 @@ describe('LayerNorm module', () => {
  *   W2 = [[1, 2], [3, 4], [5, 6]], b2 = [0.1, −0.1]
  *   SwiGLU's up branch V = [[1, 1, 1], [0, 0, 0]], bV = [0, 0, 0.5]: x·V + bV = [1, 1, 1.5]
  */
+/** The plan of a layer of width 2 whose FFN has hidden width 3. */
+function ffnPlan(activation: Activation, bias: boolean) {
+  return planLayer(resolveConfig({ vocabSize: 2, nEmbd: 2, nHead: 1, nLayer: 1, ffnHidden: 3, activation, bias }), 0);
+}
+
 function tinyFfn(activation: Activation): FeedForward {
-  const ffn = new FeedForward({ nEmbd: 2, hidden: 3, activation, bias: true, dropout: 0, projStd: 0.02 }, createRng(0));
+  const ffn = new FeedForward(ffnPlan(activation, true), 2, createRng(0));
   const w = new Map(ffn.weights());
   setVar(w.get('c_fc.weight')!, [1, 0, 1, 0, 1, -1]);
   setVar(w.get('c_fc.bias')!, [0, 0.5, -1]);
@@ -95,25 +100,22 @@ describe('FeedForward', () => {
       ['c_proj.bias', [2]],
     ]);
     swiglu.dispose();
-    const plain = new FeedForward({ nEmbd: 2, hidden: 3, activation: 'gelu', bias: false, dropout: 0, projStd: 0.02 }, createRng(0));
+    const plain = new FeedForward(ffnPlan('gelu', false), 2, createRng(0));
     expect(plain.weights().map(([n]) => n)).toEqual(['c_fc.weight', 'c_proj.weight']);
     plain.dispose();
   });
 });
 
-describe('TransformerBlock', () => {
-  afterEach(() => {
-    setFusedKernels(true);
-  });
-
+describe('Block', () => {
   const config = (activation: Activation, bias: boolean) =>
     resolveConfig({ vocabSize: 5, blockSize: 4, nLayer: 2, nHead: 2, nEmbd: 8, activation, bias });
+  const makeBlock = (c: ReturnType<typeof resolveConfig>) => new Block(planLayer(c, 0), c.nEmbd, c.blockSize, createRng(1));
 
   it.each([
     ['gelu', true],
     ['swiglu', false],
   ] as const)('equals t1=LN(x); t2=MHA(t1); t3=t2+x; t4=LN(t3); t5=FFN(t4); h=t5+t3 (%s, bias %s)', (activation, bias) => {
-    const block = new TransformerBlock(config(activation, bias), createRng(1));
+    const block = makeBlock(config(activation, bias));
     randomizeWeights(block.weights(), createRng(2), 0.4);
     const [b, t] = [2, 3];
     const x = tf.tensor2d(normals(createRng(3), b * t * 8), [b * t, 8]); // (B·T, C)
@@ -138,7 +140,7 @@ describe('TransformerBlock', () => {
   });
 
   it('names its weights ln_1, attn, ln_2, mlp', () => {
-    const block = new TransformerBlock(config('gelu', true), createRng(1));
+    const block = makeBlock(config('gelu', true));
     expect(block.weights().map(([n]) => n)).toEqual([
       'ln_1.weight',
       'ln_1.bias',
@@ -158,7 +160,7 @@ describe('TransformerBlock', () => {
 
   it('frees every tensor on dispose and leaves nothing after forward', () => {
     const before = tf.memory().numTensors;
-    const block = new TransformerBlock(config('gelu_tanh', true), createRng(1));
+    const block = makeBlock(config('gelu_tanh', true));
     const x = tf.tensor2d(normals(createRng(3), 4 * 8), [4, 8]); // (4, C)
     const mid = tf.memory().numTensors;
     tf.tidy(() => block.forward(x, 1, 4, { training: false, seed: 0 })).dispose();

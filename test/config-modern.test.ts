@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLocalLayer, ropeBaseOf, usesGpt2Layout } from '../src/config/plan.js';
+import { isGpt2Architecture, planLayer } from '../src/config/plan.js';
 import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 
 const BASE: GPTConfig = { vocabSize: 5, nEmbd: 8, nHead: 2 };
@@ -86,23 +86,23 @@ describe('resolveConfig: Llama and Gemma options', () => {
 
 describe('layer pattern and layout', () => {
   it('marks every (k + 1)-th layer global with k local layers per global one (Gemma 3: k = 5)', () => {
-    const c = resolveConfig({ ...BASE, nLayer: 26, slidingWindow: 512, localGlobalPattern: 5, ropeTheta: 1e6, ropeLocalTheta: 1e4 });
-    const globals = Array.from({ length: 26 }, (_, i) => i).filter((i) => !isLocalLayer(c, i));
+    const c = resolveConfig({ ...BASE, nLayer: 26, position: 'rope', slidingWindow: 512, localGlobalPattern: 5, ropeTheta: 1e6, ropeLocalTheta: 1e4 });
+    const globals = Array.from({ length: 26 }, (_, i) => i).filter((i) => planLayer(c, i).window === 0);
     // (i + 1) % 6 === 0 → i = 5, 11, 17, 23: 4 global layers and 22 local ones.
     expect(globals).toEqual([5, 11, 17, 23]);
-    expect([ropeBaseOf(c, 0), ropeBaseOf(c, 5), ropeBaseOf(c, 6)]).toEqual([1e4, 1e6, 1e4]);
+    expect([planLayer(c, 0).ropeBase, planLayer(c, 5).ropeBase, planLayer(c, 6).ropeBase]).toEqual([1e4, 1e6, 1e4]);
   });
 
   it('has no local layers without a window, and only local ones with a window but no pattern', () => {
     const none = resolveConfig({ ...BASE, nLayer: 3 });
     const all = resolveConfig({ ...BASE, nLayer: 3, slidingWindow: 2 });
-    expect([0, 1, 2].map((i) => isLocalLayer(none, i))).toEqual([false, false, false]);
-    expect([0, 1, 2].map((i) => isLocalLayer(all, i))).toEqual([true, true, true]);
+    expect([0, 1, 2].map((i) => planLayer(none, i).window > 0)).toEqual([false, false, false]);
+    expect([0, 1, 2].map((i) => planLayer(all, i).window > 0)).toEqual([true, true, true]);
   });
 
   it('keeps GPT-2\'s layout only while every modern option is at its default', () => {
-    expect(usesGpt2Layout(resolveConfig(BASE))).toBe(true);
-    expect(usesGpt2Layout(resolveConfig({ ...BASE, activation: 'swiglu', bias: false }))).toBe(true);
+    expect(isGpt2Architecture(resolveConfig(BASE))).toBe(true);
+    expect(isGpt2Architecture(resolveConfig({ ...BASE, activation: 'swiglu', bias: false }))).toBe(true);
     const modern: Array<Partial<GPTConfig>> = [
       { norm: 'rmsnorm' },
       { position: 'rope' },
@@ -113,8 +113,8 @@ describe('layer pattern and layout', () => {
       { scaleEmbeddings: true },
       { slidingWindow: 3 },
     ];
-    for (const extra of modern) expect(usesGpt2Layout(resolveConfig({ ...BASE, ...extra })), JSON.stringify(extra)).toBe(false);
+    for (const extra of modern) expect(isGpt2Architecture(resolveConfig({ ...BASE, ...extra })), JSON.stringify(extra)).toBe(false);
     // headDim equal to nEmbd / nHead is the default, so still GPT-2's layout.
-    expect(usesGpt2Layout(resolveConfig({ ...BASE, headDim: 4 }))).toBe(true);
+    expect(isGpt2Architecture(resolveConfig({ ...BASE, headDim: 4 }))).toBe(true);
   });
 });

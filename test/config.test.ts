@@ -29,6 +29,8 @@ describe('resolveConfig', () => {
       scaleEmbeddings: false,
       slidingWindow: 0,
       localGlobalPattern: 0,
+      attnScale: 1 / Math.sqrt(64), // 1/√headDim, headDim = 768 / 12 = 64
+      ropeScale: 1,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });

@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArenaKVCache, attendRows, storeKV } from '../src/decode/attention.js';
 import { attendBlock, attendStacked, productScratch } from '../src/decode/productAttention.js';
-import { Decoder, supportsDecoder } from '../src/decode/decoder.js';
+import { Decoder } from '../src/decode/decoder.js';
 import { JsEngine, type MatMulEngine } from '../src/decode/engine.js';
 import { XnnpackEngine } from '../src/ops/wasm/xnnpackEngine.js';
 import { type GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { usesGpt2Layout } from '../src/config/plan.js';
+import { isGpt2Architecture } from '../src/config/plan.js';
 import type { LanguageModel } from '../src/model/types.js';
 import { GEMMA_TINY, LLAMA_TINY, randomizeModern } from './gemmaFixtures.js';
 import { contextStepper, nextLogits } from '../src/sample/context.js';
@@ -37,7 +37,7 @@ describe('decoder attention by hand', () => {
 
   /** An arena with qkv rows (2, 3C), C = 2, at o, the output (2, C) at o + 12, the cache at o + 16, scratch after. */
   function setup(engine: MatMulEngine, nHead: number, qRow = q) {
-    const shape = { nHead, nKvHead: nHead, headDim: 2 / nHead };
+    const shape = { nHead, nKvHead: nHead, headDim: 2 / nHead, scale: 1 / Math.sqrt(2 / nHead) };
     const kvFloats = ArenaKVCache.floats(1, shape, 4);
     const o = engine.reserve(productScratch(16 + kvFloats, 2, 4, shape).end);
     const cache = new ArenaKVCache(1, shape, 4, o + 16);
@@ -104,12 +104,12 @@ describe('Decoder', () => {
   for (const [name, config] of configs) {
     it(`${name}: logits equal a full forward pass within 1e-5 at every step, past blockSize`, () => {
       const model = new GPT(config);
-      if (usesGpt2Layout(model.config)) perturb(model);
+      if (isGpt2Architecture(model.config)) perturb(model);
       else randomizeModern(model, 3, 0.3);
       const ids = randomTokens(4, 30, model.config.vocabSize);
       const before = tf.memory().numTensors;
       for (const shift of [1, 3, 8]) {
-        const fast = contextStepper(model, shift, true, true);
+        const fast = contextStepper(model, shift, true, { fastDecoder: true });
         const full = contextStepper(model, shift, false);
         let spread = 0;
         for (let len = 1; len <= ids.length; len++) {
@@ -155,7 +155,7 @@ describe('Decoder', () => {
     expect(() => d.feed([1, 2, 3])).toThrow(/6 cached \+ 3 new positions exceed blockSize 8; reset\(\) and feed the last tokens/);
     d.dispose();
     expect(() => d.feed([1])).toThrow(/Decoder: disposed/);
-    // Any LanguageModel can generate, but only tinygpt's GPT has the weights the decoder reads.
+    // Any LanguageModel can generate; one without a stepper() re-reads its window each token.
     const other: LanguageModel = {
       config: model.config,
       forward: (x) => model.forward(x),
@@ -164,9 +164,8 @@ describe('Decoder', () => {
       numParams: () => model.numParams(),
       dispose: () => {},
     };
-    expect(supportsDecoder(other)).toBe(false);
     await expect(generateAll(other, [1], { maxNewTokens: 1, fastDecoder: true })).rejects.toThrow(
-      /fastDecoder runs tinygpt GPT models only/,
+      /fastDecoder needs a model with stepper\(\)/,
     );
     expect(await generateAll(other, [1], { maxNewTokens: 3, temperature: 0 })).toEqual(await generateAll(model, [1], { maxNewTokens: 3, temperature: 0 }));
     const gone = new GPT(TINY);
@@ -179,7 +178,7 @@ describe('Decoder', () => {
   it('notices weights changed under it (training between tokens) and rebuilds from the new ones', () => {
     const model = new GPT(TINY);
     perturb(model);
-    const stepper = contextStepper(model, 3, true, true);
+    const stepper = contextStepper(model, 3, true, { fastDecoder: true });
     stepper.next(ids.slice(0, 4));
     const d = new Decoder(model);
     expect(d.isCurrent()).toBe(true);

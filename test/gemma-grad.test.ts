@@ -1,16 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { setFusedKernels } from '../src/ops/fused.js';
 import { contextStepper } from '../src/sample/context.js';
 import { createRng } from '../src/util/rng.js';
 import { GEMMA_TINY, LLAMA_TINY, randomizeModern } from './gemmaFixtures.js';
-import { lossAndGrads, maxRelDiff, randomIds, take, values, withFused } from './helpers.js';
+import { lossAndGrads, maxRelDiff, randomIds, referenceLossAndGrads, take, values } from './helpers.js';
 
-afterEach(() => {
-  setFusedKernels(true);
-});
 
 function tiny(config: GPTConfig, std = 0.3): GPT {
   const model = new GPT(config);
@@ -23,14 +19,14 @@ describe('gradients of Llama- and Gemma-style models', () => {
   // shrinks 4x per halving of ε (measured: 10% at ε = 2e-2, 2.7% at 1e-2, 0.1% at 2e-3 for wte).
   const cases: Array<[string, GPTConfig, number, string[]]> = [
     ['Gemma: GQA, RoPE, q/k norms, sandwich RMSNorms, GeGLU, windows, scaled tied embeddings', GEMMA_TINY, 3e-3, [
-      'wte.weight', 'h.0.pre_attention_norm.weight', 'h.0.attn.q_proj.weight', 'h.0.attn.k_proj.weight',
-      'h.1.attn.v_proj.weight', 'h.2.attn.o_proj.weight', 'h.0.attn.q_norm.weight', 'h.1.attn.k_norm.weight',
-      'h.0.post_attention_norm.weight', 'h.2.pre_feedforward_norm.weight', 'h.0.mlp.gate_proj.weight',
-      'h.2.mlp.up_proj.weight', 'h.1.mlp.down_proj.weight', 'h.1.post_feedforward_norm.weight', 'final_norm.weight',
+      'wte.weight', 'h.0.ln_1.weight', 'h.0.attn.c_attn.weight', 'h.1.attn.c_attn.weight',
+      'h.2.attn.c_proj.weight', 'h.0.attn.q_norm.weight', 'h.1.attn.k_norm.weight',
+      'h.0.post_attn_norm.weight', 'h.2.ln_2.weight', 'h.0.mlp.c_fc.weight',
+      'h.2.mlp.c_up.weight', 'h.1.mlp.c_proj.weight', 'h.1.post_mlp_norm.weight', 'ln_f.weight',
     ]],
     ['Llama: MQA, RoPE, LayerNorm with biases, SwiGLU, untied head', LLAMA_TINY, 1e-2, [
-      'h.0.attn.q_proj.bias', 'h.1.attn.k_proj.weight', 'h.0.attn.v_proj.bias', 'h.1.attn.o_proj.bias',
-      'h.0.pre_attention_norm.bias', 'h.1.mlp.gate_proj.bias', 'final_norm.bias', 'lm_head.weight',
+      'h.0.attn.c_attn.bias', 'h.1.attn.c_attn.weight', 'h.1.attn.c_proj.bias',
+      'h.0.ln_1.bias', 'h.1.mlp.c_fc.bias', 'ln_f.bias', 'lm_head.weight',
     ]],
   ];
 
@@ -45,8 +41,15 @@ describe('gradients of Llama- and Gemma-style models', () => {
       const v = weights.get(name)!;
       const g = grads.get(name)!;
       const base = values(v);
-      // The 2 largest |∂L/∂w| of each weight, well above float32 noise.
-      const picks = g.map((x, i) => [Math.abs(x), i] as const).sort((a, b) => b[0] - a[0]).slice(0, 2).map(([, i]) => i);
+      // The 2 largest |∂L/∂w| of each weight, well above float32 noise; of c_attn, the largest of its q, k and v columns each.
+      const { nHead: nh, nKvHead: nkv, headDim: hd } = model.config;
+      const width = v.shape[v.rank - 1];
+      const column = (i: number) => i % width;
+      const ranges = name.includes('c_attn') ? [[0, nh * hd], [nh * hd, (nh + nkv) * hd], [(nh + nkv) * hd, width]] : [[0, width]];
+      const top = ranges.map(([lo, hi]) =>
+        g.map((x, i) => [Math.abs(x), i] as const).filter(([, i]) => column(i) >= lo && column(i) < hi).sort((a, b) => b[0] - a[0]),
+      );
+      const picks = (top.length === 1 ? top[0].slice(0, 2) : top.map((t) => t[0])).map(([, i]) => i);
       for (const i of picks) {
         const at = (delta: number) => {
           const w = base.slice();
@@ -65,14 +68,14 @@ describe('gradients of Llama- and Gemma-style models', () => {
     model.dispose();
   });
 
-  it('gives the same loss and gradients with and without the hand-written kernels, leaving no tensors', () => {
+  it('gives the plain autograd reference\'s loss and gradients (test/reference/gpt.ts), leaving no tensors', () => {
     const before = tf.memory().numTensors;
     const model = tiny(GEMMA_TINY);
     const rng = createRng(8);
     const ids = randomIds(rng, 2, 8, 11);
     const targets = randomIds(rng, 2, 8, 11);
-    const fast = withFused(true, () => lossAndGrads(model, ids, targets));
-    const plain = withFused(false, () => lossAndGrads(model, ids, targets));
+    const fast = lossAndGrads(model, ids, targets);
+    const plain = referenceLossAndGrads(model, ids, targets);
     expect(Math.abs(fast.loss - plain.loss)).toBeLessThan(1e-5);
     for (const [name, g] of fast.grads) expect(maxRelDiff(g, plain.grads.get(name)!), name).toBeLessThan(1e-4);
     // Dropout on (training): a different but finite loss, and still no leaked tensors.
@@ -101,7 +104,7 @@ describe('the KV cache with RoPE, GQA, q/k norms and sliding windows', () => {
     const model = tiny(config, 0.5);
     const before = tf.memory().numTensors;
     for (const shift of [1, 3]) {
-      const cached = contextStepper(model, shift, true);
+      const cached = contextStepper(model, shift, true, { fastDecoder: false }); // the tensor KV cache (the Decoder: decoder.test.ts)
       const full = contextStepper(model, shift, false);
       for (let len = 1; len <= ids.length; len++) {
         const a = cached.next(ids.slice(0, len));

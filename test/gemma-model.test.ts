@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GroupedQueryAttention } from '../src/attention/groupedQueryAttention.js';
-import { MultiHeadAttention } from '../src/attention/multiHeadAttention.js';
-import { DecoderBlock } from '../src/block/decoderBlock.js';
-import { TransformerBlock } from '../src/block/transformerBlock.js';
-import type { GPTConfig } from '../src/config/config.js';
+import { writeSafetensors } from '../src/io/safetensors.js';
+import type { TensorData } from '../src/io/safetensorsTypes.js';
+import { resolveConfig, type GPTConfig } from '../src/config/config.js';
+import { canonicalTensors, weightTable } from '../src/config/names.js';
+import { fromCanonical } from '../src/pretrained/convert.js';
 import { GPT } from '../src/model/gpt.js';
 import { rmsNorm } from '../src/ops/rmsNorm.js';
 import { createRng } from '../src/util/rng.js';
@@ -18,43 +18,69 @@ const scratch = mkdtempSync(join(tmpdir(), 'tinygpt-gemma-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('a Gemma-style GPT', () => {
-  it('names its weights in the Llama/Gemma layout, with their shapes', () => {
+  it('names its weights with the canonical (GPT-2) names whatever the layout, with their shapes', () => {
     const model = new GPT(GEMMA_TINY);
     const names = [...model.namedWeights()].map(([n, v]) => `${n} [${v.shape}]`);
-    // No wpe (RoPE), no biases; q 8 → 4·6 = 24, k and v 8 → 2·6 = 12, GeGLU 12 per branch.
+    // No wpe (RoPE), no biases; c_attn 8 → (4 + 2·2)·6 = 48 (q 24 | k 12 | v 12), GeGLU 12 per branch.
     expect(names.filter((n) => !/^h\.[12]\./.test(n))).toEqual([
       'wte.weight [11,8]',
-      'h.0.pre_attention_norm.weight [8]',
-      'h.0.attn.q_proj.weight [8,24]',
-      'h.0.attn.k_proj.weight [8,12]',
-      'h.0.attn.v_proj.weight [8,12]',
-      'h.0.attn.o_proj.weight [24,8]',
+      'h.0.ln_1.weight [8]',
+      'h.0.attn.c_attn.weight [8,48]',
       'h.0.attn.q_norm.weight [6]',
       'h.0.attn.k_norm.weight [6]',
-      'h.0.post_attention_norm.weight [8]',
-      'h.0.pre_feedforward_norm.weight [8]',
-      'h.0.mlp.gate_proj.weight [8,12]',
-      'h.0.mlp.up_proj.weight [8,12]',
-      'h.0.mlp.down_proj.weight [12,8]',
-      'h.0.post_feedforward_norm.weight [8]',
-      'final_norm.weight [8]',
+      'h.0.attn.c_proj.weight [24,8]',
+      'h.0.post_attn_norm.weight [8]',
+      'h.0.ln_2.weight [8]',
+      'h.0.mlp.c_fc.weight [8,12]',
+      'h.0.mlp.c_up.weight [8,12]',
+      'h.0.mlp.c_proj.weight [12,8]',
+      'h.0.post_mlp_norm.weight [8]',
+      'ln_f.weight [8]',
     ]);
-    expect(names).toHaveLength(1 + 3 * 13 + 1);
+    expect(names).toHaveLength(1 + 3 * 11 + 1);
+    // The name table lists the same tensors with the same shapes: loaders check files against it.
+    expect(canonicalTensors(model.config).map((t) => `${t.name} [${t.shape}]`)).toEqual(names);
     model.dispose();
   });
 
-  it('keeps GPT-2 blocks (and so the fused attention kernel) for GPT-2-style configs only', () => {
-    const gpt2 = new GPT({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8, activation: 'swiglu', bias: false });
-    expect(gpt2.blocks[0]).toBeInstanceOf(TransformerBlock);
-    expect((gpt2.blocks[0] as TransformerBlock).attn).toBeInstanceOf(MultiHeadAttention);
-    expect([...gpt2.namedWeights().keys()]).toContain('ln_f.weight');
+  it('turning on one numerics flag adds its tensors and renames none', () => {
+    const base = { vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8, bias: false };
+    const plain = [...new GPT(base).namedWeights().keys()];
+    const withQk = new GPT({ ...base, qkNorm: true });
+    const names = [...withQk.namedWeights().keys()];
+    expect(names.filter((n) => !plain.includes(n))).toEqual(['h.0.attn.q_norm.weight', 'h.0.attn.k_norm.weight']);
+    expect(plain.every((n) => names.includes(n))).toBe(true);
+    // Layers 0 and 1 of GEMMA_TINY are local with window 3, layer 2 global.
     const modern = new GPT(GEMMA_TINY);
-    expect(modern.blocks[0]).toBeInstanceOf(DecoderBlock);
-    expect((modern.blocks[0] as DecoderBlock).attn).toBeInstanceOf(GroupedQueryAttention);
-    // Layers 0 and 1 local with window 3, layer 2 global.
-    expect(modern.blocks.map((b) => (b as DecoderBlock).attn.config.window)).toEqual([3, 3, 0]);
-    gpt2.dispose();
+    expect(modern.blocks.map((b) => b.plan.window)).toEqual([3, 3, 0]);
+    withQk.dispose();
     modern.dispose();
+  });
+
+  it('loads a checkpoint saved under the earlier Llama/Gemma names (q_proj, final_norm, ...) with identical logits', async () => {
+    const model = new GPT(GEMMA_TINY);
+    randomizeModern(model, 8, 0.5);
+    const ids = randomIds(createRng(9), 1, 6, 11);
+    const canonical = new Map<string, TensorData>();
+    for (const [n, v] of model.namedWeights()) canonical.set(n, { shape: v.shape, data: v.dataSync() as Float32Array });
+    const c = resolveConfig(GEMMA_TINY);
+    const legacy = fromCanonical(c, 'tinygpt-v1', canonical);
+    expect([...legacy.keys()].slice(0, 5)).toEqual([
+      'wte.weight',
+      'h.0.pre_attention_norm.weight',
+      'h.0.attn.q_proj.weight',
+      'h.0.attn.k_proj.weight',
+      'h.0.attn.v_proj.weight',
+    ]);
+    expect(legacy.get('h.0.attn.k_proj.weight')!.shape).toEqual([8, 12]);
+    expect(weightTable(c, 'tinygpt-v1').at(-1)!.stored).toEqual(['final_norm.weight']);
+    const dir = join(scratch, 'legacy');
+    await model.savePretrained(dir);
+    await writeSafetensors(join(dir, 'model.safetensors'), legacy, { format: 'pt' });
+    const again = await GPT.fromPretrained(dir);
+    expect(take(again.forward(ids))).toEqual(take(model.forward(ids)));
+    tf.dispose(ids);
+    [model, again].forEach((m) => m.dispose());
   });
 
   it('hides keys outside the window in local layers and none in global ones', () => {
@@ -84,14 +110,14 @@ describe('a Gemma-style GPT', () => {
     const before = tf.memory().numTensors;
     const model = new GPT(GEMMA_TINY);
     randomizeModern(model, 3, 0.5);
-    for (const [name, v] of model.namedWeights()) if (/post_(attention|feedforward)_norm/.test(name)) setVar(v, new Float32Array(v.size));
+    for (const [name, v] of model.namedWeights()) if (/post_(attn|mlp)_norm/.test(name)) setVar(v, new Float32Array(v.size));
     const ids = tf.tensor2d([[1, 4, 9]], [1, 3], 'int32');
     const got = take(model.forward(ids));
     const w = model.namedWeights();
     const expected = take(
       tf.tidy(() => {
         const e = tf.mul(tf.gather(model.wte, [1, 4, 9]), Math.sqrt(8)); // (3, 8) scaled embeddings
-        const h = rmsNorm(e, w.get('final_norm.weight') as tf.Tensor1D, 1e-6); // (3, 8)
+        const h = rmsNorm(e, w.get('ln_f.weight') as tf.Tensor1D, 1e-6); // (3, 8)
         return tf.matMul(h, model.wte, false, true); // (3, 11)
       }),
     );

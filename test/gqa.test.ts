@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { causalMask, MASKED } from '../src/attention/causalMask.js';
 import { groupedAttention } from '../src/attention/groupedAttention.js';
-import { GroupedQueryAttention, type GroupedQueryAttentionConfig } from '../src/attention/groupedQueryAttention.js';
-import { MultiHeadAttention } from '../src/attention/multiHeadAttention.js';
+import { Attention } from '../src/attention/attention.js';
+import { resolveConfig } from '../src/config/config.js';
+import { planLayer } from '../src/config/plan.js';
 import { scaledDotProductAttention } from '../src/attention/scaledDotProduct.js';
 import { slidingWindowMask } from '../src/attention/slidingWindowMask.js';
 import { createRng } from '../src/util/rng.js';
@@ -11,16 +12,32 @@ import { maxRelDiff, normals, setVar, take, values } from './helpers.js';
 
 const CALL = { training: false, seed: 0 } as const;
 
-function gqa(extra: Partial<GroupedQueryAttentionConfig> = {}, seed = 3): GroupedQueryAttention {
-  const config: GroupedQueryAttentionConfig = {
-    nEmbd: 8, nHead: 4, nKvHead: 2, headDim: 3, bias: true, dropout: 0, projStd: 0.02, window: 0, qkNorm: false, normEps: 1e-6,
-    ...extra,
-  };
-  const m = new GroupedQueryAttention(config, createRng(seed));
+/** Options of the one-layer plans these tests build (GQA: 4 query heads on 2 key/value heads of width 3). */
+interface GqaOptions {
+  readonly nHead?: number;
+  readonly nKvHead?: number;
+  readonly headDim?: number;
+  readonly bias?: boolean;
+  readonly window?: number;
+  readonly qkNorm?: boolean;
+}
+
+function gqa(o: GqaOptions = {}, seed = 3): Attention {
+  const c = resolveConfig({
+    vocabSize: 2, nLayer: 1, blockSize: 8, nEmbd: 8, nHead: o.nHead ?? 4, nKvHead: o.nKvHead ?? 2, headDim: o.headDim ?? 3,
+    bias: o.bias ?? true, slidingWindow: o.window ?? 0, qkNorm: o.qkNorm ?? false, layerNormEps: 1e-6,
+  });
+  const m = new Attention(planLayer(c, 0), 8, 8, createRng(seed));
   // Weights and biases of a realistic size (std 0.5) so the attention is far from uniform.
   const rng = createRng(seed + 100);
   for (const [name, v] of m.weights()) setVar(v, normals(rng, v.size, 0.5, name.endsWith('_norm.weight') ? 1 : 0));
   return m;
+}
+
+/** Columns [from, from + n) of c_attn (and its bias): one of the q, k, v projections. */
+function part(m: Attention, from: number, n: number): { w: tf.Tensor2D; b: tf.Tensor1D | undefined } {
+  const [rows] = m.qkv.weight.shape;
+  return { w: tf.slice(m.qkv.weight, [0, from], [rows, n]), b: m.qkv.bias && tf.slice(m.qkv.bias, [from], [n]) };
 }
 
 function input(b: number, t: number, c: number, seed = 9): tf.Tensor2D {
@@ -81,30 +98,17 @@ describe('groupedAttention', () => {
   });
 });
 
-describe('GroupedQueryAttention', () => {
-  it('with nKvHead = nHead equals MultiHeadAttention given the same weights', () => {
+describe('Attention with grouped-query plans', () => {
+  it('with nKvHead = nHead, the fused kernel equals grouped attention given the same weights', () => {
     const before = tf.memory().numTensors;
     const [b, t, c] = [2, 5, 8];
-    const mha = new MultiHeadAttention({ nEmbd: c, nHead: 2, blockSize: 6, bias: true, dropout: 0, projStd: 0.02 }, createRng(1));
-    const rng = createRng(2);
-    for (const [, v] of mha.weights()) setVar(v, normals(rng, v.size, 0.5));
     const g = gqa({ nHead: 2, nKvHead: 2, headDim: 4 });
-    // c_attn's columns are [q | k | v], each head-major, which is the q/k/v_proj layout.
-    const w = new Map(g.weights());
-    const cAttn = tf.tensor2d(values(mha.cAttnW), [c, 3 * c]);
-    const cAttnB = tf.tensor1d(values(mha.cAttnB!));
-    ['q_proj', 'k_proj', 'v_proj'].forEach((name, part) => {
-      setVar(w.get(`${name}.weight`)!, take(tf.slice(cAttn, [0, part * c], [c, c])));
-      setVar(w.get(`${name}.bias`)!, take(tf.slice(cAttnB, [part * c], [c])));
-    });
-    setVar(w.get('o_proj.weight')!, values(mha.cProjW));
-    setVar(w.get('o_proj.bias')!, values(mha.cProjB!));
     const x = input(b, t, c);
-    const yMha = take(tf.tidy(() => mha.forward(x, b, t, CALL))); // fused kernel path
-    const yGqa = take(tf.tidy(() => g.forward(x, b, t, CALL)));
-    expect(maxRelDiff(yGqa, yMha)).toBeLessThan(1e-5);
-    tf.dispose([cAttn, cAttnB, x]);
-    mha.dispose();
+    const fused = take(tf.tidy(() => g.forward(x, b, t, CALL))); // fused kernel path
+    // Asking for the weights takes the split q/k/v path through groupedAttention.
+    const grouped = take(tf.tidy(() => g.forward(x, b, t, { ...CALL, keepWeights: (w: tf.Tensor4D) => w.dispose() })));
+    expect(maxRelDiff(fused, grouped)).toBeLessThan(1e-5);
+    x.dispose();
     g.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -115,19 +119,21 @@ describe('GroupedQueryAttention', () => {
   ])('%s equals attention with each key/value head repeated for its query heads by hand', (_label, nKvHead) => {
     const [b, t, c, nh, hd] = [2, 5, 8, 4, 3];
     const g = gqa({ nHead: nh, nKvHead, headDim: hd });
-    const w = new Map(g.weights());
     const x = input(b, t, c);
     const reference = take(
       tf.tidy(() => {
-        const proj = (name: string, n: number) =>
-          tf.transpose(tf.reshape(tf.add(tf.matMul(x, w.get(`${name}.weight`)!), w.get(`${name}.bias`)!), [b, t, n, hd]), [0, 2, 1, 3]); // (B, n, T, hd)
+        // c_attn's columns: q heads (nh·hd), then k heads (nKv·hd), then v heads (nKv·hd).
+        const proj = (from: number, n: number) => {
+          const { w, b: bias } = part(g, from * hd, n * hd);
+          return tf.transpose(tf.reshape(tf.add(tf.matMul(x, w), bias!), [b, t, n, hd]), [0, 2, 1, 3]); // (B, n, T, hd)
+        };
         // Query head h reads key/value head ⌊h / (nh / nKv)⌋: [0, 0, 1, 1] for GQA, [0, 0, 0, 0] for MQA.
         const owner = Array.from({ length: nh }, (_, h) => Math.floor(h / (nh / nKvHead)));
-        const k = tf.gather(proj('k_proj', nKvHead), owner, 1); // (B, nh, T, hd)
-        const v = tf.gather(proj('v_proj', nKvHead), owner, 1); // (B, nh, T, hd)
-        const heads = scaledDotProductAttention(proj('q_proj', nh), k, v).output; // (B, nh, T, hd)
+        const k = tf.gather(proj(nh, nKvHead), owner, 1); // (B, nh, T, hd)
+        const v = tf.gather(proj(nh + nKvHead, nKvHead), owner, 1); // (B, nh, T, hd)
+        const heads = scaledDotProductAttention(proj(0, nh), k, v).output; // (B, nh, T, hd)
         const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [b * t, nh * hd]); // (B·T, nh·hd)
-        return tf.add(tf.matMul(merged, w.get('o_proj.weight')!), w.get('o_proj.bias')!); // (B·T, C)
+        return tf.add(tf.matMul(merged, g.out.weight), g.out.bias!); // (B·T, C)
       }),
     );
     const got = take(tf.tidy(() => g.forward(x, b, t, CALL)));
@@ -153,14 +159,15 @@ describe('GroupedQueryAttention', () => {
   });
 
   it('with qkNorm ignores the scale of q and k (RMSNorm is scale-invariant)', () => {
-    // Scaling W^Q, W^K (no biases) by 5 scales q and k by 5; RMSNorm undoes it up to ε, plain attention does not.
+    // Scaling the q and k columns of W_qkv (no biases) by 5 scales q and k by 5; RMSNorm undoes it up to ε, plain attention does not.
     const [b, t, c] = [1, 4, 8];
     const x = input(b, t, c);
     const outputs = [true, false].map((qkNorm) => {
       const g = gqa({ qkNorm, bias: false });
       const y = take(tf.tidy(() => g.forward(x, b, t, CALL)));
-      const w = new Map(g.weights());
-      for (const name of ['q_proj.weight', 'k_proj.weight']) setVar(w.get(name)!, values(w.get(name)!).map((v) => 5 * v));
+      const qkCols = (4 + 2) * 3; // q heads then k heads come first
+      const w = values(g.qkv.weight).map((v, i) => (i % 24 < qkCols ? 5 * v : v));
+      setVar(g.qkv.weight, w);
       const scaled = take(tf.tidy(() => g.forward(x, b, t, CALL)));
       g.dispose();
       return maxRelDiff(scaled, y);
@@ -170,16 +177,14 @@ describe('GroupedQueryAttention', () => {
     x.dispose();
   });
 
-  it('lists its weights under Llama names with their shapes', () => {
+  it('lists its weights under the canonical names with their shapes', () => {
     const g = gqa({ qkNorm: true, bias: false });
-    // q (8, 4·3), k and v (8, 2·3), o (4·3, 8), q/k norms over hd = 3
+    // c_attn (8, (4 + 2·2)·3 = 24), q/k norms over hd = 3, c_proj (4·3, 8)
     expect(g.weights().map(([n, v]) => `${n} [${v.shape}]`)).toEqual([
-      'q_proj.weight [8,12]',
-      'k_proj.weight [8,6]',
-      'v_proj.weight [8,6]',
-      'o_proj.weight [12,8]',
+      'c_attn.weight [8,24]',
       'q_norm.weight [3]',
       'k_norm.weight [3]',
+      'c_proj.weight [12,8]',
     ]);
     g.dispose();
   });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import type { GPT } from '../src/model/gpt.js';
 import type { LanguageModel } from '../src/model/types.js';
-import { setFusedKernels } from '../src/ops/fused.js';
+import { referenceLoss } from './reference/gpt.js';
 import { createRng, type Rng } from '../src/util/rng.js';
 
 /** Element-wise |actual − expected| < tol, with the index in the failure message. */
@@ -53,16 +54,6 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return den === 0 ? num : num / den;
 }
 
-/** Runs f with the fused-kernel switch set to `on`, restoring the previous setting even on throw. */
-export function withFused<R>(on: boolean, f: () => R): R {
-  const previous = setFusedKernels(on);
-  try {
-    return f();
-  } finally {
-    setFusedKernels(previous);
-  }
-}
-
 /** A float32 array of N(mean, std²) draws from the seeded Rng. */
 export function normals(rng: Rng, n: number, std = 1, mean = 0): Float32Array {
   const out = new Float32Array(n);
@@ -105,4 +96,13 @@ export function lossAndGrads(
   const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), named.map(([, v]) => v));
   const out = new Map(named.map(([n, v]) => [n, take(grads[v.name])] as const));
   return { loss: take(value)[0], grads: out };
+}
+
+/** {@link lossAndGrads} of the plain autograd reference forward (test/reference/gpt.ts) of the same model and weights. */
+export function referenceLossAndGrads(
+  model: GPT,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor2D,
+): { loss: number; grads: Map<string, number[]> } {
+  return lossAndGrads({ namedWeights: () => model.namedWeights(), loss: (x, y) => referenceLoss(model, x, y) }, ids, targets);
 }

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Activation, GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
-import { setFusedKernels } from '../src/ops/fused.js';
 import { createRng } from '../src/util/rng.js';
-import { expectClose, lossAndGrads, maxRelDiff, randomIds, randomizeWeights, take, values, withFused } from './helpers.js';
+import { expectClose, lossAndGrads, maxRelDiff, randomIds, randomizeWeights, referenceLossAndGrads, take, values } from './helpers.js';
 
 const TINY: GPTConfig = { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8, seed: 5 };
 
@@ -18,10 +17,6 @@ function tinyModel(extra: Partial<GPTConfig> = {}, std = 0.3): GPT {
 function lossAt(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D): number {
   return take(model.loss(ids, targets))[0];
 }
-
-afterEach(() => {
-  setFusedKernels(true);
-});
 
 describe('GPT gradients', () => {
   const cases: Array<[string, Partial<GPTConfig>, string[]]> = [
@@ -74,13 +69,13 @@ describe('GPT gradients', () => {
   const combos = activations.flatMap((activation) =>
     [true, false].flatMap((bias) => [true, false].map((tieEmbeddings) => ({ activation, bias, tieEmbeddings }))),
   );
-  it.each(combos)('fused and plain paths give the same loss and gradients (%o)', (extra) => {
+  it.each(combos)('the library and the plain autograd reference (test/reference) give the same loss and gradients (%o)', (extra) => {
     const model = tinyModel(extra);
     const rng = createRng(8);
     const ids = randomIds(rng, 2, 6, 7);
     const targets = randomIds(rng, 2, 6, 7);
-    const fast = withFused(true, () => lossAndGrads(model, ids, targets));
-    const plain = withFused(false, () => lossAndGrads(model, ids, targets));
+    const fast = lossAndGrads(model, ids, targets);
+    const plain = referenceLossAndGrads(model, ids, targets);
     expect(Math.abs(fast.loss - plain.loss) / plain.loss).toBeLessThan(1e-5);
     expect([...fast.grads.keys()]).toEqual([...plain.grads.keys()]);
     for (const [name, g] of fast.grads) {
@@ -248,8 +243,7 @@ describe('GPT weights', () => {
 });
 
 describe('GPT memory', () => {
-  it.each([true, false])('forward, loss + gradients and forwardWithAttention leave no tensors (fused %s)', (fused) => {
-    setFusedKernels(fused);
+  it('forward, loss + gradients and forwardWithAttention leave no tensors', () => {
     const model = new GPT({ ...TINY, dropout: 0.1 });
     const rng = createRng(2);
     const ids = randomIds(rng, 2, 6, 7);

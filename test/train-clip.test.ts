@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectClose } from './helpers.js';
 import { clipByGlobalNorm } from '../src/train/clip.js';
 
-function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol);
-}
 
 // ‖g‖² = (1² + 2²) + (2² + 4²) = 5 + 20 = 25, so the global norm is 5.
 function known(): Map<string, tf.Tensor> {
@@ -22,8 +19,8 @@ describe('clipByGlobalNorm', () => {
     const { grads, norm } = clipByGlobalNorm(g, 1);
     expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
     // scale = 1/(5 + 1e-6) = 0.19999996 → a = [0.2, 0.4], b = [[0.4], [0.8]]
-    expectClose(grads.get('a')!.dataSync(), [0.2, 0.4]);
-    expectClose(grads.get('b')!.dataSync(), [0.4, 0.8]);
+    expectClose(grads.get('a')!.dataSync(), [0.2, 0.4], 1e-6);
+    expectClose(grads.get('b')!.dataSync(), [0.4, 0.8], 1e-6);
     expect(grads.get('b')!.shape).toEqual([2, 1]);
     // the clipped global norm is maxNorm: √(0.2² + 0.4² + 0.4² + 0.8²) = √1 = 1
     const flat = [...grads.get('a')!.dataSync(), ...grads.get('b')!.dataSync()];
@@ -33,7 +30,7 @@ describe('clipByGlobalNorm', () => {
     tf.dispose([norm, ...grads.values()]);
     expect(tf.memory().numTensors).toBe(base);
     // the inputs are the caller's and stay valid
-    expectClose(g.get('a')!.dataSync(), [1, 2]);
+    expectClose(g.get('a')!.dataSync(), [1, 2], 1e-6);
     tf.dispose([...g.values()]);
   });
 
@@ -42,8 +39,8 @@ describe('clipByGlobalNorm', () => {
     const { grads, norm } = clipByGlobalNorm(g, 10);
     expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
     // scale = min(1, 10/5) = 1
-    expectClose(grads.get('a')!.dataSync(), [1, 2]);
-    expectClose(grads.get('b')!.dataSync(), [2, 4]);
+    expectClose(grads.get('a')!.dataSync(), [1, 2], 1e-6);
+    expectClose(grads.get('b')!.dataSync(), [2, 4], 1e-6);
     tf.dispose([norm, ...grads.values(), ...g.values()]);
   });
 

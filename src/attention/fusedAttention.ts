@@ -9,13 +9,13 @@ import { groupedBatchMatMul, type SliceSelect } from '../ops/wasm/batchMatMul.js
  * Input: slots (B, 3·nh, T, hs), slot j = part·nh + head holding q (part 0), k (1) or v (2) of
  * one head; that is qkv (B·T, 3C) reshaped to (B, T, 3·nh, hs) and transposed [0, 2, 1, 3].
  * Every product reads its q, k or v slices in place (no split, no kᵀ), so one tensor feeds them all:
- *   S = q·kᵀ/√hs + M,  P = softmax_rows(S),  O = P·v                        (forward)
- *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √hs                      (softmax backward)
+ *   S = s·q·kᵀ + M (s = 1/√hs unless given),  P = softmax_rows(S),  O = P·v                        (forward)
+ *   dP = dO·vᵀ,  dS = s · P ⊙ (dP − rowsum(dP ⊙ P))                        (softmax backward)
  *   dq = dS·k,  dk = dSᵀ·q,  dv = Pᵀ·dO                                      (products)
  * and d(slots) is [dq | dk | dv] along the slot axis. Same values as the generic path
  * (split + scaledDotProductAttention) up to float rounding; no dropout on P.
  */
-export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf.Tensor2D): tf.Tensor4D {
+export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf.Tensor2D, scale?: number): tf.Tensor4D {
   const [b, slotCount, t, hs] = slots.shape;
   if (slotCount !== 3 * nHead || mask.shape[0] !== t || mask.shape[1] !== t) {
     throw new Error(
@@ -23,12 +23,12 @@ export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf
     );
   }
   const g = b * nHead;
-  const scale = 1 / Math.sqrt(hs);
+  const s = scale ?? 1 / Math.sqrt(hs);
   const part = (p: number): SliceSelect => ({ group: 3 * nHead, start: p * nHead });
   const f = customOp((save, x: tf.Tensor4D) => {
     const s3 = tf.reshape(x, [b * 3 * nHead, t, hs]) as tf.Tensor3D; // (B·3nh, T, hs)
     const scores = groupedBatchMatMul(s3, s3, { heads: nHead, a: part(0), b: part(1), transposeB: true }); // (G, T, T) q·kᵀ
-    const p = tf.softmax(tf.add(tf.mul(scores, scale), mask)) as tf.Tensor3D; // (G, T, T)
+    const p = tf.softmax(tf.add(tf.mul(scores, s), mask)) as tf.Tensor3D; // (G, T, T)
     const out = groupedBatchMatMul(p, s3, { heads: nHead, a: { group: nHead, start: 0 }, b: part(2) }); // (G, T, hs) P·v
     save([s3, p]);
     return {
@@ -39,7 +39,7 @@ export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf
         const own = { group: nHead, start: 0 };
         const dP = groupedBatchMatMul(dO, ss, { heads: nHead, a: own, b: part(2), transposeB: true }); // (G, T, T) dO·vᵀ
         const rowDot = tf.sum(tf.mul(dP, sp), -1, true); // (G, T, 1)
-        const dS = tf.mul(tf.mul(sp, tf.sub(dP, rowDot)), scale) as tf.Tensor3D; // (G, T, T)
+        const dS = tf.mul(tf.mul(sp, tf.sub(dP, rowDot)), s) as tf.Tensor3D; // (G, T, T)
         const dq = groupedBatchMatMul(dS, ss, { heads: nHead, a: own, b: part(1) }); // (G, T, hs) dS·k
         const dk = groupedBatchMatMul(dS, ss, { heads: nHead, a: own, b: part(0), transposeA: true }); // (G, T, hs) dSᵀ·q
         const dv = groupedBatchMatMul(sp, dO, { transposeA: true }); // (G, T, hs) Pᵀ·dO

@@ -9,6 +9,8 @@ export interface GroupedAttentionOptions {
   readonly training?: boolean;
   /** Seed of the dropout mask. */
   readonly seed?: number;
+  /** Multiplier of q·kᵀ (default 1/√hd). */
+  readonly scale?: number;
 }
 
 /** Output heads and the attention weights that produced them. */
@@ -25,7 +27,7 @@ export interface GroupedAttentionResult {
  * nKv = 1 multi-query attention). The g query heads of a group are stacked along the time axis,
  * (B, nh, T, hd) = (B, nKv, g·T, hd) with no copy, so each group is one attention of g·T queries
  * over its S keys and k, v are never repeated:
- *   α = softmax(q·kᵀ/√hd + M),  head = α·v                       (Vaswani et al. 2017, eq. 1)
+ *   α = softmax(s·q·kᵀ + M),  head = α·v,  s = 1/√hd by default                       (Vaswani et al. 2017, eq. 1)
  * with M (T, S) the additive mask, shared by every head and group.
  */
 export function groupedAttention(
@@ -45,13 +47,13 @@ export function groupedAttention(
   if (mask.shape[0] !== t || mask.shape[1] !== s) {
     throw new Error(`groupedAttention: the mask must be (T, S) = (${t}, ${s}); got [${mask.shape}].`);
   }
-  const { dropout = 0, training = false, seed = 0 } = options;
+  const { dropout = 0, training = false, seed = 0, scale = 1 / Math.sqrt(hd) } = options;
   const g = nh / nkv;
   return tf.tidy(() => {
     const q3 = tf.reshape(q, [b * nkv, g * t, hd]) as tf.Tensor3D; // (B·nKv, g·T, hd)
     const k3 = tf.reshape(k, [b * nkv, s, hd]) as tf.Tensor3D; // (B·nKv, S, hd)
     const v3 = tf.reshape(v, [b * nkv, s, hd]) as tf.Tensor3D; // (B·nKv, S, hd)
-    const scores = tf.mul(batchMatMulT(q3, k3, false, true), 1 / Math.sqrt(hd)); // (B·nKv, g·T, S)
+    const scores = tf.mul(batchMatMulT(q3, k3, false, true), scale); // (B·nKv, g·T, S)
     const alpha = tf.softmax(tf.add(tf.reshape(scores, [b * nkv, g, t, s]), mask)); // (B·nKv, g, T, S)
     const dropped = training && dropout > 0 ? tf.dropout(alpha, dropout, undefined, seed) : alpha; // (B·nKv, g, T, S)
     const out = batchMatMul(tf.reshape(dropped, [b * nkv, g * t, s]) as tf.Tensor3D, v3); // (B·nKv, g·T, hd)

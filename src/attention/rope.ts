@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** cos(pθ_i) and sin(pθ_i), θ_i = base^(−2i/d), for p < maxLen and i < d/2: (maxLen, d/2) each. */
-export function ropeTables(headDim: number, maxLen: number, base: number): { cos: Float32Array; sin: Float32Array } {
+/**
+ * cos(pθ_i) and sin(pθ_i), θ_i = base^(−2i/d), for p < maxLen and i < d/2: (maxLen, d/2) each.
+ * With linear scaling s (HF rope_scaling "linear"), position p rotates as p/s.
+ */
+export function ropeTables(headDim: number, maxLen: number, base: number, scale = 1): { cos: Float32Array; sin: Float32Array } {
   const half = headDim / 2;
   const cos = new Float32Array(maxLen * half);
   const sin = new Float32Array(maxLen * half);
   for (let p = 0; p < maxLen; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = p * Math.pow(base, (-2 * i) / headDim); // computed in float64, stored as float32
+      const angle = (p / scale) * Math.pow(base, (-2 * i) / headDim); // computed in float64, stored as float32
       cos[p * half + i] = Math.cos(angle);
       sin[p * half + i] = Math.sin(angle);
     }
@@ -32,13 +35,15 @@ export class RotaryEmbedding {
     readonly headDim: number,
     readonly maxLen: number,
     readonly base = 10000,
+    readonly scale = 1,
   ) {
     if (!Number.isInteger(headDim) || headDim < 2 || headDim % 2 !== 0) {
       throw new Error(`RoPE needs an even head dimension >= 2, got ${headDim}: choose headDim as a multiple of 2.`);
     }
     if (!(base > 0)) throw new Error(`RoPE base (ropeTheta) must be > 0, got ${base}.`);
     const half = headDim / 2;
-    const { cos, sin } = ropeTables(headDim, maxLen, base);
+    if (!(scale > 0)) throw new Error(`RoPE scale (ropeScale) must be > 0, got ${scale}.`);
+    const { cos, sin } = ropeTables(headDim, maxLen, base, scale);
     this.cos = tf.tensor2d(cos, [maxLen, half]); // (maxLen, d/2)
     this.sin = tf.tensor2d(sin, [maxLen, half]); // (maxLen, d/2)
   }

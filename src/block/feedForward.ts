@@ -1,56 +1,41 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isGated, type Activation } from '../config/config.js';
+import type { LayerPlan } from '../config/plan.js';
 import { gelu, geluTanh, silu } from '../ops/activations.js';
-import { linear } from '../ops/matmul.js';
-import { linearParams, maybeDropout, type LinearParams, type Module, type NamedVariables } from '../util/params.js';
+import { Linear } from '../util/linear.js';
+import { maybeDropout, prefixed, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 
-/** Sizes and options of a {@link FeedForward}. */
-export interface FeedForwardConfig {
-  /** Model width d. */
-  readonly nEmbd: number;
-  /** Hidden width (per branch for SwiGLU and GeGLU). */
-  readonly hidden: number;
-  /** 'gelu' (exact x·Φ(x)), 'gelu_tanh' (GPT-2), 'relu', 'swiglu' or 'geglu'. */
-  readonly activation: Activation;
-  /**
-   * Tensor names: 'gpt2' (default) c_fc (the gate when gated), c_up, c_proj; 'llama' gate_proj,
-   * up_proj, down_proj (an ungated FFN has up_proj and down_proj).
-   */
-  readonly naming?: 'gpt2' | 'llama';
-  /** Whether the linear layers carry biases. */
-  readonly bias: boolean;
-  /** Dropout on the output (residual branch). */
-  readonly dropout: number;
-  /** Std of the output projection's init. */
-  readonly projStd: number;
-}
-
 /**
- * Position-wise feed-forward sublayer: FFN(x) = act(x·W1 + b1)·W2 + b2, or gated (Shazeer 2020)
- * FFN(x) = (act(x·W) ⊙ x·V)·W2 with act = Swish for SwiGLU and the tanh GeLU for GeGLU (as in
- * Gemma); in GPT-2 naming the gate W is "c_fc" and V "c_up".
+ * Position-wise feed-forward sublayer of one layer, as its plan says:
+ *   FFN(x) = act(x·W_fc + b)·W_proj + b                  (GeLU x·Φ(x), GPT-2's tanh GeLU, ReLU)
+ *   FFN(x) = (act(x·W_fc) ⊙ x·W_up)·W_proj               (gated, Shazeer 2020: SwiGLU with Swish, GeGLU with tanh GeLU)
+ * W_fc is GPT-2's c_fc (the gate when gated), W_up "c_up", W_proj "c_proj".
  */
 export class FeedForward implements Module {
-  private readonly fc: LinearParams;
-  private readonly up: LinearParams | undefined;
-  private readonly proj: LinearParams;
+  /** W_fc (d, F). */
+  readonly fc: Linear;
+  /** W_up (d, F), gated FFNs only. */
+  readonly up: Linear | undefined;
+  /** W_proj (F, d). */
+  readonly proj: Linear;
 
   constructor(
-    readonly config: FeedForwardConfig,
+    readonly plan: LayerPlan,
+    nEmbd: number,
     rng: Rng,
   ) {
-    const { nEmbd: c, hidden: h, bias } = config;
-    this.fc = linearParams(c, h, 0.02, bias, rng);
-    this.up = isGated(config.activation) ? linearParams(c, h, 0.02, bias, rng) : undefined;
-    this.proj = linearParams(h, c, config.projStd, bias, rng);
+    const { ffnHidden: h, bias } = plan;
+    this.fc = new Linear(nEmbd, h, 0.02, bias, rng);
+    this.up = plan.gated ? new Linear(nEmbd, h, 0.02, bias, rng) : undefined;
+    this.proj = new Linear(h, nEmbd, plan.projStd, bias, rng);
   }
 
   /** x (N, C) → (N, C). */
   forward(x: tf.Tensor2D, training: boolean, seed: number): tf.Tensor2D {
-    const pre = linear(x, this.fc[0], this.fc[1]); // (N, H)
-    let hidden: tf.Tensor2D; // (N, H)
-    switch (this.config.activation) {
+    const pre = this.fc.forward(x, training, seed + 4); // (N, F)
+    const up = () => this.up!.forward(x, training, seed + 5); // (N, F)
+    let hidden: tf.Tensor2D; // (N, F)
+    switch (this.plan.activation) {
       case 'gelu':
         hidden = gelu(pre);
         break;
@@ -61,35 +46,28 @@ export class FeedForward implements Module {
         hidden = tf.relu(pre);
         break;
       case 'swiglu':
-        hidden = tf.mul(silu(pre), linear(x, this.up![0], this.up![1])); // (N, H)
+        hidden = tf.mul(silu(pre), up()); // (N, F)
         break;
       case 'geglu':
-        hidden = tf.mul(geluTanh(pre), linear(x, this.up![0], this.up![1])); // (N, H)
+        hidden = tf.mul(geluTanh(pre), up()); // (N, F)
         break;
     }
-    const y = linear(hidden, this.proj[0], this.proj[1]); // (N, C)
-    return maybeDropout(y, this.config.dropout, training, seed); // (N, C)
+    const y = this.proj.forward(hidden, training, seed + 6); // (N, C)
+    return maybeDropout(y, this.plan.dropout, training, seed); // (N, C)
   }
 
+  /** c_fc, c_up (gated only), c_proj. */
   weights(): NamedVariables {
-    const out: NamedVariables = [];
-    const add = (name: string, [w, b]: LinearParams) => {
-      out.push([`${name}.weight`, w]);
-      if (b) out.push([`${name}.bias`, b]);
-    };
-    if (this.config.naming === 'llama') {
-      add(this.up ? 'gate_proj' : 'up_proj', this.fc);
-      if (this.up) add('up_proj', this.up);
-      add('down_proj', this.proj);
-    } else {
-      add('c_fc', this.fc);
-      if (this.up) add('c_up', this.up);
-      add('c_proj', this.proj);
-    }
-    return out;
+    return [
+      ...prefixed('c_fc.', this.fc.weights()),
+      ...(this.up ? prefixed('c_up.', this.up.weights()) : []),
+      ...prefixed('c_proj.', this.proj.weights()),
+    ];
   }
 
   dispose(): void {
-    for (const [, v] of this.weights()) v.dispose();
+    this.fc.dispose();
+    this.up?.dispose();
+    this.proj.dispose();
   }
 }

@@ -57,6 +57,10 @@ export interface GPTConfig {
   readonly slidingWindow?: number;
   /** Local layers before each global one, e.g. 5 for Gemma 3's 5:1 (default: every layer local when slidingWindow > 0, else 0). */
   readonly localGlobalPattern?: number;
+  /** Multiplier of q·kᵀ before the softmax (default 1/√headDim; Gemma 3's query_pre_attn_scalar s gives 1/√s). */
+  readonly attnScale?: number;
+  /** Linear RoPE scaling of global layers: positions are divided by it (default 1; HF rope_scaling {type: "linear"}). */
+  readonly ropeScale?: number;
 }
 
 /** A config with every field filled and checked. */
@@ -106,6 +110,8 @@ export function resolveConfig(config: GPTConfig): ResolvedGPTConfig {
   const gatedHidden = 8 * Math.ceil((8 * nEmbd) / 3 / 8);
   const ropeTheta = config.ropeTheta ?? 10000;
   const slidingWindow = config.slidingWindow ?? 0;
+  // A non-integer quotient is reported by validateConfig as "nEmbd must be divisible by nHead".
+  const headDim = config.headDim ?? nEmbd / nHead;
   const c: ResolvedGPTConfig = {
     vocabSize: config.vocabSize,
     blockSize: config.blockSize ?? 1024,
@@ -124,13 +130,14 @@ export function resolveConfig(config: GPTConfig): ResolvedGPTConfig {
     ropeTheta,
     ropeLocalTheta: config.ropeLocalTheta ?? ropeTheta,
     nKvHead: config.nKvHead ?? nHead,
-    // A non-integer quotient is reported by validateConfig as "nEmbd must be divisible by nHead".
-    headDim: config.headDim ?? nEmbd / nHead,
+    headDim,
     qkNorm: config.qkNorm ?? false,
     sandwichNorm: config.sandwichNorm ?? false,
     scaleEmbeddings: config.scaleEmbeddings ?? false,
     slidingWindow,
     localGlobalPattern: config.localGlobalPattern ?? (slidingWindow > 0 ? nLayer : 0),
+    attnScale: config.attnScale ?? 1 / Math.sqrt(headDim),
+    ropeScale: config.ropeScale ?? 1,
   };
   validateConfig(c, config.headDim !== undefined);
   return Object.freeze(c);

@@ -70,6 +70,12 @@ export function validateConfig(c: ResolvedGPTConfig, explicitHeadDim: boolean): 
         `choose nEmbd / nHead or headDim even.`,
     );
   }
+  for (const k of ['attnScale', 'ropeScale'] as const) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new Error(`GPTConfig.${k} must be a finite number > 0, got ${String(v)}; leave it out for the default.`);
+    }
+  }
   checkInt('slidingWindow', c.slidingWindow, 0);
   checkInt('localGlobalPattern', c.localGlobalPattern, 0);
   if (c.localGlobalPattern > 0 && c.slidingWindow === 0) {

@@ -3,7 +3,7 @@
  * q (nh·hd) | k (nKv·hd) | v (nKv·hd), split into heads of hd columns (GPT-2's fused c_attn has
  * this layout with nKv = nh). Query head h reads key/value head ⌊h / (nh / nKv)⌋ (grouped-query
  * attention; nKv = nh is plain multi-head). Head h of the query at position p is
- *   out_h = Σ_j α_j v_j,  α = softmax_j(q·k_j / √hd)   (Vaswani et al., eq. 1)
+ *   out_h = Σ_j α_j v_j,  α = softmax_j(s·q·k_j), s = 1/√hd by default   (Vaswani et al., eq. 1)
  * over keys j ≤ p, or p − w < j ≤ p in a layer with a sliding window of w keys.
  */
 
@@ -15,6 +15,8 @@ export interface HeadShape {
   readonly nKvHead: number;
   /** Width hd of every head. */
   readonly headDim: number;
+  /** Multiplier of q·k (1/√hd unless the model says otherwise). */
+  readonly scale: number;
 }
 
 /** The first key a query at position p sees: 0, or p − w + 1 with a window of w keys. */
@@ -106,9 +108,8 @@ export function storeKV(cache: ArenaKVCache, layer: number, a: Float32Array, qkv
  * `scores` is scratch of at least blockSize doubles.
  */
 export function attendRows({ cache, layer, window, qkv, out, rows, start }: AttendArgs, a: Float32Array, scores: Float64Array): void {
-  const { nHead: nh, headDim: hd } = cache.shape;
+  const { nHead: nh, headDim: hd, scale } = cache.shape;
   const bs = cache.blockSize;
-  const scale = 1 / Math.sqrt(hd);
   for (let r = 0; r < rows; r++) {
     const p = start + r; // keys first..p are visible (causal, windowed)
     const first = firstKey(p, window);

@@ -1,7 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedGPTConfig } from '../config/config.js';
-import { GPT } from '../model/gpt.js';
-import type { LanguageModel } from '../model/types.js';
 import { geluInPlace } from '../ops/geluTable.js';
 import { ArenaKVCache, attendRows, storeKV, type HeadShape } from './attention.js';
 import { JsEngine, type MatMulEngine } from './engine.js';
@@ -15,16 +13,12 @@ const CHUNK = 64;
 /** From this many new tokens on, attention runs as two matrix products per head (attendBlock). */
 const BLOCK_ROWS = 4;
 
-/** Whether {@link Decoder} can run this model: every tinygpt GPT (GPT-2 or Llama/Gemma layout). */
-export function supportsDecoder(model: LanguageModel): model is GPT {
-  return model instanceof GPT;
-}
-
-/** Throws, saying what to do instead, unless {@link Decoder} can run this model; `where` prefixes the message. */
-export function checkDecoderSupports(model: LanguageModel, where: string): asserts model is GPT {
-  if (!supportsDecoder(model)) {
-    throw new Error(`${where}: fastDecoder runs tinygpt GPT models only (it reads their named weights); pass fastDecoder: false for this model.`);
-  }
+/** What the decoder reads from a model: its config, its weights by canonical name, and whether it is still alive. */
+export interface DecoderSource {
+  readonly config: ResolvedGPTConfig;
+  namedWeights(): Map<string, tf.Variable>;
+  /** Throws when the model has been disposed. */
+  checkAlive(): void;
 }
 
 type Buffers = Readonly<Record<'x' | 'xn' | 'qkv' | 'att' | 'tmp' | 'hid' | 'up' | 'logits', number>>;
@@ -50,8 +44,7 @@ export class Decoder {
   private disposed = false;
 
   /** A decoder for `model` on XNNPACK when the backend is wasm, else on JS loops. */
-  constructor(model: GPT, engine: MatMulEngine = XnnpackEngine.create() ?? new JsEngine()) {
-    checkDecoderSupports(model, 'Decoder');
+  constructor(model: DecoderSource, engine: MatMulEngine = XnnpackEngine.create() ?? new JsEngine()) {
     model.checkAlive();
     const c = (this.config = model.config);
     this.engine = engine;
@@ -61,7 +54,7 @@ export class Decoder {
       if (v) this.sources.push([v, v.dataId]);
       return v;
     });
-    const shape: HeadShape = { nHead: c.nHead, nKvHead: c.nKvHead, headDim: c.headDim };
+    const shape: HeadShape = { nHead: c.nHead, nKvHead: c.nKvHead, headDim: c.headDim, scale: c.attnScale };
     const [C, F, R, A] = [c.nEmbd, c.ffnHidden, Math.min(CHUNK, c.blockSize), c.nHead * c.headDim];
     const qkvWidth = (c.nHead + 2 * c.nKvHead) * c.headDim;
     const sizes = { x: R * C, xn: R * C, qkv: R * qkvWidth, att: R * A, tmp: R * C, hid: R * F, up: R * F, logits: c.vocabSize };
@@ -114,10 +107,10 @@ export class Decoder {
 
   /** x = token embedding (×√C with scaleEmbeddings) + learned position, for rows at positions start... */
   private embed(ids: readonly number[], start: number): void {
-    const { nEmbd: C, scaleEmbeddings } = this.config;
+    const { nEmbd: C } = this.config;
     const { wte, wpe } = this.refs;
     const [a, te, pe, x] = [this.engine.heap(), wte.array(), wpe?.array(), this.buf.x];
-    const scale = scaleEmbeddings ? Math.fround(Math.sqrt(C)) : 1;
+    const scale = Math.fround(this.refs.embedScale);
     ids.forEach((id, r) => {
       for (let i = 0; i < C; i++) {
         const tok = Math.fround(te[wte.offset + id * C + i] * scale);
@@ -140,11 +133,12 @@ export class Decoder {
    * so attention and FFN run on that row alone.
    */
   private step(ids: readonly number[], final: boolean): number {
-    const { nEmbd: C, ffnHidden: F, layerNormEps: eps, nLayer } = this.config;
+    const { nEmbd: C, nLayer } = this.config;
     const { x, xn, qkv, att, tmp, hid, up } = this.buf;
     const [T, start, e] = [ids.length, this.cache.length, this.engine];
     this.embed(ids, start);
     this.refs.layers.forEach((l, layer) => {
+      const { eps, ffnHidden: F } = l.plan;
       let a = e.heap();
       normRows(a, x, xn, T, C, l.preAttnNorm, eps); // t1 = N(x)
       a = this.linear(xn, T, l.qkv, qkv); // q | k | v
@@ -152,7 +146,7 @@ export class Decoder {
       storeKV(this.cache, layer, a, qkv, T, start);
       const r0 = final && layer === nLayer - 1 ? T - 1 : 0; // first row whose output is used
       const [n, xr, q] = [T - r0, x + r0 * C, qkv + r0 * this.cache.qkvWidth];
-      const call = { cache: this.cache, layer, window: l.window, qkv: q, out: att, rows: n, start: start + r0 };
+      const call = { cache: this.cache, layer, window: l.plan.window, qkv: q, out: att, rows: n, start: start + r0 };
       if (n >= BLOCK_ROWS) attendBlock(e, call, this.scratch);
       else if (e.fastProducts) attendStacked(e, call, this.scratch);
       else attendRows(call, a, this.scores);
@@ -162,7 +156,7 @@ export class Decoder {
       normRows(a, xr, xn, n, C, l.preFfnNorm, eps); // t4 = N(t3)
       this.linear(xn, n, l.fc, hid);
       if (l.up) this.linear(xn, n, l.up, up);
-      this.activate(hid, up, n * F);
+      this.activate(l.plan.activation, hid, up, n * F);
       a = this.linear(hid, n, l.out, tmp); // t5 = FFN(t4)
       if (l.postFfnNorm) normRows(a, tmp, tmp, n, C, l.postFfnNorm, eps);
       addInto(a, xr, tmp, n * C); // h = t5 + t3
@@ -180,16 +174,16 @@ export class Decoder {
       for (let h = 0; h < nh + nkv; h++) {
         const at = row + h * hd; // query heads, then key heads
         const gain = h < nh ? l.qNorm : l.kNorm;
-        if (gain) rmsNormRows(a, at, at, 1, hd, gain, this.config.layerNormEps);
+        if (gain) rmsNormRows(a, at, at, 1, hd, gain, l.plan.eps);
         if (l.rope) rotateHalf(a, at, hd, l.rope, start + r);
       }
     }
   }
 
   /** The FFN's nonlinearity on hid (n floats), gated ones multiplied by the up projection. */
-  private activate(hid: number, up: number, n: number): void {
+  private activate(activation: LayerRefs['plan']['activation'], hid: number, up: number, n: number): void {
     const a = this.engine.heap();
-    switch (this.config.activation) {
+    switch (activation) {
       case 'gelu':
         return geluInPlace(a, hid, n);
       case 'gelu_tanh':

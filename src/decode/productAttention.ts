@@ -47,10 +47,9 @@ function maskedSoftmax(a: Float32Array, from: number, stride: number, first: num
  * (T, hd). For reading a prompt or a shifted window.
  */
 export function attendBlock(engine: MatMulEngine, { cache, layer, window, qkv, out, rows, start }: AttendArgs, sc: ProductScratch): void {
-  const { nHead: nh, headDim: hd } = cache.shape;
+  const { nHead: nh, headDim: hd, scale } = cache.shape;
   const bs = cache.blockSize;
   const p = start + rows;
-  const scale = 1 / Math.sqrt(hd);
   for (let h = 0; h < nh; h++) {
     let a = engine.heap();
     for (let r = 0; r < rows; r++) for (let d = 0; d < hd; d++) a[sc.q + r * hd + d] = a[qkv + r * cache.qkvWidth + h * hd + d] * scale;
@@ -75,9 +74,8 @@ export function attendBlock(engine: MatMulEngine, { cache, layer, window, qkv, o
  * output in column h. That is nKv times the useful arithmetic, but two engine calls instead of 2·nh.
  */
 export function attendStacked(engine: MatMulEngine, { cache, layer, window, qkv, out, rows, start }: AttendArgs, sc: ProductScratch): void {
-  const { nHead: nh, nKvHead: nkv, headDim: hd } = cache.shape;
+  const { nHead: nh, nKvHead: nkv, headDim: hd, scale } = cache.shape;
   const bs = cache.blockSize;
-  const scale = 1 / Math.sqrt(hd);
   for (let r = 0; r < rows; r++) {
     const p = start + r;
     let a = engine.heap();

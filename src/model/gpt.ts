@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KVCache } from '../attention/kvCache.js';
 import { RotaryEmbedding } from '../attention/rope.js';
-import { DecoderBlock } from '../block/decoderBlock.js';
-import { LayerNorm } from '../norm/layerNorm.js';
+import { Block } from '../block/block.js';
+import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from '../config/config.js';
+import { canonicalTensors, type CanonicalTensor, type LayerSlot } from '../config/names.js';
+import { planModel, type ModelPlan } from '../config/plan.js';
 import { makeNorm, type Norm } from '../norm/norms.js';
-import { TransformerBlock } from '../block/transformerBlock.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
 import { embedding } from '../ops/embedding.js';
 import { matMul2d } from '../ops/matmul.js';
-import { maybeDropout, normalVariable, prefixed, type NamedVariables } from '../util/params.js';
+import { Linear } from '../util/linear.js';
+import { maybeDropout, normalVariable, type Module } from '../util/params.js';
 import { createRng } from '../util/rng.js';
-import { ropeBaseOf, usesGpt2Layout } from '../config/plan.js';
-import { resolveConfig, type GPTConfig, type ResolvedGPTConfig } from '../config/config.js';
-import type { ForwardOptions, LanguageModel } from './types.js';
+import { modelStepper } from './stepper.js';
+import type { ForwardOptions, LanguageModel, Stepper, StepperOptions } from './types.js';
 
 /** What forwardWithAttention returns: logits (B, T, V) and one α (B, nh, T, T) per layer; the caller disposes all. */
 export interface ForwardWithAttention {
@@ -23,29 +24,26 @@ export interface ForwardWithAttention {
 }
 
 /**
- * GPT: token embedding + learned positions, nLayer pre-norm blocks, a final LayerNorm and an
- * LM head giving logits of p(w_{N+1} | w_1..w_N) over the vocabulary. The head is tied to the
- * token embedding by default (logits = h·W_teᵀ), as in GPT-2.
- *
- * With any Llama/Gemma option set (see usesGpt2Layout), the blocks are {@link DecoderBlock}s
- * (RMSNorm or LayerNorm, sandwich norms, grouped-query attention with RoPE, q/k norms and sliding
- * windows), the learned position table exists only with position 'learned', the token embedding
- * may be scaled by √d, and the final norm is named final_norm instead of ln_f.
+ * GPT: token embedding (+ learned positions), nLayer blocks, a final norm and an LM head giving
+ * logits of p(w_{N+1} | w_1..w_N) over the vocabulary. Every layer is a {@link Block} that
+ * follows its {@link LayerPlan} (src/config/plan.ts): GPT-2 (LayerNorm, learned positions, fused
+ * attention) and Llama/Gemma-style layers (RMSNorm, RoPE, GQA, q/k norms, sandwich norms, sliding
+ * windows) are the same modules with other plans, under the same weight names (src/config/names.ts).
+ * The head is tied to the token embedding by default (logits = h·W_teᵀ), as in GPT-2.
  */
 export class GPT implements LanguageModel {
   readonly config: ResolvedGPTConfig;
+  /** The per-layer plan every module of this model follows. */
+  readonly plan: ModelPlan;
   /** Token embedding W_te (V, C). */
   readonly wte: tf.Variable<tf.Rank.R2>;
   /** Position embedding W_pe (blockSize, C), only with learned positions. */
   readonly wpe: tf.Variable<tf.Rank.R2> | undefined;
-  /** GPT-2 blocks, or Llama/Gemma-style decoder blocks for any other config. */
-  readonly blocks: ReadonlyArray<TransformerBlock | DecoderBlock>;
-  /** Final norm: LayerNorm "ln_f" in GPT-2's layout, else "final_norm" of the configured kind. */
+  readonly blocks: readonly Block[];
+  /** Final norm "ln_f". */
   readonly lnF: Norm;
-  /** Rotary tables, one per distinct base, shared by the layers using it. */
+  /** Rotary tables, one per distinct (base, scale), shared by the layers using it. */
   private readonly ropes: readonly RotaryEmbedding[];
-  /** Whether the config is GPT-2's architecture, which keeps GPT-2's modules and names. */
-  private readonly gpt2Layout: boolean;
   /** Untied LM head (V, C), only when tieEmbeddings is false. */
   readonly lmHead: tf.Variable<tf.Rank.R2> | undefined;
   private disposed = false;
@@ -53,26 +51,24 @@ export class GPT implements LanguageModel {
   constructor(config: GPTConfig) {
     const c = resolveConfig(config);
     this.config = c;
+    this.plan = planModel(c);
     // One seeded stream initialises every weight in a fixed order: same seed, same model.
     const rng = createRng(c.seed);
     this.wte = normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>;
-    this.wpe = c.position === 'learned' ? (normalVariable([c.blockSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>) : undefined;
-    const tables = new Map<number, RotaryEmbedding>();
-    const ropeOf = (i: number): RotaryEmbedding | undefined => {
-      if (c.position !== 'rope') return undefined;
-      const base = ropeBaseOf(c, i);
-      if (!tables.has(base)) tables.set(base, new RotaryEmbedding(c.headDim, c.blockSize, base));
-      return tables.get(base);
-    };
-    this.gpt2Layout = usesGpt2Layout(c);
-    this.blocks = Array.from({ length: c.nLayer }, (_, i) =>
-      this.gpt2Layout ? new TransformerBlock(c, rng) : new DecoderBlock(c, i, rng, ropeOf(i)),
-    );
+    this.wpe = this.plan.learnedPositions ? (normalVariable([c.blockSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>) : undefined;
+    const tables = new Map<string, RotaryEmbedding>();
+    this.blocks = this.plan.layers.map((l) => {
+      let rope: RotaryEmbedding | undefined;
+      if (l.ropeBase !== undefined) {
+        const key = `${l.ropeBase}:${l.ropeScale}`;
+        if (!tables.has(key)) tables.set(key, new RotaryEmbedding(l.headDim, c.blockSize, l.ropeBase, l.ropeScale));
+        rope = tables.get(key);
+      }
+      return new Block(l, c.nEmbd, c.blockSize, rng, rope);
+    });
     this.ropes = [...tables.values()];
-    this.lnF = this.gpt2Layout ? new LayerNorm(c.nEmbd, c.layerNormEps, c.bias) : makeNorm(c.norm, c.nEmbd, c.layerNormEps, c.bias);
-    this.lmHead = c.tieEmbeddings
-      ? undefined
-      : (normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>);
+    this.lnF = makeNorm(this.plan.finalNorm, c.nEmbd, c.layerNormEps, c.bias);
+    this.lmHead = this.plan.tiedHead ? undefined : (normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>);
   }
 
   /** Throws when the model has been disposed. */
@@ -103,7 +99,7 @@ export class GPT implements LanguageModel {
     const offset = cache?.length ?? 0;
     const lookup = embedding(this.wte, tf.reshape(ids, [b * t])); // (B·T, C)
     // Gemma multiplies embeddings by √d so that they match the scale of the residual stream.
-    const tok = this.config.scaleEmbeddings ? tf.mul<tf.Tensor2D>(lookup, Math.sqrt(this.config.nEmbd)) : lookup; // (B·T, C)
+    const tok = this.plan.embedScale !== 1 ? tf.mul<tf.Tensor2D>(lookup, this.plan.embedScale) : lookup; // (B·T, C)
     let summed = tok; // (B·T, C); with RoPE, positions enter in every attention layer instead
     if (this.wpe) {
       const pos = tf.slice(this.wpe, [offset, 0], [t, this.config.nEmbd]); // (T, C)
@@ -182,19 +178,47 @@ export class GPT implements LanguageModel {
   }
 
   /**
-   * Every trainable weight by name, in a stable order: GPT-2's (Hugging Face) names in GPT-2's
-   * layout; otherwise wte, wpe (learned positions only), h.{i}.* as listed by DecoderBlock,
-   * final_norm and lm_head (untied only).
+   * Every weight by its canonical name, in the name table's order (src/config/names.ts): wte, wpe
+   * (learned positions only), h.{i}.* part by part, ln_f, lm_head (untied only).
    */
   namedWeights(): Map<string, tf.Variable> {
-    const list: NamedVariables = [['wte.weight', this.wte]];
-    if (this.wpe) list.push(['wpe.weight', this.wpe]);
-    list.push(
-      ...this.blocks.flatMap((blk, i) => prefixed(`h.${i}.`, blk.weights())),
-      ...prefixed(this.gpt2Layout ? 'ln_f.' : 'final_norm.', this.lnF.weights()),
-    );
-    if (this.lmHead) list.push(['lm_head.weight', this.lmHead]);
-    return new Map(list);
+    return new Map(canonicalTensors(this.config).map((t) => [t.name, this.variableOf(t)] as const));
+  }
+
+  /** The variable behind one row of the name table. */
+  private variableOf(t: CanonicalTensor): tf.Variable {
+    const whole = { tokens: this.wte, positions: this.wpe, head: this.lmHead } as const;
+    if (t.slot === 'tokens' || t.slot === 'positions' || t.slot === 'head') return whole[t.slot]!;
+    const module: Module | undefined = t.slot === 'finalNorm' ? this.lnF : this.blocks[t.layer!].part(t.slot as LayerSlot);
+    const v = module && new Map(module.weights()).get(t.param);
+    if (!v) throw new Error(`GPT: no variable for ${t.name}; the name table and the modules disagree.`);
+    return v;
+  }
+
+  /** Every linear layer by module path (h.{i}.attn.c_attn, ... as in src/config/names.ts), e.g. for adapters. */
+  linears(): Map<string, Linear> {
+    const out = new Map<string, Linear>();
+    for (const t of canonicalTensors(this.config)) {
+      if (t.layer === undefined || t.param !== 'weight') continue;
+      const m = this.blocks[t.layer].part(t.slot as LayerSlot);
+      if (m instanceof Linear) out.set(t.name.slice(0, -'.weight'.length), m);
+    }
+    return out;
+  }
+
+  /**
+   * Incremental next-token logits for one growing sequence: the tensor-free Decoder on the wasm
+   * and cpu backends (where per-op overhead dominates a one-token step), the tensor KV cache
+   * elsewhere or with `fastDecoder: false`, and always while adapters are attached. The caller disposes it.
+   */
+  stepper(options: StepperOptions = {}): Stepper {
+    this.checkAlive();
+    // The Decoder reads base weights only; adapters run on the tensor path until merged.
+    const adapters = [...this.linears().values()].some((l) => l.adapters.length > 0);
+    if (adapters && options.fastDecoder === true) {
+      throw new Error('GPT.stepper: fastDecoder cannot run a model with adapters attached; merge them first (mergeLoRA) or pass fastDecoder: false.');
+    }
+    return modelStepper(this, adapters ? { fastDecoder: false } : options);
   }
 
   /** Number of parameters (a tied head counted once). */
@@ -215,6 +239,7 @@ export class GPT implements LanguageModel {
 
   /** Writes config.json and model.safetensors, as tinygpt's format or as 'hf-gpt2'. Node only. */
   async savePretrained(dir: string, options: { readonly format?: 'tinygpt' | 'hf-gpt2' } = {}): Promise<void> {
+    this.checkAlive();
     const { savePretrained } = await import('../pretrained/pretrained.js');
     return savePretrained(this, dir, options.format ?? 'tinygpt');
   }

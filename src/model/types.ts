@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { KVCache } from '../attention/kvCache.js';
 import type { ResolvedGPTConfig } from '../config/config.js';
 
 /** Options for a forward pass. */
@@ -21,8 +20,23 @@ export interface LanguageModel {
   namedWeights(): Map<string, tf.Variable>;
   numParams(): number;
   dispose(): void;
-  /** Optional incremental decoding: an empty KV cache (caller disposes). */
-  createCache?(): KVCache;
-  /** Optional: logits (B, T, V) of ids that follow the positions in `cache`, which it extends. */
-  forwardCached?(ids: tf.Tensor2D, cache: KVCache): tf.Tensor3D;
+  /** Optional incremental decoding for one sequence (the caller disposes it); without it, generation re-reads the window. */
+  stepper?(options?: StepperOptions): Stepper;
+}
+
+/** Options of {@link LanguageModel.stepper}. */
+export interface StepperOptions {
+  /** Step on the tensor-free Decoder (true) or the tensor KV cache (false); default: the Decoder on wasm and cpu. */
+  readonly fastDecoder?: boolean;
+}
+
+/** Incremental next-token logits over a cache of the positions read so far. */
+export interface Stepper {
+  /** Positions held; 0 after reset, or after the stepper had to start over (e.g. the weights changed under it). */
+  held(): number;
+  /** Reads ids after the held positions; returns the logits (V) after the last one, a fresh array. */
+  feed(ids: readonly number[]): Float32Array;
+  /** Forgets every held position. */
+  reset(): void;
+  dispose(): void;
 }

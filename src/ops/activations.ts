@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
-import { fusedKernels } from './fused.js';
 import { wasmGelu, wasmGeluAvailable } from './wasm/gelu.js';
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -11,11 +10,6 @@ const GELU_C = 0.044715;
 /** Φ(x), the standard normal CDF = ½(1 + erf(x/√2)). */
 function normalCdf(x: tf.Tensor): tf.Tensor {
   return tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))); // same shape as x
-}
-
-/** Exact GeLU(x) = x·Φ(x). */
-function geluPlain(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, normalCdf(x));
 }
 
 // d/dx x·Φ(x) = Φ(x) + x·φ(x), with φ(x) = e^{−x²/2}/√(2π). Φ is kept from the forward pass:
@@ -41,16 +35,10 @@ const geluWasm = customOp((save, x: tf.Tensor) => {
 
 /** Exact GeLU, x·Φ(x) (Hendrycks & Gimpel 2016). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (!fusedKernels()) return geluPlain(x) as T;
   return (wasmGeluAvailable() ? geluWasm(x) : geluFast(x)) as T;
 }
 
-/** GPT-2's approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
-function geluTanhPlain(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(GELU_C, tf.pow(x, 3)))); // u(x)
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-}
-
+/** GPT-2's approximation ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³), with its slope written out. */
 // d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²).
 const geluTanhFast = customOp((save, x: tf.Tensor) => {
   const x2 = tf.square(x);
@@ -69,7 +57,7 @@ const geluTanhFast = customOp((save, x: tf.Tensor) => {
 
 /** GPT-2's tanh GeLU ("gelu_new" in Hugging Face's configs). */
 export function geluTanh<T extends tf.Tensor>(x: T): T {
-  return (fusedKernels() ? geluTanhFast(x) : geluTanhPlain(x)) as T;
+  return geluTanhFast(x) as T;
 }
 
 /** Swish / SiLU: x·σ(x), the gate of SwiGLU. */

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
-import { fusedKernels } from './fused.js';
 
 /** log softmax along the last axis: z − logsumexp(z), shifted by the row max for stability. */
 function logSoftmaxRows(logits: tf.Tensor2D): tf.Tensor2D {
@@ -28,12 +27,7 @@ function crossEntropyFast(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar 
   return f(logits) as tf.Scalar;
 }
 
-function crossEntropyPlain(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  const oneHot = tf.cast(tf.oneHot(targets, logits.shape[1]), 'float32'); // (N, V)
-  return tf.neg(tf.mean(tf.sum(tf.mul(logSoftmaxRows(logits), oneHot), 1))) as tf.Scalar;
-}
-
 /** Mean of −ln p(target) over rows; logits (N, V), int32 targets (N). */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  return fusedKernels() ? crossEntropyFast(logits, targets) : crossEntropyPlain(logits, targets);
+  return crossEntropyFast(logits, targets);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { inOutermostBackward, tapeIsRecording } from './wasm/tape.js';
 
 /** What a hand-differentiated op returns: its value and dL/dinputs given dL/dvalue. */
 export interface CustomResult {
@@ -26,7 +27,7 @@ export function customOp<I extends tf.Tensor[]>(
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const grads = tf.tidy(() => gradFunc(dy, saved));
-        if (tf.engine().state.gradientDepth === 0) tf.dispose(saved);
+        if (inOutermostBackward()) tf.dispose(saved);
         return grads;
       },
     };
@@ -34,5 +35,5 @@ export function customOp<I extends tf.Tensor[]>(
   const noSave: tf.GradSaveFunc = () => undefined;
   // With no gradient being recorded (inference, generation) the custom-gradient machinery is pure
   // overhead (a scope and a saved copy per call, ~40% of a cached decoding step): run the forward alone.
-  return (...inputs: I) => (tf.engine().isTapeOn() ? wrapped(...inputs) : tf.tidy(() => f(noSave, ...inputs).value));
+  return (...inputs: I) => (tapeIsRecording() ? wrapped(...inputs) : tf.tidy(() => f(noSave, ...inputs).value));
 }

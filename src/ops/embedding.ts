@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
-import { fusedKernels } from './fused.js';
-import { matMul2d } from './matmul.js';
 import { scatterRows } from './wasm/scatterRows.js';
 
 /** Largest vocabulary for which the forward lookup is the product onehot(ids)·E rather than a Gather. */
@@ -34,13 +32,7 @@ function embeddingFast(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return f(table) as tf.Tensor2D;
 }
 
-/** Reference path: the lookup as onehot(ids)·E, differentiable on every backend. */
-function embeddingPlain(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const oneHot = tf.cast(tf.oneHot(ids, table.shape[0]), 'float32') as tf.Tensor2D; // (N, V)
-  return matMul2d(oneHot, table); // (N, C)
-}
-
 /** Embedding lookup with a gradient that works on wasm, cpu and tfjs-node. */
 export function embedding(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  return fusedKernels() ? embeddingFast(table, ids) : embeddingPlain(table, ids);
+  return embeddingFast(table, ids);
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
-import { fusedKernels } from './fused.js';
 import { columnSums } from './matmul.js';
 
 /** x̂ = (x − μ)/√(σ² + ε) per row, with μ, σ² the row's mean and (biased) variance. */
@@ -10,11 +9,6 @@ function normalizeRows(x: tf.Tensor2D, eps: number): { xhat: tf.Tensor2D; rstd: 
   const variance = tf.mean(tf.square(centred), 1, true); // (N, 1)
   const rstd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor2D; // (N, 1)
   return { xhat: tf.mul(centred, rstd), rstd }; // (N, C)
-}
-
-function layerNormPlain(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number) {
-  const y = tf.mul(normalizeRows(x, eps).xhat, gamma); // (N, C)
-  return (beta ? tf.add(y, beta) : y) as tf.Tensor2D;
 }
 
 /**
@@ -55,7 +49,6 @@ function layerNormBackward(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor, tf.
 
 /** Layer normalization over the last axis of a 2-D x (N, C) with gain γ and optional offset β. */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number): tf.Tensor2D {
-  if (!fusedKernels()) return layerNormPlain(x, gamma, beta, eps);
   const y = beta ? layerNormFastBias(eps)(x, gamma, beta) : layerNormFastNoBias(eps)(x, gamma);
   return y as tf.Tensor2D;
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
-import { fusedKernels } from './fused.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
@@ -31,9 +30,9 @@ const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
-/** 2-D matrix product with XNNPACK-friendly gradients when fused kernels are on. */
+/** 2-D matrix product with XNNPACK-friendly gradients. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return fusedKernels() ? matMul2dFast(a, b) : tf.matMul(a, b);
+  return matMul2dFast(a, b);
 }
 
 /**
@@ -102,13 +101,12 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 
 /** Batched op(A[g])·op(B[g]) over the leading axis, op the transpose when its flag is set. */
 export function batchMatMulT(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
-  if (!fusedKernels()) return tf.matMul(a, b, transposeA, transposeB);
   return batchMatMulFast[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)](a, b);
 }
 
 /** y = x·W + b, the affine map of every linear layer (Conv1D layout: W is (in, out)). */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  if (fusedKernels() && bias) return linearBiasFast(x, weight, bias); // (N, out)
+  if (bias) return linearBiasFast(x, weight, bias); // (N, out)
   const y = matMul2d(x, weight); // (N, out)
   return bias ? tf.add(y, bias) : y; // (N, out)
 }

@@ -1,4 +1,4 @@
-import { usesGpt2Layout } from '../config/plan.js';
+import { isGpt2Architecture } from '../config/plan.js';
 import { isGated, resolveConfig, type Activation, type ResolvedGPTConfig } from '../config/config.js';
 
 /** The keys of a Hugging Face GPT-2 config.json that tinygpt reads and writes. */
@@ -66,7 +66,7 @@ export function toHFConfig(c: ResolvedGPTConfig): HFGPT2Config {
   if (isGated(c.activation)) {
     throw new Error(`format "hf-gpt2" cannot hold a ${c.activation === 'swiglu' ? 'SwiGLU' : 'GeGLU'} model (GPT-2 has one FFN branch): save with format "tinygpt".`);
   }
-  if (!usesGpt2Layout(c)) {
+  if (!isGpt2Architecture(c)) {
     throw new Error(
       'format "hf-gpt2" holds GPT-2\'s architecture only (LayerNorm, learned positions, one key/value head per query head of width nEmbd/nHead, ' +
         'no q/k or sandwich norms, embedding scaling or sliding window): save with format "tinygpt".',

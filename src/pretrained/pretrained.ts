@@ -6,7 +6,7 @@ import type { TensorData } from '../io/safetensorsTypes.js';
 import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
 import { fromHFConfig, isHFGPT2Config, toHFConfig } from './hfGpt2Config.js';
-import { assignWeights, normalizeWeightNames } from './weights.js';
+import { assignWeights, canonicalWeights, normalizeWeightNames } from './weights.js';
 
 /** Where a model folder's files live. */
 const CONFIG = 'config.json';
@@ -44,7 +44,7 @@ export async function loadPretrained(dir: string): Promise<GPT> {
   const config = hf ? fromHFConfig(json, path.join(dir, CONFIG)) : resolveConfig((json.model ?? json) as GPTConfig);
   const file = path.join(dir, WEIGHTS);
   const { tensors } = await readSafetensors(file);
-  const named = normalizeWeightNames(tensors, config.tieEmbeddings);
+  const named = hf ? normalizeWeightNames(tensors, config.tieEmbeddings) : canonicalWeights(config, tensors, file);
   const model = new GPT(config);
   try {
     assignWeights(model.namedWeights(), named, file);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedGPTConfig } from '../config/config.js';
 import type { TensorData } from '../io/safetensorsTypes.js';
+import { toCanonical } from './convert.js';
 
 /** Buffers that Hugging Face GPT-2 files carry but that are not weights (the causal mask). */
 const SKIPPED = /(^|\.)attn\.(masked_)?bias$/;
@@ -53,4 +55,36 @@ export function assignWeights(
     const s = source.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(s.data, [...s.shape], 'float32')));
   }
+}
+
+/** Whether tensors carry the names tinygpt gave Llama/Gemma-style layers before the names were unified. */
+function isLegacyLayout(tensors: ReadonlyMap<string, unknown>): boolean {
+  return tensors.has('final_norm.weight') || [...tensors.keys()].some((k) => k.endsWith('.attn.q_proj.weight'));
+}
+
+/**
+ * A tinygpt checkpoint's tensors under the canonical names (src/config/names.ts): as they are, or,
+ * for checkpoints written before the names were unified (q_proj, o_proj, final_norm, ...), converted
+ * through the name table's "tinygpt-v1" rows (q, k and v joined into c_attn).
+ */
+export function canonicalWeights(c: ResolvedGPTConfig, tensors: ReadonlyMap<string, TensorData>, file: string): Map<string, TensorData> {
+  if (!isLegacyLayout(tensors)) return new Map(tensors);
+  const { tensors: out, unused } = toCanonical(c, 'tinygpt-v1', tensors, file);
+  for (const name of unused) out.set(name, tensors.get(name)!); // reported as unexpected by assignWeights
+  return out;
+}
+
+/** AdamW moments (flat, by weight name) renamed as {@link canonicalWeights} renames the weights they belong to. */
+export function canonicalMoments(
+  c: ResolvedGPTConfig,
+  moments: ReadonlyMap<string, Float32Array>,
+  weights: ReadonlyMap<string, TensorData>,
+  file: string,
+): Map<string, Float32Array> {
+  if (!isLegacyLayout(weights)) return new Map(moments);
+  const shaped = new Map<string, TensorData>();
+  for (const [name, data] of moments) shaped.set(name, { shape: weights.get(name)?.shape ?? [data.length], data });
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of canonicalWeights(c, shaped, file)) out.set(name, t.data as Float32Array);
+  return out;
 }

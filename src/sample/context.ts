@@ -1,8 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { KVCache } from '../attention/kvCache.js';
-import { checkDecoderSupports, Decoder, supportsDecoder } from '../decode/decoder.js';
-import type { GPT } from '../model/gpt.js';
-import type { LanguageModel } from '../model/types.js';
+import type { LanguageModel, Stepper, StepperOptions } from '../model/types.js';
 
 /** Default tokens dropped when the context outgrows blockSize: a quarter of the window. */
 export function defaultContextShift(blockSize: number): number {
@@ -80,74 +77,6 @@ class FullStepper implements ContextStepper {
   dispose(): void {}
 }
 
-/** Incremental next-token logits over a cache: what {@link CachedStepper} drives. */
-interface Incremental {
-  /** Positions held; 0 after reset, or after the feeder had to start over (see DecoderFeeder). */
-  held(): number;
-  /** Reads ids after the held positions; the logits after the last one. */
-  feed(ids: readonly number[]): Float32Array;
-  reset(): void;
-  dispose(): void;
-}
-
-/** The tensor path: model.forwardCached over a KVCache of tensors. */
-class TensorFeeder implements Incremental {
-  private readonly cache: KVCache;
-
-  constructor(private readonly model: LanguageModel & Required<Pick<LanguageModel, 'createCache' | 'forwardCached'>>) {
-    this.cache = model.createCache();
-  }
-
-  held(): number {
-    return this.cache.length;
-  }
-
-  feed(ids: readonly number[]): Float32Array {
-    return lastRow(() => {
-      const x = tf.tensor2d(ids as number[], [1, ids.length], 'int32'); // (1, T_new)
-      return this.model.forwardCached(x, this.cache); // (1, T_new, V)
-    });
-  }
-
-  reset(): void {
-    this.cache.reset();
-  }
-
-  dispose(): void {
-    this.cache.dispose();
-  }
-}
-
-/** The tensor-free path: a {@link Decoder}, rebuilt (empty) if the model's weights changed under it. */
-class DecoderFeeder implements Incremental {
-  private decoder: Decoder;
-
-  constructor(private readonly model: GPT) {
-    this.decoder = new Decoder(model);
-  }
-
-  /** Rebuilds the decoder first, empty, if the model's weights were replaced since it was built. */
-  held(): number {
-    if (!this.decoder.isCurrent()) {
-      this.decoder.dispose();
-      this.decoder = new Decoder(this.model);
-    }
-    return this.decoder.length;
-  }
-
-  feed(ids: readonly number[]): Float32Array {
-    return this.decoder.feed(ids);
-  }
-
-  reset(): void {
-    this.decoder.reset();
-  }
-
-  dispose(): void {
-    this.decoder.dispose();
-  }
-}
-
 /**
  * Feeds only the tokens the cache has not seen. When the window moves, the cache is reset
  * and the new window is read in one pass (learned absolute positions change for every token).
@@ -156,7 +85,7 @@ class CachedStepper implements ContextStepper {
   start = 0;
 
   constructor(
-    private readonly feeder: Incremental,
+    private readonly feeder: Stepper,
     private readonly blockSize: number,
     private readonly shift: number,
   ) {}
@@ -177,30 +106,18 @@ class CachedStepper implements ContextStepper {
 }
 
 /**
- * Whether generation uses the tensor-free {@link Decoder} by default: on the wasm and cpu
- * backends, where per-op tfjs overhead dominates a one-token step, for tinygpt's GPT.
- */
-export function decoderByDefault(model: LanguageModel): boolean {
-  return supportsDecoder(model) && ['wasm', 'cpu'].includes(tf.getBackend());
-}
-
-/**
- * A stepper for `model`: cached when asked and supported, else full re-reads. A cached stepper
- * runs on the tensor-free {@link Decoder} when `fastDecoder` is true (default: {@link decoderByDefault}).
+ * A stepper for `model`: incremental over the model's own {@link LanguageModel.stepper} when
+ * `useCache` is set and the model has one, else full re-reads of the window. `stepperOptions` go to
+ * the model untouched (e.g. { fastDecoder }: which engine a GPT steps on is the model's choice).
  */
 export function contextStepper(
   model: LanguageModel,
   shift: number,
   useCache: boolean,
-  fastDecoder: boolean = decoderByDefault(model),
+  stepperOptions: StepperOptions = {},
 ): ContextStepper {
-  const bs = model.config.blockSize;
-  if (useCache && fastDecoder) {
-    checkDecoderSupports(model, 'contextStepper');
-    return new CachedStepper(new DecoderFeeder(model), bs, shift);
-  }
-  if (useCache && typeof model.createCache === 'function' && typeof model.forwardCached === 'function') {
-    return new CachedStepper(new TensorFeeder(model as LanguageModel & Required<Pick<LanguageModel, 'createCache' | 'forwardCached'>>), bs, shift);
+  if (useCache && typeof model.stepper === 'function') {
+    return new CachedStepper(model.stepper(stepperOptions), model.config.blockSize, shift);
   }
   return new FullStepper(model, shift);
 }

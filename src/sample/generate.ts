@@ -1,4 +1,3 @@
-import { checkDecoderSupports } from '../decode/decoder.js';
 import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { applyRepetitionPenalty, checkRepetitionPenalty } from './processors.js';
@@ -35,9 +34,9 @@ export interface GenerateOptions {
   /** Reuse keys and values of earlier positions (KV cache) when the model supports it. Default true. */
   readonly cache?: boolean;
   /**
-   * Run cached steps on the tensor-free Decoder (XNNPACK on wasm, JS loops elsewhere) instead of
-   * tfjs ops: same logits, several times faster for small models. Default true on the wasm and cpu
-   * backends for tinygpt's GPT; other LanguageModels always use the tensor cache.
+   * Passed to the model's stepper(): for tinygpt's GPT, true steps on the tensor-free Decoder
+   * (XNNPACK on wasm, JS loops elsewhere), false on the tensor KV cache; the default is the model's
+   * (the Decoder on wasm and cpu). A model without a stepper() cannot honour true.
    */
   readonly fastDecoder?: boolean;
   /**
@@ -81,7 +80,9 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
   if (o.fastDecoder !== undefined && typeof o.fastDecoder !== 'boolean') {
     throw new Error(`generate: fastDecoder must be true or false, got ${String(o.fastDecoder)}.`);
   }
-  if (o.fastDecoder === true && (o.cache ?? true)) checkDecoderSupports(model, 'generate');
+  if (o.fastDecoder === true && (o.cache ?? true) && typeof model.stepper !== 'function') {
+    throw new Error('generate: fastDecoder needs a model with stepper() (tinygpt GPT models have one); pass fastDecoder: false or cache: false.');
+  }
   if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) {
     throw new Error('generate: signal must be an AbortSignal (from new AbortController().signal).');
   }
@@ -125,7 +126,7 @@ async function* run(
 ): AsyncGenerator<number, void, undefined> {
   const penalty = o.repetitionPenalty ?? 1;
   const shift = o.contextShift ?? defaultContextShift(model.config.blockSize);
-  const stepper = contextStepper(model, shift, o.cache ?? true, o.fastDecoder);
+  const stepper = contextStepper(model, shift, o.cache ?? true, o.fastDecoder === undefined ? {} : { fastDecoder: o.fastDecoder });
   // finally also runs when the consumer stops early (break → return()), freeing the KV cache.
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {

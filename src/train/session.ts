@@ -3,7 +3,7 @@ import { TextDataset } from '../data/dataset.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
-import { assignWeights } from '../pretrained/weights.js';
+import { assignWeights, canonicalMoments, canonicalWeights } from '../pretrained/weights.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import { MetricsWriter } from './metrics.js';
 import type { TrainOptions } from './options.js';
@@ -64,12 +64,14 @@ export async function trainOnText(o: TrainSessionOptions): Promise<TrainSessionR
     }
     tokenizer = tokenizerFromJSON(ck.tokenizer);
     model = new GPT(resolveConfig(ck.config as unknown as GPTConfig));
-    assignWeights(model.namedWeights(), ck.weights, path.join(ckptDir, 'model.safetensors'));
+    const file = path.join(ckptDir, 'model.safetensors');
+    assignWeights(model.namedWeights(), canonicalWeights(model.config, ck.weights, file), file);
     const saved = ck.trainer as { options?: TrainOptions; state?: Omit<TrainerState, 'optimizer'> };
     if (!saved.state) throw new Error(`${ckptDir}/trainer.json lacks "state"; the checkpoint is not resumable.`);
     // The saved options win, except the run length, which a user may extend.
     trainOptions = { ...saved.options, ...(o.train.maxIters !== undefined ? { maxIters: o.train.maxIters } : {}) };
-    state = { ...saved.state, optimizer: ck.optimizer };
+    const moments = (m: ReadonlyMap<string, Float32Array>) => canonicalMoments(model.config, m, ck.weights, file);
+    state = { ...saved.state, optimizer: { ...ck.optimizer, m: moments(ck.optimizer.m), v: moments(ck.optimizer.v) } };
   } else {
     tokenizer = o.makeTokenizer(o.text);
     model = new GPT({ ...o.model, vocabSize: tokenizer.vocabSize });
