@@ -31,7 +31,7 @@ const { values } = parseArgs({ options: { seed: { type: 'string' }, quick: { typ
 const seed = Number(values.seed ?? 1337);
 const quick = values.quick === true;
 /** Steps per stage (pre-train, SFT, DPO); --quick is a smoke run. */
-const STEPS = quick ? { pre: 30, sft: 30, dpo: 10 } : { pre: 300, sft: 300, dpo: 60 };
+const STEPS = quick ? { pre: 30, sft: 30, dpo: 10 } : { pre: 300, sft: 200, dpo: 40 };
 /** Held-out examples scored after each stage. */
 const N_EVAL = quick ? 12 : 60;
 
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   // 3. DPO against the SFT model (its log-probs cached once as the reference).
   const dpoTrain = tokenizePreferenceData(jsonl(data.dpoTrain), tok, { maxLength: blockSize + 1 }).pairs;
   const dpoTestPairs = tokenizePreferenceData(jsonl(dpoEval), tok, { maxLength: blockSize + 1 }).pairs;
-  const dpo = new DPOTrainer(model, dpoTrain, { beta: 0.1, maxIters: STEPS.dpo, batchSize: 8, lr: 2e-4, evalInterval: STEPS.dpo, logInterval: 20 }, { evalPairs: dpoTestPairs });
+  const dpo = new DPOTrainer(model, dpoTrain, { beta: 0.1, maxIters: STEPS.dpo, batchSize: 8, lr: 3e-5, evalInterval: STEPS.dpo, logInterval: 20 }, { evalPairs: dpoTestPairs });
   for await (const r of dpo.run()) {
     if (r.kind === 'eval') {
       console.log(

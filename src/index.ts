@@ -208,3 +208,6 @@ export {
   type SFTLine,
   type DPOLine,
 } from './data/earnings.js';
+export { applyLoRA, mergeLoRA, removeLoRA, loraWeights, loraAdapters, loraState, type LoRAOptions, type LoRAState } from './lora/lora.js';
+export { LoRAAdapter, type LoRASite } from './lora/loraAdapter.js';
+export { resolveTargets, defaultTargets, LORA_TARGETS } from './lora/loraTargets.js';

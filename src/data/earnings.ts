@@ -91,22 +91,21 @@ const OTHER: Record<SentimentLabel, readonly SentimentLabel[]> = {
 };
 
 /**
- * A rejected answer: half of the time in format but with a wrong label (and that label's
- * score sign), otherwise the right label written off-format in one of several ways.
+ * A rejected answer, a near miss so that preferring the chosen one takes knowing the task:
+ * half of the time the format is exact but the label is wrong (the score kept, so only the label
+ * word differs), otherwise the label is right but the format is broken in one small way.
  */
 export function rejectedAnswer(item: EarningsItem, rng: Rng): string {
-  if (rng.next() < 0.5) {
-    const wrong = pick(rng, OTHER[item.label]);
-    const s = wrong === 'neutral' ? 0 : (wrong === 'positive' ? 1 : -1) * Math.abs(item.score || 0.7);
-    return formatAnswer(wrong, s);
-  }
   const score = item.score.toFixed(1);
+  if (rng.next() < 0.5) return `LABEL=${pick(rng, OTHER[item.label])}\nSCORE=${score}`;
+  const cap = item.label[0].toUpperCase() + item.label.slice(1);
   return pick(rng, [
-    `The sentiment is ${item.label}.`,
     `label=${item.label}\nscore=${score}`,
     `LABEL=${item.label} SCORE=${score}`,
-    `${item.label.toUpperCase()} (${score})`,
+    `LABEL=${cap}\nSCORE=${score}`,
+    `LABEL=${item.label}\nSCORE=${score}0`,
     `LABEL: ${item.label}\nSCORE: ${score}`,
+    `LABEL=${item.label}`,
   ]);
 }
 
