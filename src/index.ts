@@ -211,3 +211,4 @@ export {
 export { applyLoRA, mergeLoRA, removeLoRA, loraWeights, loraAdapters, loraState, type LoRAOptions, type LoRAState } from './lora/lora.js';
 export { LoRAAdapter, type LoRASite } from './lora/loraAdapter.js';
 export { resolveTargets, defaultTargets, LORA_TARGETS } from './lora/loraTargets.js';
+export { saveLoRA, loadLoRA, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, type PeftLoraConfig } from './lora/loraFiles.js';

@@ -63,6 +63,20 @@ describe('tinygpt sft and dpo', () => {
     expect(r2.err).toMatch(/rewards\/margins/);
   });
 
+  it('--lora-rank trains adapters only, saves them as PEFT files and merges them into the checkpoint', async () => {
+    const out = join(scratch, 'sft-lora');
+    const r = await run('sft', '--init-from', base, '--data', sftData, '--out', out, '--backend', backend, '--max-iters', '2', '--lora-rank', '2', '--lora-alpha', '4', '--lora-targets', 'c_attn,c_fc');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/LoRA: 2 adapters, \d+ trainable parameters/);
+    const config = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['c_attn', 'c_fc'], base_model_name_or_path: base });
+    expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
+    expect(existsSync(join(out, 'ckpt', 'model.safetensors'))).toBe(true);
+    const r2 = await run('dpo', '--init-from', out, '--data', dpoData, '--out', join(scratch, 'dpo-lora'), '--backend', backend, '--max-iters', '1', '--lora-rank', '2');
+    expect(r2.code).toBe(0);
+    expect(existsSync(join(scratch, 'dpo-lora', 'adapter_model.safetensors'))).toBe(true);
+  });
+
   it('bad input: one clear line naming the flag or the line', async () => {
     const bad = join(scratch, 'bad.jsonl');
     writeFileSync(bad, `${JSON.stringify({ prompt: 'a', completion: 'b' })}\n{"prompt": "a"}\n`);
@@ -73,6 +87,8 @@ describe('tinygpt sft and dpo', () => {
       [['dpo', '--init-from', base, '--data', dpoData, '--out', 'x', '--beta', '0'], /--beta must be a number > 0/],
       [['sft', '--init-from', base, '--data', join(scratch, 'none.jsonl'), '--out', 'x'], /--data .*none\.jsonl cannot be read \(ENOENT\)/],
       [['sft', '--init-from', base, '--data', sftData, '--out', 'x', '--max-length', '500'], /--max-length must be in \[2, 65\]/],
+      [['sft', '--init-from', base, '--data', sftData, '--out', 'x', '--lora-alpha', '4'], /--lora-alpha, --lora-targets and --lora-dropout need --lora-rank R/],
+      [['dpo', '--init-from', base, '--data', dpoData, '--out', 'x', '--lora-rank', '2', '--lora-targets', 'qkv'], /unknown LoRA target "qkv"/],
     ];
     for (const [argv, message] of cases) {
       const r = await run(...argv, '--backend', backend);

@@ -6,8 +6,9 @@ import {
   POST_TRAIN_FLAGS,
   POST_TRAIN_USAGE_FLAGS,
   postTrainOptions,
+  loraFromFlags,
   RecordLog,
-  saveResult,
+  saveTrained,
   startPostTraining,
   stepLine,
   warnTruncated,
@@ -34,12 +35,13 @@ export async function runDpo(argv: string[]): Promise<void> {
   const { model, tokenizer } = s;
   try {
     const maxLength = maxLengthOf(v, model);
+    const weights = loraFromFlags(v, model);
     const train = tokenizePreferenceData(s.dataText, tokenizer, { maxLength, file: s.dataFile });
     warnTruncated('sequences', train.truncated, train.dropped, maxLength);
     const evalSet = s.evalText === undefined ? undefined : tokenizePreferenceData(s.evalText, tokenizer, { maxLength, file: s.evalFile });
     if (evalSet) warnTruncated('eval sequences', evalSet.truncated, evalSet.dropped, maxLength);
     const options = { ...postTrainOptions(v, train.pairs.length), beta };
-    const trainer = new DPOTrainer(model, train.pairs, options, { evalPairs: evalSet?.pairs });
+    const trainer = new DPOTrainer(model, train.pairs, options, { evalPairs: evalSet?.pairs, weights });
     console.error(`tinygpt dpo: ${train.pairs.length} pairs from ${s.dataFile}, β ${beta}, backend ${s.backend}, ${trainer.options.maxIters} steps, out ${s.outDir}`);
     const log = new RecordLog(s.outDir);
     try {
@@ -60,7 +62,7 @@ export async function runDpo(argv: string[]): Promise<void> {
       log.close();
       trainer.dispose();
     }
-    const dir = await saveResult(s.outDir, model, tokenizer, { kind: 'dpo', beta, options: trainer.options, data: s.dataFile });
+    const dir = await saveTrained(s, weights !== undefined, { kind: 'dpo', beta, options: trainer.options, data: s.dataFile });
     console.error(`done: checkpoint ${dir}`);
   } finally {
     model.dispose();

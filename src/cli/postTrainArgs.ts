@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setBackend, type BackendName } from '../backend.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { applyLoRA, loraWeights, mergeLoRA } from '../lora/lora.js';
+import { saveLoRA } from '../lora/loraFiles.js';
 import type { GPT } from '../model/gpt.js';
 import { loadTrained } from '../pretrained/loadTrained.js';
 import type { Tokenizer } from '../tokenizer/load.js';
@@ -30,12 +33,18 @@ export const POST_TRAIN_FLAGS = {
   'grad-accum': { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
+  'lora-rank': { type: 'string' },
+  'lora-alpha': { type: 'string' },
+  'lora-targets': { type: 'string' },
+  'lora-dropout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const POST_TRAIN_USAGE_FLAGS = `  --eval-data FILE.jsonl (held-out; default: the training data) --max-length N (default blockSize + 1)
   --batch-size 8 --epochs 1 | --max-iters N --lr 1e-4 --min-lr lr/10 --warmup-iters 0 --weight-decay 0
   --eval-interval 50 --log-interval 10 --grad-accum 1 --seed 1337 --backend auto|wasm|cpu|tensorflow
+  LoRA: --lora-rank R [--lora-alpha 8] [--lora-targets q_proj,v_proj|c_attn,...] [--lora-dropout 0] trains only
+  adapters; they are saved as DIR/adapter_model.safetensors + adapter_config.json (PEFT), and merged into DIR/ckpt.
   DIR (--init-from) is a folder written by tinygpt train, sft or dpo. The result goes to --out DIR/ckpt
   (load it with tinygpt sample --checkpoint DIR) with metrics in --out DIR/metrics.jsonl.`;
 
@@ -49,6 +58,7 @@ export interface PostTrainStart {
   readonly evalFile: string | undefined;
   readonly outDir: string;
   readonly backend: string;
+  readonly initFrom: string;
 }
 
 async function readData(file: string, flag: string): Promise<string> {
@@ -72,7 +82,7 @@ export async function startPostTraining(v: Values, usage: string): Promise<PostT
   const evalText = evalFile === undefined ? undefined : await readData(evalFile, 'eval-data');
   const backend = await setBackend((strFlag(v, 'backend') ?? 'auto') as BackendName);
   const { model, tokenizer } = await loadTrained(initFrom);
-  return { model, tokenizer, dataText, evalText, dataFile, evalFile, outDir, backend };
+  return { model, tokenizer, dataText, evalText, dataFile, evalFile, outDir, backend, initFrom };
 }
 
 /**
@@ -147,4 +157,41 @@ export async function saveResult(outDir: string, model: GPT, tokenizer: Tokenize
     trainer: extra,
   });
   return dir;
+}
+
+/**
+ * With --lora-rank, attaches LoRA adapters (freezing the base) and returns the weights to train;
+ * without it, undefined (every weight trains). The LoRA flags are checked before anything loads.
+ */
+export function loraFromFlags(v: Values, model: GPT): Map<string, tf.Variable> | undefined {
+  const rank = intFlag(v, 'lora-rank');
+  const alpha = numFlag(v, 'lora-alpha');
+  const targets = strFlag(v, 'lora-targets');
+  const dropout = numFlag(v, 'lora-dropout');
+  if (rank === undefined) {
+    if (alpha !== undefined || targets !== undefined || dropout !== undefined) {
+      throw new CliError('--lora-alpha, --lora-targets and --lora-dropout need --lora-rank R.');
+    }
+    return undefined;
+  }
+  try {
+    applyLoRA(model, { rank, alpha, dropout, targets: targets?.split(',').map((t) => t.trim()).filter((t) => t.length > 0) });
+  } catch (e) {
+    throw new CliError(`--lora-*: ${(e as Error).message}`);
+  }
+  const w = loraWeights(model);
+  let n = 0;
+  for (const x of w.values()) n += x.size;
+  console.error(`LoRA: ${w.size / 2} adapters, ${n} trainable parameters of ${model.numParams()} (base frozen)`);
+  return w;
+}
+
+/** Writes the result: with LoRA the adapters (PEFT files in <out>) and then the merged model in <out>/ckpt. */
+export async function saveTrained(s: PostTrainStart, lora: boolean, extra: object): Promise<string> {
+  if (lora) {
+    await saveLoRA(s.model, s.outDir, { baseModel: s.initFrom });
+    console.error(`adapters: ${path.join(s.outDir, 'adapter_model.safetensors')} + adapter_config.json`);
+    mergeLoRA(s.model);
+  }
+  return saveResult(s.outDir, s.model, s.tokenizer, extra);
 }

@@ -6,8 +6,9 @@ import {
   POST_TRAIN_FLAGS,
   POST_TRAIN_USAGE_FLAGS,
   postTrainOptions,
+  loraFromFlags,
   RecordLog,
-  saveResult,
+  saveTrained,
   startPostTraining,
   stepLine,
   warnTruncated,
@@ -32,12 +33,13 @@ export async function runSft(argv: string[]): Promise<void> {
   const { model, tokenizer } = s;
   try {
     const maxLength = maxLengthOf(v, model);
+    const weights = loraFromFlags(v, model);
     const train = tokenizeSFTData(s.dataText, tokenizer, { maxLength, file: s.dataFile });
     warnTruncated('examples', train.truncated, train.dropped, maxLength);
     const evalSet = s.evalText === undefined ? undefined : tokenizeSFTData(s.evalText, tokenizer, { maxLength, file: s.evalFile });
     if (evalSet) warnTruncated('eval examples', evalSet.truncated, evalSet.dropped, maxLength);
     const options = postTrainOptions(v, train.examples.length);
-    const trainer = new SFTTrainer(model, train.examples, options, { evalExamples: evalSet?.examples });
+    const trainer = new SFTTrainer(model, train.examples, options, { evalExamples: evalSet?.examples, weights });
     console.error(
       `tinygpt sft: ${train.examples.length} examples from ${s.dataFile}, backend ${s.backend}, ${trainer.options.maxIters} steps, out ${s.outDir}`,
     );
@@ -52,7 +54,7 @@ export async function runSft(argv: string[]): Promise<void> {
       log.close();
       trainer.dispose();
     }
-    const dir = await saveResult(s.outDir, model, tokenizer, { kind: 'sft', options: trainer.options, data: s.dataFile });
+    const dir = await saveTrained(s, weights !== undefined, { kind: 'sft', options: trainer.options, data: s.dataFile });
     console.error(`done: checkpoint ${dir}`);
   } finally {
     model.dispose();
