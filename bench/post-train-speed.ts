@@ -78,8 +78,9 @@ async function main(): Promise<void> {
     const t = new Trainer(m, new TextDataset(Int32Array.from(randomIds(20_000))), { ...common, blockSize: BLOCK, evalIters: 1 });
     const runs = t.run();
     // The trainer evaluates after its last step; only the step records are timed.
-    report('pretrain', await timeRun(runs), before);
-    t.dispose();
+    const ms = await timeRun(runs);
+    t.dispose(); // frees the AdamW moments before the tensor count is read
+    report('pretrain', ms, before);
     m.dispose();
   }
   {
@@ -87,8 +88,9 @@ async function main(): Promise<void> {
     const before = tf.memory().numTensors;
     const data = Array.from({ length: 4 * ROWS }, example);
     const t = new SFTTrainer(m, data, common, { evalExamples: data.slice(0, 1) });
-    report('sft', await timeRun(t.run()), before);
+    const ms = await timeRun(t.run());
     t.dispose();
+    report('sft', ms, before);
     m.dispose();
   }
   {
@@ -96,8 +98,9 @@ async function main(): Promise<void> {
     const before = tf.memory().numTensors;
     const pairs: PreferencePair[] = Array.from({ length: 2 * ROWS }, () => ({ chosen: example(), rejected: example() }));
     const t = new DPOTrainer(m, pairs, { ...common, batchSize: ROWS / 2, beta: 0.1 }, { evalPairs: pairs.slice(0, 1) });
-    report('dpo', await timeRun(t.run()), before);
+    const msDpo = await timeRun(t.run());
     t.dispose();
+    report('dpo', msDpo, before);
     const seqs = pairs.slice(0, ROWS / 2).flatMap((p) => [p.chosen, p.rejected]);
     const ms: number[] = [];
     for (let i = 0; i < total; i++) {

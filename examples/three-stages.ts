@@ -106,10 +106,11 @@ async function main(): Promise<void> {
   sft.dispose();
   figures.push(await score('SFT', model, tok, data.sftTest, dpoEval));
 
-  // 3. DPO against the SFT model (its log-probs cached once as the reference).
+  // 3. DPO against the SFT model (its log-probs cached once as the reference), with TRL's rpo_alpha
+  //    NLL term on the chosen answers so the tiny model keeps writing them while the margin grows.
   const dpoTrain = tokenizePreferenceData(jsonl(data.dpoTrain), tok, { maxLength: blockSize + 1 }).pairs;
   const dpoTestPairs = tokenizePreferenceData(jsonl(dpoEval), tok, { maxLength: blockSize + 1 }).pairs;
-  const dpo = new DPOTrainer(model, dpoTrain, { beta: 0.1, maxIters: STEPS.dpo, batchSize: 8, lr: 3e-5, evalInterval: STEPS.dpo, logInterval: 20 }, { evalPairs: dpoTestPairs });
+  const dpo = new DPOTrainer(model, dpoTrain, { beta: 0.1, rpoAlpha: 1, maxIters: STEPS.dpo, batchSize: 8, lr: 1e-4, evalInterval: STEPS.dpo, logInterval: 20 }, { evalPairs: dpoTestPairs });
   for await (const r of dpo.run()) {
     if (r.kind === 'eval') {
       console.log(

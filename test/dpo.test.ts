@@ -6,6 +6,7 @@ import { dpoLoss, dpoMetrics, DPOTrainer, pairLogProbs } from '../src/train/dpo.
 import { tokenizePreferenceData, type PreferencePair } from '../src/train/dpoData.js';
 import { disposeBatch, padBatch } from '../src/train/padBatch.js';
 import { sequenceLogProbs } from '../src/ops/maskedCrossEntropy.js';
+import { sftLoss } from '../src/train/sft.js';
 import { expectClose, take } from './helpers.js';
 
 const tok = CharTokenizer.fromText('<|>_\n abcdefghijklmnopqrstuvwxyz=?');
@@ -131,6 +132,21 @@ describe('DPOTrainer', () => {
     expect(end?.['rewards/margins']).toBeGreaterThan(2);
     const lp = await pairLogProbs(model, pairs);
     lp.chosen.forEach((c, i) => expect(c).toBeGreaterThan(lp.rejected[i]));
+    model.dispose();
+  });
+
+  it('rpoAlpha adds α · the chosen answers\' mean NLL per token to the step loss', async () => {
+    const model = tinyModel();
+    const pairs = pairsOf(PAIRS);
+    // Chosen tokens: 2 per pair ("=x" etc.), 6 in all; the SFT loss of the chosen sequences is that mean NLL.
+    const nll = take(sftLoss(model, pairs.map((p) => p.chosen)))[0];
+    const trainer = new DPOTrainer(model, pairs, { beta: 0.5, rpoAlpha: 2, maxIters: 1, batchSize: 3, logInterval: 1, evalInterval: 1 });
+    const recs = [];
+    for await (const r of trainer.run()) recs.push(r);
+    trainer.dispose();
+    // Step 1's loss is measured before its update: ln 2 (policy = reference) + 2 · nll.
+    expect(recs[0].kind).toBe('step');
+    expect(recs[0].loss).toBeCloseTo(Math.LN2 + 2 * nll, 5);
     model.dispose();
   });
 

@@ -17,9 +17,14 @@ describe('earnings sentiment data', () => {
     expect(parseAnswer('LABEL=neutral\nSCORE=0.0')).toEqual({ label: 'neutral', score: 0 });
     expect(parseAnswer('LABEL=neutral\nSCORE=0.0\n')).toBeNull(); // nothing may follow
     expect(parseAnswer('label=neutral\nscore=0.0')).toBeNull();
+    // 10% of the training answers are off-format demonstrations (sftFormatNoise); held-out ones never.
+    const offFormat = d.sftTrain.filter((l) => parseAnswer(l.messages[1].content) === null).length;
+    expect(offFormat).toBeGreaterThan(5);
+    expect(offFormat).toBeLessThan(40);
+    expect(d.sftTest.every((l) => parseAnswer(l.messages[1].content) !== null)).toBe(true);
     for (const l of d.sftTrain) {
       const answer = parseAnswer(l.messages[1].content);
-      expect(answer).not.toBeNull();
+      if (answer === null) continue;
       const s = l.messages[0].content;
       // Flat verbs ⇒ neutral; otherwise "% " appears and the sign follows the verb list.
       if (answer?.label === 'neutral') expect(s).not.toContain('%');
@@ -29,19 +34,21 @@ describe('earnings sentiment data', () => {
 
   it('pairs a correct in-format answer with a wrong or off-format one', () => {
     let wrongLabel = 0;
+    let wrongScore = 0;
     let offFormat = 0;
     for (const p of d.dpoTrain) {
       expect(ANSWER_PATTERN.test(p.chosen)).toBe(true);
       expect(p.rejected).not.toBe(p.chosen);
       const r = parseAnswer(p.rejected);
       if (r === null) offFormat += 1;
+      else if (r.label !== parseAnswer(p.chosen)?.label) wrongLabel += 1;
       else {
-        expect(r.label).not.toBe(parseAnswer(p.chosen)?.label);
-        wrongLabel += 1;
+        expect(r.score).not.toBe(parseAnswer(p.chosen)?.score);
+        wrongScore += 1;
       }
     }
-    expect(wrongLabel).toBeGreaterThan(40);
-    expect(offFormat).toBeGreaterThan(40);
+    // About a third of 150 each.
+    for (const n of [wrongLabel, wrongScore, offFormat]) expect(n).toBeGreaterThan(30);
   });
 
   it('keeps held-out sentences out of every training split', () => {

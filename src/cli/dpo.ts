@@ -17,10 +17,11 @@ import {
 export const DPO_USAGE = `usage: tinygpt dpo --init-from DIR --data FILE.jsonl --beta 0.1 --out DIR
   Direct Preference Optimization against the starting model (its log-probs are computed once and
   cached). Each line is {"prompt": "..." or [messages], "chosen": "...", "rejected": "..."}.
+  --rpo-alpha A adds A × the chosen answers' NLL (TRL's rpo_alpha; default 0).
   Logs TRL's rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/chosen, logps/rejected.
 ${POST_TRAIN_USAGE_FLAGS}`;
 
-const FLAGS = { ...POST_TRAIN_FLAGS, beta: { type: 'string' } } as const;
+const FLAGS = { ...POST_TRAIN_FLAGS, beta: { type: 'string' }, 'rpo-alpha': { type: 'string' } } as const;
 
 /** `tinygpt dpo`: aligns a trained model to preference pairs. */
 export async function runDpo(argv: string[]): Promise<void> {
@@ -40,7 +41,9 @@ export async function runDpo(argv: string[]): Promise<void> {
     warnTruncated('sequences', train.truncated, train.dropped, maxLength);
     const evalSet = s.evalText === undefined ? undefined : tokenizePreferenceData(s.evalText, tokenizer, { maxLength, file: s.evalFile });
     if (evalSet) warnTruncated('eval sequences', evalSet.truncated, evalSet.dropped, maxLength);
-    const options = { ...postTrainOptions(v, train.pairs.length), beta };
+    const rpoAlpha = numFlag(v, 'rpo-alpha') ?? 0;
+    if (!(rpoAlpha >= 0)) throw new CliError(`--rpo-alpha must be a number >= 0, got ${rpoAlpha}.`);
+    const options = { ...postTrainOptions(v, train.pairs.length), beta, rpoAlpha };
     const trainer = new DPOTrainer(model, train.pairs, options, { evalPairs: evalSet?.pairs, weights });
     console.error(`tinygpt dpo: ${train.pairs.length} pairs from ${s.dataFile}, β ${beta}, backend ${s.backend}, ${trainer.options.maxIters} steps, out ${s.outDir}`);
     const log = new RecordLog(s.outDir);

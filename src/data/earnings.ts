@@ -91,13 +91,24 @@ const OTHER: Record<SentimentLabel, readonly SentimentLabel[]> = {
 };
 
 /**
- * A rejected answer, a near miss so that preferring the chosen one takes knowing the task:
- * half of the time the format is exact but the label is wrong (the score kept, so only the label
- * word differs), otherwise the label is right but the format is broken in one small way.
+ * A rejected answer, a near miss so that preferring the chosen one takes knowing the task, in
+ * thirds: exact format with the wrong label (score kept, so only the label word differs); exact
+ * format, right label, wrong strength (SCORE=0.5 for a sharp rise); right answer off-format.
  */
 export function rejectedAnswer(item: EarningsItem, rng: Rng): string {
+  const u = rng.next();
+  if (u < 1 / 3) return `LABEL=${pick(rng, OTHER[item.label])}\nSCORE=${item.score.toFixed(1)}`;
+  if (u < 2 / 3) {
+    const sign = item.label === 'negative' ? -1 : 1;
+    const others = item.label === 'neutral' ? [0.5, -0.5] : [0.5, 0.7, 0.9].filter((x) => x !== Math.abs(item.score)).map((x) => sign * x);
+    return formatAnswer(item.label, pick(rng, others));
+  }
+  return offFormatAnswer(item, rng);
+}
+
+/** The right label and score, written off-format in one of a few small ways. */
+export function offFormatAnswer(item: EarningsItem, rng: Rng): string {
   const score = item.score.toFixed(1);
-  if (rng.next() < 0.5) return `LABEL=${pick(rng, OTHER[item.label])}\nSCORE=${score}`;
   const cap = item.label[0].toUpperCase() + item.label.slice(1);
   return pick(rng, [
     `label=${item.label}\nscore=${score}`,
@@ -138,6 +149,12 @@ export interface EarningsSizes {
   readonly dpoTrain?: number;
   readonly dpoTest?: number;
   readonly corpus?: number;
+  /**
+   * Share of SFT training answers written off-format (right label, e.g. "LABEL=positive SCORE=0.7"),
+   * like imperfect human demonstrations; preference data then teaches the exact format. Default 0.1.
+   * Held-out SFT answers are always exact.
+   */
+  readonly sftFormatNoise?: number;
 }
 
 /**
@@ -157,10 +174,11 @@ export function generateEarnings(seed = 1337, sizes: EarningsSizes = {}): Earnin
     }
     throw new Error('generateEarnings: ran out of distinct sentences; ask for fewer examples.');
   };
-  const sft = (n: number): SFTLine[] =>
+  const sft = (n: number, noise: number): SFTLine[] =>
     Array.from({ length: n }, () => {
       const it = fresh();
-      return { messages: [...earningsPrompt(it), { role: 'assistant', content: formatAnswer(it.label, it.score) }] };
+      const content = rng.next() < noise ? offFormatAnswer(it, rng) : formatAnswer(it.label, it.score);
+      return { messages: [...earningsPrompt(it), { role: 'assistant', content }] };
     });
   const dpo = (n: number): DPOLine[] =>
     Array.from({ length: n }, () => {
@@ -168,9 +186,9 @@ export function generateEarnings(seed = 1337, sizes: EarningsSizes = {}): Earnin
       return { prompt: earningsPrompt(it), chosen: formatAnswer(it.label, it.score), rejected: rejectedAnswer(it, rng) };
     });
   // Test splits first, so their sentences are reserved before any training split draws.
-  const sftTest = sft(sizes.sftTest ?? 100);
+  const sftTest = sft(sizes.sftTest ?? 100, 0);
   const dpoTest = dpo(sizes.dpoTest ?? 100);
-  const sftTrain = sft(sizes.sftTrain ?? 600);
+  const sftTrain = sft(sizes.sftTrain ?? 600, sizes.sftFormatNoise ?? 0.1);
   const dpoTrain = dpo(sizes.dpoTrain ?? 400);
   const corpus = Array.from({ length: sizes.corpus ?? 3000 }, () => earningsItem(rng).sentence).filter((s) => !isHeldOut(s, sftTest, dpoTest));
   return { sftTrain, sftTest, dpoTrain, dpoTest, corpus };

@@ -10,6 +10,12 @@ import { truncateExample, type TokenizedExample } from './sftData.js';
 export interface DPOConfig extends PostTrainOptions {
   /** β: strength of the implicit KL penalty toward the reference (TRL's default 0.1). */
   readonly beta?: number;
+  /**
+   * TRL's rpo_alpha (Pang et al. 2024, "Iterative Reasoning Preference Optimization"): adds
+   * α · the mean NLL per chosen-response token to the loss, which keeps the chosen answers likely
+   * while the margin grows (plain DPO may lower both log-probs). Default 0 (off).
+   */
+  readonly rpoAlpha?: number;
 }
 
 /** The metrics TRL's DPOTrainer logs, under its names, averaged over pairs. */
@@ -134,6 +140,8 @@ interface RefPair extends PreferencePair {
 export class DPOTrainer extends PostTrainer<RefPair, DPOEvalRecord> {
   /** β of the loss. */
   readonly beta: number;
+  /** Weight of the NLL term on chosen responses (0: plain DPO). */
+  readonly rpoAlpha: number;
   private readonly evalPairs: RefPair[];
   private prepared = false;
 
@@ -143,7 +151,8 @@ export class DPOTrainer extends PostTrainer<RefPair, DPOEvalRecord> {
     config: DPOConfig = {},
     options: { readonly evalPairs?: readonly PreferencePair[]; readonly weights?: Map<string, tf.Variable> } = {},
   ) {
-    const { beta = 0.1, ...rest } = config;
+    const { beta = 0.1, rpoAlpha = 0, ...rest } = config;
+    if (!(Number.isFinite(rpoAlpha) && rpoAlpha >= 0)) throw new Error(`DPOConfig.rpoAlpha must be a finite number >= 0, got ${String(rpoAlpha)}.`);
     if (!(Number.isFinite(beta) && beta > 0)) throw new Error(`DPOConfig.beta must be a finite number > 0 (TRL's default 0.1), got ${String(beta)}.`);
     const o = resolvePostTrainOptions(rest, model, { lr: 5e-5, batchSize: 4, maxIters: 100, warmupIters: 0, weightDecay: 0, evalInterval: 25, logInterval: 5 });
     const cut = (ps: readonly PreferencePair[]): RefPair[] =>
@@ -151,6 +160,7 @@ export class DPOTrainer extends PostTrainer<RefPair, DPOEvalRecord> {
     const trainPairs = cut(train);
     super(model, trainPairs, o, options.weights ?? model.namedWeights());
     this.beta = beta;
+    this.rpoAlpha = rpoAlpha;
     this.evalPairs = options.evalPairs ? cut(options.evalPairs) : trainPairs;
   }
 
@@ -182,7 +192,12 @@ export class DPOTrainer extends PostTrainer<RefPair, DPOEvalRecord> {
         const lp = sequenceLogProbs(this.model.forward(batch.ids), batch.targets, batch.mask); // (2B,)
         const refC = tf.tensor1d(pairs.map((p) => p.refChosen)); // (B,)
         const refR = tf.tensor1d(pairs.map((p) => p.refRejected)); // (B,)
-        const mean = dpoLoss(tf.slice(lp, 0, b), tf.slice(lp, b, b), refC, refR, this.beta); // ()
+        let mean = dpoLoss(tf.slice(lp, 0, b), tf.slice(lp, b, b), refC, refR, this.beta); // ()
+        if (this.rpoAlpha > 0) {
+          // RPO: + α · (−Σ chosen log-probs / chosen tokens), the mean NLL per chosen token.
+          const chosenTokens = pairs.reduce((a, p) => a + p.chosen.tokenMask.reduce((x, m, i) => x + (i > 0 ? m : 0), 0), 0);
+          mean = tf.add(mean, tf.mul(tf.sum(tf.slice(lp, 0, b)), -this.rpoAlpha / chosenTokens)); // ()
+        }
         // accumulateGradients divides by K: K·(b/total)·mean sums to the mean over all pairs of the step.
         return tf.mul(mean, (micros.length * b) / total) as tf.Scalar; // ()
       });
