@@ -35,7 +35,7 @@ const MODES = {
 type Mode = keyof typeof MODES;
 
 async function rate(model: GPT, mode: Mode): Promise<number> {
-  const opts = { maxNewTokens: tokens, temperature: 0.8, topK: 200, seed: 1337, ...MODES[mode] };
+  const opts = { maxNewTokens: tokens, doSample: true, temperature: 0.8, topK: 200, seed: 1337, ...MODES[mode] };
   // Warm-up long enough for several window re-reads: the JIT has optimised the decoder's loops.
   await generateAll(model, [0], { ...opts, maxNewTokens: 100 });
   const before = tf.memory().numTensors;

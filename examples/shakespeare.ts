@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await writeLossPlot(`${outDir}/metrics.jsonl`, `${outDir}/loss.svg`);
   console.error(`checkpoint saved to ${checkpointDir}, loss curves to ${outDir}/loss.svg; a sample (temperature 0.8, top-k 200):\n`);
 
-  const tokens = generate(model, tokenizer.encode('\n'), { maxNewTokens: 500, temperature: 0.8, topK: 200, seed: 1337 });
+  const tokens = generate(model, tokenizer.encode('\n'), { maxNewTokens: 500, doSample: true, temperature: 0.8, topK: 200, seed: 1337 });
   for await (const piece of streamText(tokens, (ids) => tokenizer.decode(ids))) process.stdout.write(piece);
   process.stdout.write('\n');
   model.dispose();

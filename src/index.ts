@@ -9,7 +9,7 @@ export { Attention, type AttentionCall } from './attention/attention.js';
 export { LayerNorm } from './norm/layerNorm.js';
 export { FeedForward } from './block/feedForward.js';
 export { Block } from './block/block.js';
-export { Linear, type LinearAdapter } from './util/linear.js';
+export { Linear, type LinearAdapter } from './layers/linear.js';
 export { planModel, planLayer, isGpt2Architecture, type LayerPlan, type ModelPlan } from './config/plan.js';
 export { canonicalTensors, weightTable, layerPath, tensorName, LAYER_SLOTS, MODEL_SLOTS, type WeightFormat, type StoredTensor, type CanonicalTensor, type LayerSlot } from './config/names.js';
 export {
@@ -159,7 +159,7 @@ export { contextStepper, windowStart, defaultContextShift, type ContextStepper }
 
 // tensor-free incremental decoding (generate's default for GPT models on wasm and cpu)
 export { Decoder, type DecoderSource } from './decode/decoder.js';
-export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './decode/engine.js';
+export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
 // Post-training (issue 15): SFT with loss masking, DPO, their data readers and the earnings-call dataset.
@@ -212,3 +212,31 @@ export { applyLoRA, mergeLoRA, removeLoRA, loraWeights, loraAdapters, loraState,
 export { LoRAAdapter, type LoRASite } from './lora/loraAdapter.js';
 export { resolveTargets, defaultTargets, LORA_TARGETS } from './lora/loraTargets.js';
 export { saveLoRA, loadLoRA, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, type PeftLoraConfig } from './lora/loraFiles.js';
+
+// generation options, linear-time streaming, figure 8.2 and text evaluation (issues 17 and 18)
+export { IncrementalDecoder } from './sample/streamer.js';
+export { TextStopper, checkStopStrings, unescapeStop, type TextStopStep } from './sample/stopText.js';
+export { resolveSampling, type SamplingFields, type ResolvedSampling } from './sample/mode.js';
+export { checkOptionNames, suggestName, editDistance } from './sample/optionNames.js';
+export { GENERATE_OPTION_NAMES } from './sample/generate.js';
+export { TEXT_GENERATION_OPTION_NAMES } from './sample/pipeline.js';
+export { SAMPLE_DEFAULTS } from './sample/defaults.js';
+export { attentionStripSvg, findQuery, type QueryStrip, type StripOptions } from './viz/queryStrip.js';
+export { scaleMax } from './viz/heatmap.js';
+export { EXCLUDED_COLOR } from './viz/colorScale.js';
+export { type AttentionSource } from './viz/attentionData.js';
+export { evaluateText, type EvaluateTextOptions, type TextEvaluation } from './train/perplexity.js';
+
+// Hugging Face model folders (issue 14): tokenizer.json tokenizers, chat templates, text-generation pipeline
+export { HFTokenizer, isHFTokenizerJSON, type EncodeOptions, type DecodeOptions, type HFTokenizerJSON } from './tokenizer/hf/tokenizer.js';
+export { type AddedToken } from './tokenizer/hf/addedTokens.js';
+export { loadTokenizer } from './pretrained/loadTokenizer.js';
+export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
+export {
+  pipeline,
+  type PipelineTask,
+  type FolderTextGenerationPipeline,
+  type ChatGenerationOutput,
+} from './pretrained/pipeline.js';
+export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
+export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';

@@ -7,7 +7,7 @@ import { writeSafetensors } from '../src/io/safetensors.js';
 import type { TensorData } from '../src/io/safetensorsTypes.js';
 import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 import { canonicalTensors, weightTable } from '../src/config/names.js';
-import { fromCanonical } from '../src/pretrained/convert.js';
+import { fromCanonical } from '../src/io/convert.js';
 import { GPT } from '../src/model/gpt.js';
 import { rmsNorm } from '../src/ops/rmsNorm.js';
 import { createRng } from '../src/util/rng.js';

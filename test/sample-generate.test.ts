@@ -178,7 +178,7 @@ describe('generate', () => {
 
   it('is deterministic for a seed and differs across seeds', async () => {
     const m = model(randomRows);
-    const opts = { maxNewTokens: 30, temperature: 1, topK: 5, topP: 0.9 };
+    const opts = { maxNewTokens: 30, doSample: true, temperature: 1, topK: 5, topP: 0.9 };
     const a = await generateAll(m, [0], { ...opts, seed: 7 });
     expect(await generateAll(m, [0], { ...opts, seed: 7 })).toEqual(a);
     expect(await generateAll(m, [0], { ...opts, seed: 8 })).not.toEqual(a);
@@ -198,9 +198,40 @@ describe('generate', () => {
   it('leaves numTensors unchanged, also when the consumer stops early', async () => {
     const m = model(randomRows, 4);
     const before = tf.memory().numTensors;
-    await generateAll(m, [1, 2, 3], { maxNewTokens: 12, seed: 1, stop: [[3, 3]] });
-    for await (const id of generate(m, [1], { maxNewTokens: 12, seed: 2 })) if (id >= 0) break;
+    await generateAll(m, [1, 2, 3], { maxNewTokens: 12, doSample: true, seed: 1, stop: [[3, 3]] });
+    for await (const id of generate(m, [1], { maxNewTokens: 12, doSample: true, seed: 2 })) if (id >= 0) break;
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is greedy by default (doSample false, as in Hugging Face) and samples with doSample', async () => {
+    const m = model(randomRows);
+    // Greedy by hand: from token 0 follow the argmax of each table row.
+    const argmaxRow = (i: number): number => randomRows[i].indexOf(Math.max(...randomRows[i]));
+    const expected: number[] = [];
+    for (let id = 0, k = 0; k < 15; k++) expected.push((id = argmaxRow(id)));
+    expect(await generateAll(m, [0], { maxNewTokens: 15 })).toEqual(expected);
+    expect(await generateAll(m, [0], { maxNewTokens: 15, seed: 4 })).toEqual(expected); // a seed does not make it sample
+    expect(await generateAll(m, [0], { maxNewTokens: 15, doSample: true, temperature: 0 })).toEqual(expected);
+    const sampled = await generateAll(m, [0], { maxNewTokens: 15, doSample: true, seed: 4 });
+    expect(sampled).not.toEqual(expected);
+    expect(sampled).toEqual(await generateAll(m, [0], { maxNewTokens: 15, doSample: true, temperature: 1, seed: 4 }));
+  });
+
+  it('rejects sampling options without doSample and unknown option names, with the right name', () => {
+    const m = model(successorRows);
+    expect(() => generate(m, [0], { maxNewTokens: 3, temperature: 0.8 })).toThrow(
+      /generate: temperature 0\.8 only applies when sampling, but doSample is false/,
+    );
+    expect(() => generate(m, [0], { maxNewTokens: 3, topK: 5, topP: 0.9 })).toThrow(/topK 5, topP 0\.9 only apply when sampling.*remove them/);
+    expect(() => generate(m, [0], { maxNewTokens: 3, doSample: 1 as unknown as boolean })).toThrow(/doSample must be true or false/);
+    const bad = (o: object) => () => generate(m, [0], o as { maxNewTokens: number });
+    expect(bad({ maxNewTokens: 3, top_k: 5 })).toThrow(/generate: unknown option "top_k"; did you mean "topK"\?/);
+    expect(bad({ max_new_tokens: 3 })).toThrow(/unknown option "max_new_tokens"; did you mean "maxNewTokens"/);
+    expect(bad({ maxNewTokens: 3, temprature: 1 })).toThrow(/unknown option "temprature"; did you mean "temperature"/);
+    expect(bad({ maxNewTokens: 3, TopP: 1 })).toThrow(/did you mean "topP"/);
+    expect(bad({ maxNewTokens: 3, beams: 4 })).toThrow(/unknown option "beams"; the options are maxNewTokens, doSample, /);
+    expect(bad({ maxNewTokens: 3, numReturnSequences: 2 })).toThrow(/generate streams one sequence; use textGeneration/);
+    expect(m.seen).toEqual([]);
   });
 
   it('rejects bad arguments before generating, with clear messages', () => {
@@ -210,8 +241,8 @@ describe('generate', () => {
     for (const maxNewTokens of [-1, 1.5, Number.NaN]) {
       expect(() => generate(m, [0], { maxNewTokens })).toThrow(/maxNewTokens must be a non-negative integer/);
     }
-    expect(() => generate(m, [0], { maxNewTokens: 3, temperature: -1 })).toThrow(/temperature/);
-    expect(() => generate(m, [0], { maxNewTokens: 3, topP: 2 })).toThrow(/topP/);
+    expect(() => generate(m, [0], { maxNewTokens: 3, doSample: true, temperature: -1 })).toThrow(/temperature/);
+    expect(() => generate(m, [0], { maxNewTokens: 3, doSample: true, topP: 2 })).toThrow(/topP/);
     expect(() => generate(m, [0], { maxNewTokens: 3, repetitionPenalty: 0 })).toThrow(/repetitionPenalty/);
     expect(() => generate(m, [0], { maxNewTokens: 3, stop: [12] })).toThrow(/stop ids must be integers in \[0, 10\)/);
     expect(() => generate(m, [0], { maxNewTokens: 3, stop: [[]] })).toThrow(/empty token sequence/);
@@ -228,13 +259,36 @@ describe('textGeneration', () => {
 
   it('is greedy unless doSample, and seeded when sampling', async () => {
     const pipe = textGeneration(model(successorRows), charCodec);
-    // doSample false ignores a high temperature
-    expect(await pipe('c', { maxNewTokens: 3, temperature: 50 })).toEqual([{ generatedText: 'cdef' }]);
+    expect(await pipe('c', { maxNewTokens: 3 })).toEqual([{ generatedText: 'cdef' }]);
+    // Hugging Face ignores temperature without do_sample (with a warning); here it is an error.
+    await expect(pipe('c', { maxNewTokens: 3, temperature: 50 })).rejects.toThrow(
+      /textGeneration: temperature 50 only applies when sampling, but doSample is false .*pass doSample: true/,
+    );
     const sampler = textGeneration(model(randomRows), charCodec);
     const opts = { maxNewTokens: 20, doSample: true, seed: 3, returnFullText: false };
     const [a] = await sampler('a', opts);
     expect(a.generatedText).toHaveLength(20);
     expect(await sampler('a', opts)).toEqual([a]);
+  });
+
+  it('returns numReturnSequences texts drawn from one seeded rng; more than one needs doSample', async () => {
+    const sampler = textGeneration(model(randomRows), charCodec);
+    const opts = { maxNewTokens: 12, doSample: true, seed: 5, returnFullText: false };
+    const three = await sampler('a', { ...opts, numReturnSequences: 3 });
+    expect(three).toHaveLength(3);
+    // The first continues the rng exactly like a single call; the others go on drawing from it.
+    expect(three[0]).toEqual((await sampler('a', opts))[0]);
+    expect(new Set(three.map((o) => o.generatedText)).size).toBe(3);
+    await expect(sampler('a', { maxNewTokens: 2, numReturnSequences: 2 })).rejects.toThrow(/numReturnSequences 2 needs doSample: true/);
+    await expect(sampler('a', { maxNewTokens: 2, numReturnSequences: 0 })).rejects.toThrow(/numReturnSequences must be an integer >= 1/);
+  });
+
+  it('rejects unknown option names, suggesting the one meant', async () => {
+    const pipe = textGeneration(model(successorRows), charCodec);
+    const bad = (o: object) => pipe('a', o as { maxNewTokens: number });
+    await expect(bad({ max_new_tokens: 3 })).rejects.toThrow(/textGeneration: unknown option "max_new_tokens"; did you mean "maxNewTokens"\?/);
+    await expect(bad({ maxNewTokens: 3, num_return_sequences: 2 })).rejects.toThrow(/did you mean "numReturnSequences"/);
+    await expect(bad({ maxNewTokens: 3, do_sample: true })).rejects.toThrow(/did you mean "doSample"/);
   });
 
   it('cuts the text exactly before a stop string, even inside a token', async () => {

@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { saveCheckpoint } from '../src/io/checkpoint.js';
 import { GPT } from '../src/model/gpt.js';
+import { SAMPLE_DEFAULTS } from '../src/sample/defaults.js';
 import { generateAll } from '../src/sample/generate.js';
 import { CharTokenizer } from '../src/tokenizer/char.js';
-import { attentionColor } from '../src/viz/colorScale.js';
+import { attentionColor, EXCLUDED_COLOR } from '../src/viz/colorScale.js';
 import { webConfig } from '../web/config.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,6 +38,8 @@ describe.skipIf(!haveChromium || !onWasmProject)('web page in headless Chromium'
   let page: Page;
   let origin: string;
   let expected: string;
+  let sampled: string;
+  const SAMPLED = { doSample: true, temperature: 0.8, topK: 5, topP: 0.9, seed: 42 };
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'tinygpt-web-'));
@@ -51,7 +54,8 @@ describe.skipIf(!haveChromium || !onWasmProject)('web page in headless Chromium'
     });
     writeFileSync(join(runDir, 'metrics.jsonl'), '');
     // What Node generates greedily; the page runs the same weights on the same wasm kernels.
-    expected = tokenizer.decode(await generateAll(model, tokenizer.encode(PROMPT), { maxNewTokens: NEW_TOKENS, temperature: 0 }));
+    expected = tokenizer.decode(await generateAll(model, tokenizer.encode(PROMPT), { maxNewTokens: NEW_TOKENS }));
+    sampled = tokenizer.decode(await generateAll(model, tokenizer.encode(PROMPT), { maxNewTokens: NEW_TOKENS, ...SAMPLED }));
     model.dispose();
 
     const config = webConfig({ checkpointDir: runDir, outDir: join(scratch, 'dist'), logLevel: 'silent' });
@@ -81,15 +85,37 @@ describe.skipIf(!haveChromium || !onWasmProject)('web page in headless Chromium'
     return { state: (await page.getAttribute('body', 'data-state')) ?? '', status: (await page.textContent('#status')) ?? '' };
   }
 
-  it('loads the served checkpoint, streams text and draws the prompt attention', async () => {
+  it('starts from the CLI\'s sampling defaults', async () => {
+    await page.goto(origin);
+    expect((await settle('ready', 'error', 'empty')).state).toBe('ready');
+    const fields = await page.evaluate(() =>
+      ['max-tokens', 'temperature', 'top-k', 'top-p', 'seed'].map((id) => Number((document.getElementById(id) as HTMLInputElement).value)));
+    const d = SAMPLE_DEFAULTS;
+    expect(fields).toEqual([d.maxNewTokens, d.temperature, d.topK, d.topP, d.seed]);
+    expect(await page.isChecked('#greedy')).toBe(false);
+  });
+
+  it('loads the served checkpoint, streams text and draws the chosen head\'s attention once, after the tokens', async () => {
     await page.goto(origin);
     const loaded = await settle('ready', 'error', 'empty');
     expect(loaded.status).toMatch(/2 layers × 2 heads, width 16, context 32/);
     expect(loaded.state).toBe('ready');
+    expect(await page.locator('#attn-layer option').allTextContents()).toEqual(['0', '1']);
 
+    // Counts changes to #attention made while tokens stream: the heatmap must stay out of the loop.
+    await page.evaluate(() => {
+      const w = window as unknown as { attentionDuringStream: number };
+      w.attentionDuringStream = 0;
+      new MutationObserver(() => {
+        if (document.body.dataset.streaming === 'true') w.attentionDuringStream += 1;
+      }).observe(document.getElementById('attention') as HTMLElement, { childList: true, subtree: true, attributes: true });
+    });
     await page.fill('#prompt', PROMPT);
     await page.fill('#max-tokens', String(NEW_TOKENS));
-    await page.fill('#temperature', '0');
+    await page.check('#greedy');
+    expect(await page.isDisabled('#temperature')).toBe(true);
+    await page.selectOption('#attn-layer', '1');
+    await page.selectOption('#attn-head', '1');
     await page.click('#generate');
     const done = await settle('done', 'error');
     expect(done.state, done.status).toBe('done');
@@ -98,11 +124,15 @@ describe.skipIf(!haveChromium || !onWasmProject)('web page in headless Chromium'
     const output = (await page.textContent('#output')) ?? '';
     expect(output).toBe(PROMPT + expected);
     expect(expected.length).toBe(NEW_TOKENS);
+    expect(await page.evaluate(() => (window as unknown as { attentionDuringStream: number }).attentionDuringStream)).toBe(0);
+    expect(await page.getAttribute('body', 'data-attention-renders')).toBe('1');
 
-    // One panel per layer and head, T×T cells each: 2·2·7·7 = 196 for the 7-character prompt.
+    // The chosen layer and head only: T×T = 49 cells for the 7-character prompt.
     const t = PROMPT.length;
-    expect(await page.locator('#attention svg g.panel').count()).toBe(N_LAYER * N_HEAD);
-    expect(await page.locator('#attention svg rect.cell').count()).toBe(N_LAYER * N_HEAD * t * t);
+    expect(await page.locator('#attention svg g.panel').count()).toBe(1);
+    expect(await page.getAttribute('#attention svg g.panel', 'data-layer')).toBe('1');
+    expect(await page.getAttribute('#attention svg g.panel', 'data-head')).toBe('1');
+    expect(await page.locator('#attention svg rect.cell').count()).toBe(t * t);
     // The first query can only see itself (weight 1, darkest); the causal mask zeroes the rest of its row (white).
     const firstRow = await page.locator('#attention svg g.panel').first().locator('rect.cell').evaluateAll(
       (cells, n) => cells.slice(0, n).map((c) => c.getAttribute('fill')),
@@ -113,10 +143,64 @@ describe.skipIf(!haveChromium || !onWasmProject)('web page in headless Chromium'
     const box = await page.locator('#attention svg g.panel rect.frame').first().boundingBox();
     expect(box?.width).toBeGreaterThan(t * 5);
 
+    // Another head or the first token left out of the scale: redrawn from the kept weights, no new generation.
+    await page.selectOption('#attn-head', '0');
+    expect(await page.getAttribute('#attention svg g.panel', 'data-head')).toBe('0');
+    await page.check('#exclude-first');
+    expect(await page.locator('#attention svg rect.cell').first().getAttribute('fill')).toBe(EXCLUDED_COLOR);
+    expect(await page.getAttribute('body', 'data-attention-renders')).toBe('3');
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+
     const shot = join(scratch, 'page.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
     const keep = process.env.TINYGPT_WEB_SCREENSHOT;
+    if (keep) {
+      mkdirSync(join(keep, '..'), { recursive: true });
+      copyFileSync(shot, keep);
+    }
+  });
+
+  it('samples with top-k, top-p and a seed as Node does, and cuts at a stop string', async () => {
+    await page.uncheck('#greedy');
+    await page.fill('#temperature', String(SAMPLED.temperature));
+    await page.fill('#top-k', String(SAMPLED.topK));
+    await page.fill('#top-p', String(SAMPLED.topP));
+    await page.fill('#seed', String(SAMPLED.seed));
+    await page.click('#generate');
+    expect((await settle('done', 'error')).state).toBe('done');
+    expect(await page.textContent('#output')).toBe(PROMPT + sampled);
+    expect(sampled).not.toBe(expected);
+    // Greedy again with two stop strings (one escaped newline that never occurs): cut before the first match.
+    await page.check('#greedy');
+    const stop = expected.slice(6, 8);
+    await page.fill('#stop-strings', `\\n\\n\n${stop}`);
+    await page.click('#generate');
+    expect((await settle('done', 'error')).state).toBe('done');
+    expect(await page.textContent('#output')).toBe(PROMPT + expected.slice(0, expected.indexOf(stop)));
+    await page.fill('#stop-strings', '');
+  });
+
+  it('fits a phone-width (390 px) screen without sideways scrolling', async () => {
+    const phone = await browser.newPage();
+    onTestFinished(() => phone.close());
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(origin);
+    await phone.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 20_000 });
+    await phone.fill('#prompt', 'the cat sat on the mat. the dog');
+    await phone.fill('#max-tokens', '40');
+    await phone.click('#generate');
+    await phone.waitForFunction(() => document.body.dataset.state === 'done', undefined, { timeout: 20_000 });
+    expect(await phone.locator('#attention svg').count()).toBe(1);
+    // Nothing is wider than the screen: the heatmap scrolls inside its own box.
+    const wide = await phone.evaluate(() =>
+      [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 390 && !e.closest('#attention > svg'))
+        .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`));
+    expect(wide).toEqual([]);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const shot = join(scratch, 'phone.png');
+    await phone.screenshot({ path: shot, fullPage: true });
+    const keep = process.env.TINYGPT_WEB_PHONE_SCREENSHOT;
     if (keep) {
       mkdirSync(join(keep, '..'), { recursive: true });
       copyFileSync(shot, keep);

@@ -7,7 +7,7 @@ import { parseSafetensors } from '../src/io/safetensorsParse.js';
 import { resolveConfig, type GPTConfig } from '../src/config/config.js';
 import { GPT } from '../src/model/gpt.js';
 import { fromHFConfig, isHFGPT2Config } from '../src/pretrained/hfGpt2Config.js';
-import { assignWeights, normalizeWeightNames } from '../src/pretrained/weights.js';
+import { assignWeights, normalizeWeightNames } from '../src/io/weights.js';
 import { tokenizerFromJSON, type Tokenizer } from '../src/tokenizer/load.js';
 
 /** A model ready to run, with its tokenizer and where it came from. */

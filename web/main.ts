@@ -1,12 +1,15 @@
 /**
  * The page: load a checkpoint (URL or folder), stream generated text into #output, and draw
- * the prompt's attention in #attention. document.body.dataset.state tells scripts and tests
- * where it is: starting, empty, loading, ready, generating, done or error.
+ * the prompt's attention for a chosen layer and head in #attention. document.body.dataset.state
+ * tells scripts and tests where it is: starting, empty, loading, ready, generating, done or
+ * error; dataset.streaming is "true" while tokens arrive.
  */
+import { SAMPLE_DEFAULTS } from '../src/sample/defaults.js';
 import { generate } from '../src/sample/generate.js';
-import { streamText } from '../src/sample/streamer.js';
+import { TextStopper, unescapeStop } from '../src/sample/stopText.js';
+import { IncrementalDecoder } from '../src/sample/streamer.js';
 import { computeAttention } from '../src/viz/attentionData.js';
-import { attentionHeatmapSvg } from '../src/viz/heatmap.js';
+import { AttentionView } from './attentionView.js';
 import { initBackend } from './backend.js';
 import { loadFromFiles, loadFromUrl, type LoadedModel } from './checkpoint.js';
 
@@ -27,12 +30,21 @@ const ui = {
   maxTokens: byId<HTMLInputElement>('max-tokens'),
   temperature: byId<HTMLInputElement>('temperature'),
   topK: byId<HTMLInputElement>('top-k'),
+  topP: byId<HTMLInputElement>('top-p'),
   seed: byId<HTMLInputElement>('seed'),
+  greedy: byId<HTMLInputElement>('greedy'),
+  stopStrings: byId<HTMLTextAreaElement>('stop-strings'),
   generate: byId<HTMLButtonElement>('generate'),
   stop: byId<HTMLButtonElement>('stop'),
   output: byId<HTMLPreElement>('output'),
-  attention: byId<HTMLDivElement>('attention'),
 };
+
+const attention = new AttentionView({
+  target: byId<HTMLDivElement>('attention'),
+  layer: byId<HTMLSelectElement>('attn-layer'),
+  head: byId<HTMLSelectElement>('attn-head'),
+  excludeFirst: byId<HTMLInputElement>('exclude-first'),
+});
 
 let backend = '';
 let loaded: LoadedModel | undefined;
@@ -58,6 +70,7 @@ async function load(what: () => Promise<LoadedModel>, label: string): Promise<vo
     const next = await what();
     loaded?.model.dispose();
     loaded = next;
+    attention.setShape(next.model.config.nLayer, next.model.config.nHead);
     setState('ready', `Loaded ${describe(next)}`);
   } catch (e) {
     setState('error', `Could not load ${label}: ${(e as Error).message}`);
@@ -69,12 +82,47 @@ function numberIn(input: HTMLInputElement, dflt: number): number {
   return input.value.trim() === '' ? dflt : Number(input.value);
 }
 
-/** Draws the heatmaps of the prompt's last blockSize tokens (what the model sees first). */
-async function showAttention(m: LoadedModel, ids: readonly number[]): Promise<void> {
+/** Computes (does not draw) the attention of the prompt's last blockSize tokens, what the model sees first. */
+async function keepAttention(m: LoadedModel, ids: readonly number[]): Promise<void> {
   const window = ids.slice(-m.model.config.blockSize);
   const { maps } = await computeAttention(m.model, window);
-  const tokens = window.map((id) => m.tokenizer.decode([id]));
-  ui.attention.innerHTML = attentionHeatmapSvg(maps, tokens, { tooltips: true, idPrefix: 'prompt-attn', title: 'Attention over the prompt' });
+  attention.set(maps, window.map((id) => m.tokenizer.decode([id])));
+}
+
+/** Stop strings, one per line (the escapes \n, \t and \\ are read as on the command line). */
+function stopStrings(): string[] {
+  return ui.stopStrings.value.split('\n').filter((line) => line.length > 0).map(unescapeStop);
+}
+
+/** Greedy or sampling options from the form, with the CLI's defaults for empty fields. */
+function samplingOptions(): { doSample: boolean; temperature?: number; topK?: number; topP?: number } {
+  if (ui.greedy.checked) return { doSample: false };
+  return {
+    doSample: true,
+    temperature: numberIn(ui.temperature, SAMPLE_DEFAULTS.temperature),
+    topK: numberIn(ui.topK, SAMPLE_DEFAULTS.topK),
+    topP: numberIn(ui.topP, SAMPLE_DEFAULTS.topP),
+  };
+}
+
+/** Appends streamed text once per animation frame: one layout per frame, not one per token. */
+class FrameWriter {
+  private pending = '';
+  private frame = 0;
+
+  constructor(private readonly target: HTMLElement) {}
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.frame === 0 && this.pending.length > 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    if (this.pending.length > 0) this.target.append(this.pending);
+    this.pending = '';
+  }
 }
 
 async function run(): Promise<void> {
@@ -83,13 +131,15 @@ async function run(): Promise<void> {
   const controller = new AbortController();
   running = controller;
   ui.output.textContent = '';
-  ui.attention.textContent = '';
+  attention.clear();
+  const writer = new FrameWriter(ui.output);
   try {
     const prompt = ui.prompt.value;
     if (prompt.length === 0) throw new Error('the prompt is empty; type at least one character (a newline works).');
     const ids = m.tokenizer.encode(prompt);
+    const stopper = new TextStopper(stopStrings());
     setState('generating', 'Generating…');
-    await showAttention(m, ids);
+    await keepAttention(m, ids);
     const shown = document.createElement('span');
     shown.className = 'prompt';
     shown.textContent = prompt;
@@ -97,14 +147,34 @@ async function run(): Promise<void> {
     let count = 0;
     const started = performance.now();
     const tokens = generate(m.model, ids, {
-      maxNewTokens: numberIn(ui.maxTokens, 200),
-      temperature: numberIn(ui.temperature, 0.8),
-      topK: numberIn(ui.topK, 40),
-      seed: numberIn(ui.seed, 1337),
+      maxNewTokens: numberIn(ui.maxTokens, SAMPLE_DEFAULTS.maxNewTokens),
+      ...samplingOptions(),
+      seed: numberIn(ui.seed, SAMPLE_DEFAULTS.seed),
       signal: controller.signal,
       onToken: () => void (count += 1),
     });
-    for await (const piece of streamText(tokens, (t) => m.tokenizer.decode(t))) ui.output.append(piece);
+    const decoder = new IncrementalDecoder((t) => m.tokenizer.decode(t));
+    document.body.dataset.streaming = 'true';
+    let stopped = false;
+    try {
+      for await (const id of tokens) {
+        const step = stopper.push(decoder.push(id));
+        writer.write(step.text);
+        if (step.stop) {
+          stopped = true;
+          break;
+        }
+      }
+      if (!stopped) {
+        const step = stopper.push(decoder.flush());
+        writer.write(step.stop ? step.text : step.text + stopper.flush());
+      }
+    } finally {
+      writer.flush();
+      document.body.dataset.streaming = 'false';
+    }
+    // Drawn once, after the token loop, so a large heatmap never costs streaming speed.
+    attention.render();
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? ` (${(count / seconds).toFixed(1)} tokens/s)` : '';
     setState('done', `${controller.signal.aborted ? 'Stopped' : 'Done'}: ${count} tokens in ${seconds.toFixed(2)} s${rate}. ${describe(m)}`);
@@ -127,6 +197,18 @@ ui.files.addEventListener('change', () => {
 });
 ui.generate.addEventListener('click', () => void run());
 ui.stop.addEventListener('click', () => running?.abort());
+// The form starts from the CLI's defaults (tinygpt sample), kept in one place.
+ui.maxTokens.value = String(SAMPLE_DEFAULTS.maxNewTokens);
+ui.temperature.value = String(SAMPLE_DEFAULTS.temperature);
+ui.topK.value = String(SAMPLE_DEFAULTS.topK);
+ui.topP.value = String(SAMPLE_DEFAULTS.topP);
+ui.seed.value = String(SAMPLE_DEFAULTS.seed);
+// Greedy decoding uses no temperature, top-k or top-p: grey them out.
+const syncGreedy = (): void => {
+  for (const input of [ui.temperature, ui.topK, ui.topP]) input.disabled = ui.greedy.checked;
+};
+ui.greedy.addEventListener('change', syncGreedy);
+syncGreedy();
 
 async function start(): Promise<void> {
   try {

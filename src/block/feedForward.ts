@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerPlan } from '../config/plan.js';
 import { gelu, geluTanh, silu } from '../ops/activations.js';
-import { Linear } from '../util/linear.js';
+import { Linear } from '../layers/linear.js';
 import { maybeDropout, prefixed, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 

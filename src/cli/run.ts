@@ -1,10 +1,14 @@
 import { CliError } from './args.js';
 import { ATTENTION_USAGE, runAttention } from './attention.js';
 import { DPO_USAGE, runDpo } from './dpo.js';
+import { CHAT_USAGE, runChat } from './chat.js';
+import { EVAL_USAGE, runEval } from './eval.js';
+import { GENERATE_USAGE, runGenerate } from './generate.js';
 import { PLOT_USAGE, runPlot } from './plot.js';
 import { runSample, SAMPLE_USAGE } from './sample.js';
 import { runSft, SFT_USAGE } from './sft.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
+import { packageVersion } from './version.js';
 
 const USAGE = `tinygpt: train and sample small GPTs on TensorFlow.js
 
@@ -18,7 +22,15 @@ ${SAMPLE_USAGE}
 
 ${ATTENTION_USAGE}
 
-${PLOT_USAGE}`;
+${PLOT_USAGE}
+
+${EVAL_USAGE}
+
+${GENERATE_USAGE}
+
+${CHAT_USAGE}
+
+tinygpt --version prints the version.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: runTrain,
@@ -27,6 +39,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   sample: runSample,
   attention: runAttention,
   plot: runPlot,
+  eval: runEval,
+  generate: runGenerate,
+  chat: (argv) => runChat(argv),
 };
 
 /** Runs one command; user errors print one clear line and exit 1 (TINYGPT_DEBUG=1 shows the stack). */
@@ -35,6 +50,10 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);
     return cmd === undefined ? 1 : 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    console.log(packageVersion());
+    return 0;
   }
   const run = COMMANDS[cmd];
   if (!run) {

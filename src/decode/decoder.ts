@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedGPTConfig } from '../config/config.js';
 import { geluInPlace } from '../ops/geluTable.js';
 import { ArenaKVCache, attendRows, storeKV, type HeadShape } from './attention.js';
-import { JsEngine, type MatMulEngine } from './engine.js';
+import { JsEngine, type MatMulEngine } from '../ops/engine.js';
 import { readModel, type LayerRefs, type Linear, type ModelRefs } from './layout.js';
 import { attendBlock, attendStacked, productScratch, type ProductScratch } from './productAttention.js';
 import { addBiasRows, addInto, geluTanhInPlace, mulInto, normRows, reluInPlace, rmsNormRows, rotateHalf, siluInPlace } from './rowOps.js';

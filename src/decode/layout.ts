@@ -3,7 +3,7 @@ import { ropeTables } from '../attention/rope.js';
 import type { ResolvedGPTConfig } from '../config/config.js';
 import { layerPath, MODEL_SLOTS, tensorName, type LayerSlot } from '../config/names.js';
 import { planModel, type LayerPlan } from '../config/plan.js';
-import type { MatMulEngine, MatrixRef, VectorRef } from './engine.js';
+import type { MatMulEngine, MatrixRef, VectorRef } from '../ops/engine.js';
 import type { NormRef } from './rowOps.js';
 
 /** A linear layer y = x·W + b as the engine sees it. */

@@ -1,6 +1,6 @@
 import { firstKey, type AttendArgs, type HeadShape } from './attention.js';
 import { transposeInto } from '../util/transpose.js';
-import type { MatMulEngine } from './engine.js';
+import type { MatMulEngine } from '../ops/engine.js';
 
 /**
  * attendRows's attention as matrix products on the engine, for XNNPACK: a few large products

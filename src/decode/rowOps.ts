@@ -3,7 +3,7 @@
  * Every buffer is an index into `a` holding `rows` consecutive rows. Sums run in double precision;
  * results are rounded to float32 on store, as tfjs's kernels round theirs.
  */
-import type { VectorRef } from './engine.js';
+import type { VectorRef } from '../ops/engine.js';
 
 /** LN(x) = γ ⊙ (x − μ)/√(σ² + ε) + β per row (σ² the biased variance), written to dst. */
 export function layerNormRows(

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT } from '../model/gpt.js';
-import type { Linear } from '../util/linear.js';
+import type { Linear } from '../layers/linear.js';
 import { createRng } from '../util/rng.js';
 import { LoRAAdapter } from './loraAdapter.js';
 import { defaultTargets, resolveTargets } from './loraTargets.js';

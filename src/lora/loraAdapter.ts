@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LinearAdapter } from '../util/linear.js';
+import type { LinearAdapter } from '../layers/linear.js';
 import { maybeDropout, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 

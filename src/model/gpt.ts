@@ -9,7 +9,7 @@ import { makeNorm, type Norm } from '../norm/norms.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
 import { embedding } from '../ops/embedding.js';
 import { matMul2d } from '../ops/matmul.js';
-import { Linear } from '../util/linear.js';
+import { Linear } from '../layers/linear.js';
 import { maybeDropout, normalVariable, type Module } from '../util/params.js';
 import { createRng } from '../util/rng.js';
 import { modelStepper } from './stepper.js';

@@ -6,7 +6,7 @@ import type { TensorData } from '../io/safetensorsTypes.js';
 import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
 import { fromHFConfig, isHFGPT2Config, toHFConfig } from './hfGpt2Config.js';
-import { assignWeights, canonicalWeights, normalizeWeightNames } from './weights.js';
+import { assignWeights, canonicalWeights, normalizeWeightNames } from '../io/weights.js';
 
 /** Where a model folder's files live. */
 const CONFIG = 'config.json';

@@ -1,9 +1,11 @@
 import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { applyRepetitionPenalty, checkRepetitionPenalty } from './processors.js';
-import { checkSampleOptions, sampleNext } from './sampler.js';
+import { checkSampleOptions, sampleNext, type SampleOptions } from './sampler.js';
 import { contextStepper, defaultContextShift } from './context.js';
 import { StopCriteria, type StopOption } from './stopping.js';
+import { resolveSampling } from './mode.js';
+import { checkOptionNames } from './optionNames.js';
 
 export { nextLogits } from './context.js';
 
@@ -11,12 +13,19 @@ export { nextLogits } from './context.js';
 export interface GenerateOptions {
   /** How many tokens to generate at most (stop tokens count); a non-negative integer. */
   readonly maxNewTokens: number;
-  /** Divides the logits (p_i ∝ exp(z_i / T)); 0 means greedy argmax. Default 1. */
+  /**
+   * false (default, as in Hugging Face): greedy, the most likely token each step; true: sample
+   * with temperature, topK and topP. Giving those without doSample: true is an error (see mode.ts).
+   */
+  readonly doSample?: boolean;
+  /** When sampling: divides the logits (p_i ∝ exp(z_i / T)); 0 means greedy argmax. Default 1. */
   readonly temperature?: number;
-  /** Keep only the k most likely tokens (clamped to the vocabulary size). Default: all. */
+  /** When sampling: keep only the k most likely tokens (clamped to the vocabulary size). Default: all. */
   readonly topK?: number;
-  /** Nucleus sampling: keep the smallest most-likely set with mass ≥ p, in (0, 1]. Default 1. */
+  /** When sampling: keep the smallest most-likely set with mass ≥ p, in (0, 1]. Default 1. */
   readonly topP?: number;
+  /** generate streams one sequence, so only 1 is accepted; textGeneration returns several. */
+  readonly numReturnSequences?: number;
   /** CTRL penalty on every token already in prompt or output; 1 = off, > 1 discourages repeats. Default 1. */
   readonly repetitionPenalty?: number;
   /** Seed of the sampling rng when `rng` is not given. Default 0, so output is reproducible. */
@@ -47,12 +56,28 @@ export interface GenerateOptions {
   readonly contextShift?: number;
 }
 
+/** Every option name of {@link GenerateOptions}; any other key is an error with a suggestion. */
+export const GENERATE_OPTION_NAMES = [
+  'maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'numReturnSequences', 'repetitionPenalty', 'seed',
+  'rng', 'stop', 'decode', 'signal', 'onToken', 'cache', 'fastDecoder', 'contextShift',
+] as const satisfies readonly (keyof GenerateOptions)[];
+// Compile-time check that the list above names every field of GenerateOptions.
+const allNamed: Exclude<keyof GenerateOptions, (typeof GENERATE_OPTION_NAMES)[number]> extends never ? true : never = true;
+void allNamed;
+
 function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o: GenerateOptions): void {
   if (model == null || typeof model.forward !== 'function' || model.config == null) {
     throw new Error('generate: model must be a LanguageModel (with config and forward).');
   }
   if (o == null || typeof o !== 'object') {
     throw new Error('generate: options are required, e.g. { maxNewTokens: 100 }.');
+  }
+  checkOptionNames(o, GENERATE_OPTION_NAMES, 'generate');
+  if (o.numReturnSequences !== undefined && o.numReturnSequences !== 1) {
+    throw new Error(
+      `generate: numReturnSequences ${String(o.numReturnSequences)}: generate streams one sequence; ` +
+        'use textGeneration(model, tokenizer)(prompt, { numReturnSequences, doSample: true }) or call generate once per sequence with one shared rng.',
+    );
   }
   const v = model.config.vocabSize;
   if (!Array.isArray(promptIds) || promptIds.length === 0) {
@@ -90,8 +115,19 @@ function checkGenerateArgs(model: LanguageModel, promptIds: readonly number[], o
 
 /** A macrotask break, so an abort() fired by a timer or an event handler is seen between tokens. */
 function yieldToEventLoop(): Promise<void> {
-  // setImmediate (Node) skips the ~1 ms minimum delay of setTimeout; browsers only have the latter.
+  // setImmediate (Node) skips the ~1 ms minimum delay of setTimeout; in browsers a MessageChannel
+  // message is a macrotask without setTimeout's 4 ms clamp on nested timers (≤ 250 tokens/s).
   if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
@@ -109,19 +145,18 @@ export function generate(
   options: GenerateOptions,
 ): AsyncGenerator<number, void, undefined> {
   checkGenerateArgs(model, promptIds, options);
-  const temperature = options.temperature ?? 1;
+  const sampling = resolveSampling(options, 'generate');
   const rng = options.rng ?? createRng(options.seed ?? 0);
-  checkSampleOptions({ temperature, topK: options.topK, topP: options.topP, rng });
+  checkSampleOptions({ ...sampling, rng });
   const stopper = new StopCriteria(options.stop, options.decode, model.config.vocabSize);
-  return run(model, [...promptIds], options, temperature, rng, stopper);
+  return run(model, [...promptIds], options, { ...sampling, rng }, stopper);
 }
 
 async function* run(
   model: LanguageModel,
   ids: number[],
   o: GenerateOptions,
-  temperature: number,
-  rng: Rng,
+  sampling: SampleOptions,
   stopper: StopCriteria,
 ): AsyncGenerator<number, void, undefined> {
   const penalty = o.repetitionPenalty ?? 1;
@@ -137,7 +172,7 @@ async function* run(
       let logits: Float32Array | Float64Array = stepper.next(ids);
       // The penalty sees the whole history, not just the cropped window, as in Hugging Face.
       if (penalty !== 1) logits = applyRepetitionPenalty(logits, ids, penalty);
-      const id = sampleNext(logits, { temperature, topK: o.topK, topP: o.topP, rng });
+      const id = sampleNext(logits, sampling);
       ids.push(id);
       const { emit, stop } = stopper.push(id);
       for (const t of emit) {

@@ -16,6 +16,9 @@ export type StopCondition = number | readonly number[] | string;
  */
 export type StopOption = number | string | readonly StopCondition[];
 
+/** Already-released tokens decoded before the held ones, so a character split across them decodes whole. */
+const STRING_CONTEXT = 4;
+
 /** The result of adding one generated token to a {@link StopCriteria}. */
 export interface StopStep {
   /** Tokens that are now known not to be part of a stop, in order; emit them. */
@@ -67,6 +70,8 @@ export class StopCriteria {
   private readonly strings: string[] = [];
   private readonly generated: number[] = [];
   private emitted = 0;
+  /** First token of the decoded window for stop strings. */
+  private base = 0;
   private done = false;
 
   /**
@@ -118,8 +123,11 @@ export class StopCriteria {
       else safeLimit = Math.min(safeLimit, g.length - heldPrefix(g, seq));
     }
     if (this.strings.length > 0) {
-      const decode = this.decode as (ids: number[]) => string;
-      const text = decode(g.slice());
+      // Only the held tokens (plus a little context) can hold a stop's start: earlier text was
+      // released only once no stop could begin in it. Decoding just that window keeps push O(1)
+      // in the sequence length.
+      this.base = Math.max(this.base, this.emitted - STRING_CONTEXT);
+      const text = this.windowText(g.length);
       const at = findStopString(text, this.strings);
       if (at >= 0) {
         matchLimit = Math.min(matchLimit, this.tokensWithin(at));
@@ -143,16 +151,21 @@ export class StopCriteria {
   }
 
   /**
-   * Largest n ≥ emitted such that decode(generated[0..n)) has at most `chars` characters, i.e.
+   * Largest n ≥ emitted such that decode(generated[base..n)) has at most `chars` characters, i.e.
    * the tokens lying wholly before a character position. A token that straddles a stop string
    * is dropped with it, since a token cannot be split.
    */
   private tokensWithin(chars: number): number {
-    const decode = this.decode as (ids: number[]) => string;
     for (let n = this.generated.length; n > this.emitted; n--) {
-      if (decode(this.generated.slice(0, n)).length <= chars) return n;
+      if (this.windowText(n).length <= chars) return n;
     }
     return this.emitted;
+  }
+
+  /** Text of generated[base..n): character positions in push are relative to the window. */
+  private windowText(n: number): string {
+    const decode = this.decode as (ids: number[]) => string;
+    return decode(this.generated.slice(this.base, n));
   }
 
   private release(upTo: number): number[] {

@@ -12,7 +12,13 @@ export interface ChatTemplateOptions {
   readonly addGenerationPrompt?: boolean;
   /** A Jinja template (Hugging Face's chat_template convention); default {@link DEFAULT_CHAT_TEMPLATE}. */
   readonly template?: string;
+  /** The template's `bos_token` variable (a model folder's bos token text, e.g. "<bos>"). */
+  readonly bosToken?: string;
+  /** The template's `eos_token` variable. */
+  readonly eosToken?: string;
 }
+
+
 
 /** The special tokens the default template uses; train a BPE tokenizer with them as specialTokens. */
 export const CHAT_SPECIAL_TOKENS: readonly string[] = ['<|im_start|>', '<|im_end|>'];
@@ -50,8 +56,17 @@ export function applyChatTemplate(messages: readonly ChatMessage[], options: Cha
   } catch (e) {
     throw new Error(`applyChatTemplate: the chat template does not parse (${(e as Error).message}).`);
   }
-  return template.render({
+  const variables: Record<string, unknown> = {
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
     add_generation_prompt: options.addGenerationPrompt ?? false,
-  });
+  };
+  // raise_exception(msg) is a @huggingface/jinja global: it throws Error(msg), reported below.
+  // Hugging Face passes every special token; an undefined one renders as "" (as in Jinja).
+  if (options.bosToken !== undefined) variables.bos_token = options.bosToken;
+  if (options.eosToken !== undefined) variables.eos_token = options.eosToken;
+  try {
+    return template.render(variables);
+  } catch (e) {
+    throw new Error(`applyChatTemplate: the chat template stopped: ${(e as Error).message}`);
+  }
 }

@@ -3,7 +3,7 @@ import { TextDataset } from '../data/dataset.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
-import { assignWeights, canonicalMoments, canonicalWeights } from '../pretrained/weights.js';
+import { assignWeights, canonicalMoments, canonicalWeights } from '../io/weights.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import { MetricsWriter } from './metrics.js';
 import type { TrainOptions } from './options.js';

@@ -3,7 +3,21 @@
  * attention weights, copies them out of the backend and frees every tensor it made.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GPT } from '../model/gpt.js';
+import type { ResolvedGPTConfig } from '../config/config.js';
+
+/**
+ * Any model whose forward pass can hand back its attention weights, as GPT's
+ * forward(ids, { returnAttention: true }) does: tinygpt checkpoints and Hugging Face folders alike.
+ */
+export interface AttentionSource {
+  /** Sizes the ids are checked against. */
+  readonly config: Pick<ResolvedGPTConfig, 'vocabSize' | 'blockSize'>;
+  /** ids (1, T) → logits (1, T, V) and one α (1, nh, T, T) per layer; the caller disposes them. */
+  forward(
+    ids: tf.Tensor2D,
+    options: { readonly training?: boolean; readonly returnAttention: true },
+  ): { readonly logits: tf.Tensor3D; readonly attention: tf.Tensor4D[] };
+}
 
 /** What {@link computeAttention} returns: plain data, no tensors. */
 export interface AttentionResult {
@@ -45,7 +59,7 @@ export async function attentionArrays(attention: readonly tf.Tensor4D[], batch =
  * The attention weights of every layer and head for one token sequence (at most blockSize
  * ids): one forward pass without dropout. Leaves tf.memory().numTensors unchanged.
  */
-export async function computeAttention(model: GPT, ids: readonly number[]): Promise<AttentionResult> {
+export async function computeAttention(model: AttentionSource, ids: readonly number[]): Promise<AttentionResult> {
   if (!Array.isArray(ids) || ids.length === 0) {
     throw new Error('computeAttention: ids is empty; encode at least one token of text first.');
   }
@@ -56,12 +70,16 @@ export async function computeAttention(model: GPT, ids: readonly number[]): Prom
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
   if (bad !== undefined) throw new Error(`computeAttention: token id ${String(bad)} is not an integer in [0, ${vocabSize}).`);
   const input = tf.tensor2d([...ids], [1, ids.length], 'int32'); // (1, T)
-  const { logits, attention } = model.forwardWithAttention(input); // (1, T, V), L × (1, nh, T, T)
+  let out: ReturnType<AttentionSource['forward']>;
   try {
-    return { maps: await attentionArrays(attention), ids: [...ids] };
+    out = model.forward(input, { training: false, returnAttention: true }); // (1, T, V), L × (1, nh, T, T)
   } finally {
     input.dispose();
-    logits.dispose();
-    attention.forEach((a) => a.dispose());
+  }
+  try {
+    return { maps: await attentionArrays(out.attention), ids: [...ids] };
+  } finally {
+    out.logits.dispose();
+    out.attention.forEach((a) => a.dispose());
   }
 }

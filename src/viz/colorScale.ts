@@ -26,13 +26,17 @@ function hex(r: number, g: number, b: number): string {
   return `#${[r, g, b].map((c) => Math.round(c).toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** The fill of a weight left out of the colour scale (the first, "sink" token with excludeFirst). */
+export const EXCLUDED_COLOR = '#e0e0e0';
+
 /**
- * The fill colour of weight v: piecewise-linear interpolation between {@link ATTENTION_STOPS},
- * c = c_i + (v − p_i)/(p_{i+1} − p_i)·(c_{i+1} − c_i). Values outside [0, 1] are clamped.
+ * The fill colour of weight v on a scale from 0 to `max` (default 1): piecewise-linear
+ * interpolation between {@link ATTENTION_STOPS} at x = v / max,
+ * c = c_i + (x − p_i)/(p_{i+1} − p_i)·(c_{i+1} − c_i). Values outside the scale are clamped.
  */
-export function attentionColor(v: number): string {
+export function attentionColor(v: number, max = 1): string {
   if (Number.isNaN(v)) return INVALID_COLOR;
-  const x = Math.min(1, Math.max(0, v));
+  const x = Math.min(1, Math.max(0, max > 0 ? v / max : v));
   for (let i = 1; i < ATTENTION_STOPS.length; i++) {
     const [p1, c1] = ATTENTION_STOPS[i];
     if (x > p1 && i < ATTENTION_STOPS.length - 1) continue;
@@ -59,9 +63,16 @@ export interface LegendBox {
   readonly idPrefix: string;
   /** Font size of the tick labels, in px. */
   readonly fontSize: number;
+  /** The weight at the top of the bar. Default 1. */
+  readonly max?: number;
 }
 
-/** A vertical colour bar 0..1 (1 at the top) with ticks at 0, 0.25, ..., 1 and a caption. */
+/** A tick label: at most 3 significant digits, no trailing zeros. */
+function tickText(v: number): string {
+  return String(Number(v.toPrecision(3)));
+}
+
+/** A vertical colour bar 0..max (max at the top) with ticks at 0, max/4, ..., max and a caption. */
 export function colorLegend(box: LegendBox): string {
   const id = `${box.idPrefix}-scale`;
   // SVG gradients run top to bottom here (y1 = 0 → y2 = 1), so the stop at the top is value 1.
@@ -77,7 +88,7 @@ export function colorLegend(box: LegendBox): string {
     const ty = box.y + (1 - v) * box.height;
     return (
       el('line', { x1: box.x + box.width, y1: ty, x2: box.x + box.width + 4, y2: ty, stroke: '#555555' }) +
-      text({ class: 'legend-tick', x: box.x + box.width + 6, y: ty + box.fontSize * 0.35, 'font-size': box.fontSize }, String(v))
+      text({ class: 'legend-tick', x: box.x + box.width + 6, y: ty + box.fontSize * 0.35, 'font-size': box.fontSize }, tickText(v * (box.max ?? 1)))
     );
   });
   const caption = text({ x: box.x, y: box.y - box.fontSize, 'font-size': box.fontSize }, 'weight');

@@ -3,7 +3,7 @@
  * each panel the T×T matrix α[query][key] of that head (rows: the token doing the looking,
  * columns: the token looked at). Causal masking makes every panel lower-triangular.
  */
-import { attentionColor, colorLegend } from './colorScale.js';
+import { attentionColor, colorLegend, EXCLUDED_COLOR } from './colorScale.js';
 import { el, escapeXml, num, svgDocument, text } from './svg.js';
 
 /** Attention weights as plain numbers, indexed [layer][head][query][key]. */
@@ -11,7 +11,7 @@ export type AttentionMaps = ReadonlyArray<ReadonlyArray<ReadonlyArray<ArrayLike<
 
 /** Options of {@link attentionHeatmapSvg}. */
 export interface HeatmapOptions {
-  /** Side of one cell in px; default fits a panel in about 200 px, between 6 and 24 px per cell. */
+  /** Side of one cell in px; default fits a panel in about 200 px, between 10 and 24 px per cell (labels stay >= 10 px). */
   readonly cellSize?: number;
   /** Font size of titles and token labels in px (labels shrink to the cell size). Default 11. */
   readonly fontSize?: number;
@@ -23,6 +23,23 @@ export interface HeatmapOptions {
   readonly tooltips?: boolean;
   /** Longest token label in characters before it is cut with "…". Default 12. */
   readonly maxLabelChars?: number;
+  /** The model's layer number of each drawn layer, for titles (when only some are drawn). Default 0, 1, ... */
+  readonly layerIndices?: readonly number[];
+  /** The model's head number of each drawn head, for titles. Default 0, 1, ... */
+  readonly headIndices?: readonly number[];
+  /**
+   * Leave key 0 (the first, "sink" token, which often takes most of the weight) out of the
+   * colour scale: the scale runs to the largest other weight and key-0 cells are drawn grey. Default false.
+   */
+  readonly excludeFirst?: boolean;
+}
+
+/** The top of the colour scale: 1, or with excludeFirst the largest weight on a key other than 0. */
+export function scaleMax(rows: Iterable<ArrayLike<number>>, excludeFirst: boolean): number {
+  if (!excludeFirst) return 1;
+  let max = 0;
+  for (const row of rows) for (let k = 1; k < row.length; k++) if (Number(row[k]) > max) max = Number(row[k]);
+  return max > 0 ? max : 1;
 }
 
 /** At about 80 bytes a cell, a million cells is an 80 MB file: past that, drawing stops being useful. */
@@ -85,7 +102,7 @@ export function attentionHeatmapSvg(maps: AttentionMaps, tokens: readonly string
         `use at most ${Math.floor(Math.sqrt(MAX_HEATMAP_CELLS / (nLayer * nHead)))} tokens.`,
     );
   }
-  const cell = options.cellSize ?? Math.min(24, Math.max(6, Math.round(200 / t)));
+  const cell = options.cellSize ?? Math.min(24, Math.max(10, Math.round(200 / t)));
   if (!(cell > 0 && Number.isFinite(cell))) throw new Error(`attentionHeatmapSvg: cellSize must be a positive number, got ${String(cell)}.`);
   const font = options.fontSize ?? 11;
   const labelFont = Math.min(font, cell);
@@ -98,6 +115,10 @@ export function attentionHeatmapSvg(maps: AttentionMaps, tokens: readonly string
   const uprightKeys = longest * labelFont * 0.62 <= cell * 1.2;
   const keyGutter = uprightKeys ? labelFont + 8 : labelWidth;
 
+  const excludeFirst = options.excludeFirst === true;
+  const max = excludeFirst ? scaleMax(maps.flatMap((layer) => layer.flatMap((head) => [...head])), true) : 1;
+  const layerNo = (l: number): number => options.layerIndices?.[l] ?? l;
+  const headNo = (h: number): number => options.headIndices?.[h] ?? h;
   const panel = t * cell;
   const gap = Math.max(12, font);
   const panelTitle = font + 6;
@@ -106,14 +127,17 @@ export function attentionHeatmapSvg(maps: AttentionMaps, tokens: readonly string
   const gridW = nHead * panel + (nHead - 1) * gap;
   const gridH = nLayer * (panelTitle + panel) + (nLayer - 1) * gap;
   const legendX = left + gridW + 24;
-  const width = legendX + 12 + 40;
+  const subtitle = `rows: query token · columns: key token${excludeFirst ? ' · first key (grey) left out of the colour scale' : ''}`;
+  const titleText = options.title ?? 'Attention weights';
+  // Wide enough for the heading and its caption too (about 0.6 em a glyph), not only the grid.
+  const width = Math.max(legendX + 12 + 40, 20 + [...titleText].length * font * 1.2 * 0.62, 20 + [...subtitle].length * font * 0.9 * 0.56);
   // Tall enough for five readable legend ticks even when the grid is tiny.
   const legendH = Math.max(80, Math.min(gridH - panelTitle, 200));
   const height = Math.max(top + gridH + keyGutter + 10, top + panelTitle + legendH + 20);
 
   const parts: string[] = [
-    text({ x: 10, y: 10 + font, 'font-size': font * 1.2, 'font-weight': 'bold' }, options.title ?? 'Attention weights'),
-    text({ x: 10, y: 10 + font * 2.2, 'font-size': font * 0.9, fill: '#555555' }, 'rows: query token · columns: key token'),
+    text({ x: 10, y: 10 + font, 'font-size': font * 1.2, 'font-weight': 'bold' }, titleText),
+    text({ x: 10, y: 10 + font * 2.2, 'font-size': font * 0.9, fill: '#555555' }, subtitle),
   ];
   for (let l = 0; l < nLayer; l++) {
     const py = top + l * (panelTitle + panel + gap) + panelTitle;
@@ -125,14 +149,15 @@ export function attentionHeatmapSvg(maps: AttentionMaps, tokens: readonly string
         for (let k = 0; k < t; k++) {
           const w = Number(row[k]);
           const tip = options.tooltips
-            ? el('title', {}, escapeXml(`L${l} H${h}: ${labels[q]} → ${labels[k]} = ${w.toFixed(3)}`))
+            ? el('title', {}, escapeXml(`L${layerNo(l)} H${headNo(h)}: ${labels[q]} → ${labels[k]} = ${w.toFixed(3)}`))
             : undefined;
-          cells.push(el('rect', { class: 'cell', x: px + k * cell, y: py + q * cell, width: cell, height: cell, fill: attentionColor(w) }, tip));
+          const fill = excludeFirst && k === 0 ? EXCLUDED_COLOR : attentionColor(w, max);
+          cells.push(el('rect', { class: 'cell', x: px + k * cell, y: py + q * cell, width: cell, height: cell, fill }, tip));
         }
       }
       const frame = el('rect', { class: 'frame', x: px, y: py, width: panel, height: panel, fill: 'none', stroke: '#999999', 'stroke-width': 0.5 });
-      const title = text({ class: 'panel-title', x: px, y: py - 5, 'font-size': font }, `layer ${l} · head ${h}`);
-      parts.push(el('g', { class: 'panel', 'data-layer': String(l), 'data-head': String(h) }, title + cells.join('') + frame));
+      const title = text({ class: 'panel-title', x: px, y: py - 5, 'font-size': font }, `layer ${layerNo(l)} · head ${headNo(h)}`);
+      parts.push(el('g', { class: 'panel', 'data-layer': String(layerNo(l)), 'data-head': String(headNo(h)) }, title + cells.join('') + frame));
     }
     // Query labels once per layer row, right-aligned against the first panel.
     const qLabels = labels.map((s, q) =>
@@ -153,6 +178,6 @@ export function attentionHeatmapSvg(maps: AttentionMaps, tokens: readonly string
     });
     parts.push(el('g', { class: 'key-labels' }, kLabels.join('')));
   }
-  parts.push(colorLegend({ x: legendX, y: top + panelTitle, width: 12, height: legendH, idPrefix: prefix, fontSize: font }));
+  parts.push(colorLegend({ x: legendX, y: top + panelTitle, width: 12, height: legendH, idPrefix: prefix, fontSize: font, max }));
   return svgDocument(width, height, parts.join(''), options.title ?? 'Attention weights');
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentWasmBackend, heapOffset, type WasmBackend } from './module.js';
 import { transposeInto } from '../../util/transpose.js';
-import type { MatMulEngine, MatrixRef, VectorRef } from '../../decode/engine.js';
+import type { MatMulEngine, MatrixRef, VectorRef } from '../engine.js';
 
 /** A weight registered with the wasm module under its own id. */
 interface XnnMatrix extends MatrixRef {

@@ -1,6 +1,6 @@
 import type { ResolvedGPTConfig } from '../config/config.js';
 import { weightTable, type StoredTensor, type WeightFormat } from '../config/names.js';
-import type { TensorData } from '../io/safetensorsTypes.js';
+import type { TensorData } from './safetensorsTypes.js';
 
 /** (rows, cols) row-major → its transpose (cols, rows). */
 function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedGPTConfig } from '../config/config.js';
-import type { TensorData } from '../io/safetensorsTypes.js';
+import type { TensorData } from './safetensorsTypes.js';
 import { toCanonical } from './convert.js';
 
 /** Buffers that Hugging Face GPT-2 files carry but that are not weights (the causal mask). */

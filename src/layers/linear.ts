@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { linear } from '../ops/matmul.js';
-import { linearParams, type Module, type NamedVariables } from './params.js';
-import type { Rng } from './rng.js';
+import { linearParams, type Module, type NamedVariables } from '../util/params.js';
+import type { Rng } from '../util/rng.js';
 
 /**
  * A trainable change to a linear layer's output, such as a LoRA adapter: it adds
