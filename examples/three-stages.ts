@@ -31,7 +31,7 @@ const { values } = parseArgs({ options: { seed: { type: 'string' }, quick: { typ
 const seed = Number(values.seed ?? 1337);
 const quick = values.quick === true;
 /** Steps per stage (pre-train, SFT, DPO); --quick is a smoke run. */
-const STEPS = quick ? { pre: 30, sft: 30, dpo: 10 } : { pre: 300, sft: 200, dpo: 40 };
+const STEPS = quick ? { pre: 30, sft: 30, dpo: 10 } : { pre: 300, sft: 200, dpo: 80 };
 /** Held-out examples scored after each stage. */
 const N_EVAL = quick ? 12 : 60;
 
@@ -80,7 +80,7 @@ const secs = (): string => `${((performance.now() - start) / 1000).toFixed(0)} s
 
 async function main(): Promise<void> {
   const backend = await setBackend('auto');
-  const data = generateEarnings(seed, { dpoTrain: 200 });
+  const data = generateEarnings(seed);
   // One character vocabulary for every stage: the corpus, the chat template and every answer.
   const all = [data.corpus.join('\n'), jsonl(data.sftTrain), jsonl(data.sftTest), jsonl(data.dpoTrain), jsonl(data.dpoTest)].join('\n');
   const tok = CharTokenizer.fromText(applyChatTemplate([{ role: 'user', content: all }], { addGenerationPrompt: true }));
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   //    NLL term on the chosen answers so the tiny model keeps writing them while the margin grows.
   const dpoTrain = tokenizePreferenceData(jsonl(data.dpoTrain), tok, { maxLength: blockSize + 1 }).pairs;
   const dpoTestPairs = tokenizePreferenceData(jsonl(dpoEval), tok, { maxLength: blockSize + 1 }).pairs;
-  const dpo = new DPOTrainer(model, dpoTrain, { beta: 0.1, rpoAlpha: 1, maxIters: STEPS.dpo, batchSize: 8, lr: 1e-4, evalInterval: STEPS.dpo, logInterval: 20 }, { evalPairs: dpoTestPairs });
+  const dpo = new DPOTrainer(model, dpoTrain, { beta: 0.1, rpoAlpha: 1, maxIters: STEPS.dpo, batchSize: 8, lr: 5e-5, evalInterval: STEPS.dpo, logInterval: 20 }, { evalPairs: dpoTestPairs });
   for await (const r of dpo.run()) {
     if (r.kind === 'eval') {
       console.log(
