@@ -208,10 +208,10 @@ export {
   type SFTLine,
   type DPOLine,
 } from './data/earnings.js';
-export { applyLoRA, mergeLoRA, removeLoRA, loraWeights, loraAdapters, loraState, type LoRAOptions, type LoRAState } from './lora/lora.js';
-export { LoRAAdapter, type LoRASite } from './lora/loraAdapter.js';
-export { resolveTargets, defaultTargets, LORA_TARGETS } from './lora/loraTargets.js';
-export { saveLoRA, loadLoRA, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, type PeftLoraConfig } from './lora/loraFiles.js';
+export { applyLoRA, mergeLoRA, removeLoRA, loraWeights, loraAdapters, loraState, type LoRAOptions, type LoRAState } from './train/lora.js';
+export { LoRAAdapter, type LoRASite } from './train/loraAdapter.js';
+export { resolveTargets, defaultTargets, LORA_TARGETS } from './train/loraTargets.js';
+export { saveLoRA, loadLoRA, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, type PeftLoraConfig } from './train/loraFiles.js';
 
 // generation options, linear-time streaming, figure 8.2 and text evaluation (issues 17 and 18)
 export { IncrementalDecoder } from './sample/streamer.js';
