@@ -109,7 +109,7 @@ export async function loadLoRA(model: GPT, dir: string): Promise<void> {
     if (extra.length > 0) throw new Error(`${weightsFile} holds ${extra.length} tensors this model has no adapter for (e.g. ${extra[0]}).`);
     for (const [name, v] of vars) {
       const t = tensors.get(name)!;
-      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape as number[], 'float32')));
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape as number[], 'float32'))); // like the adapter weight: A (r, in) or B (out, r)
     }
   } catch (e) {
     removeLoRA(model);
