@@ -33,6 +33,11 @@ export { AdamW } from './train/adamw.js';
 export type { TrainOptions } from './train/options.js';
 export type { TrainRecord } from './train/records.js';
 
+// after pre-training: supervised fine-tuning, preference alignment, low-rank adapters
+export { SFTTrainer, type SFTConfig } from './train/sft.js';
+export { DPOTrainer, type DPOConfig } from './train/dpo.js';
+export { applyLoRA, mergeLoRA, type LoRAOptions } from './train/lora.js';
+
 // generation
 export { generate, generateAll, type GenerateOptions } from './sample/generate.js';
 export { streamText } from './sample/streamer.js';

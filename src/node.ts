@@ -76,3 +76,6 @@ export { truncateTornTail } from './train/metrics.js';
 export type { SessionInitialModel } from './train/session.js';
 export { readTextChunks, encodeTextFile, encodeText, charTokenizerOfFile, readTextPrefix, CORPUS_CHUNK_BYTES, type ChunkEncoder } from './data/corpus.js';
 export { loadInitialModel, type InitialModel } from './pretrained/initFrom.js';
+
+// LoRA adapters as PEFT files (adapter_model.safetensors + adapter_config.json)
+export { saveLoRA, loadLoRA, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, type PeftLoraConfig } from './train/loraFiles.js';

@@ -113,3 +113,51 @@ export type { AddedToken } from './tokenizer/hf/addedTokens.js';
 export { GenerationSession, type SessionOptions, type TurnOptions } from './sample/session.js';
 export { parseSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensorsParse.js';
 export type { RunOptions } from './train/trainer.js';
+
+// Post-training (issue 15): SFT with loss masking, DPO, their data readers and the earnings-call dataset.
+export { maskedCrossEntropy, maskedNllSum, sequenceLogProbs, tokenLogProbs } from './ops/maskedCrossEntropy.js';
+export { parseJsonl, type JsonlLine } from './data/jsonl.js';
+export {
+  tokenizeSFTData,
+  parseSFTExample,
+  renderSegments,
+  tokenizeSegments,
+  truncateExample,
+  type SFTExample,
+  type Segment,
+  type TokenizedExample,
+  type SFTData,
+  type SFTDataOptions,
+} from './train/sftData.js';
+export { tokenizePreferenceData, tokenizePreference, parsePreference, type PreferencePair, type PreferenceData } from './train/dpoData.js';
+export { padBatch, disposeBatch, EpochSampler, type PaddedBatch } from './train/padBatch.js';
+export { PostTrainer, resolvePostTrainOptions, POST_TRAIN_DEFAULTS, type PostTrainOptions, type ResolvedPostTrainOptions } from './train/postTrain.js';
+export { sftLoss, sftLossSum, type SFTConfig, type SFTEvalRecord } from './train/sft.js';
+export {
+  dpoLoss,
+  dpoMetrics,
+  pairLogProbs,
+  exampleLogProbs,
+  type DPOMetrics,
+  type DPOEvalRecord,
+  type PairLogProbs,
+} from './train/dpo.js';
+export {
+  generateEarnings,
+  earningsItem,
+  earningsPrompt,
+  formatAnswer,
+  parseAnswer,
+  rejectedAnswer,
+  ANSWER_PATTERN,
+  INSTRUCTION,
+  type EarningsData,
+  type EarningsItem,
+  type EarningsSizes,
+  type SentimentLabel,
+  type SFTLine,
+  type DPOLine,
+} from './data/earnings.js';
+export { removeLoRA, loraWeights, loraAdapters, loraState, type LoRAState } from './train/lora.js';
+export { LoRAAdapter, type LoRASite } from './train/loraAdapter.js';
+export { resolveTargets, defaultTargets, LORA_TARGETS } from './train/loraTargets.js';

@@ -31,8 +31,8 @@ describe('entry points', () => {
   });
 
   it('keeps the main entry small and gives every name one home', () => {
-    // the runtime names (types are erased); with its types the main entry is about 45 names
-    expect(Object.keys(main).length).toBeLessThanOrEqual(32);
+    // the runtime names (types are erased); with its types the main entry is about 50 names
+    expect(Object.keys(main).length).toBeLessThanOrEqual(36);
     const home = new Map<string, string>();
     for (const [entry, mod] of Object.entries(ENTRIES)) {
       for (const name of Object.keys(mod)) {

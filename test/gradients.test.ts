@@ -72,6 +72,8 @@ const CASES: Record<string, () => [(...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[
   Log: () => [(x) => tf.log(x), [positive(16, [4], 1)]],
   Tanh: () => [(x) => tf.tanh(x), [r(17, [4])]],
   Sigmoid: () => [(x) => tf.sigmoid(x), [r(18, [4])]],
+  Softplus: () => [(x) => tf.softplus(x), [r(23, [4])]],
+  PadV2: () => [(x) => tf.pad(x, [[1, 0], [0, 2]]), [r(24, [2, 3])]],
   // values kept away from 0, where relu has no derivative
   Relu: () => [(x) => tf.relu(x), [tf.tensor([-1.5, -0.3, 0.4, 2])]],
   Erf: () => [(x) => tf.erf(x), [r(19, [4])]],

@@ -1,16 +1,22 @@
 import { CliError } from './args.js';
 import { ATTENTION_USAGE, runAttention } from './attention.js';
+import { DPO_USAGE, runDpo } from './dpo.js';
 import { CHAT_USAGE, runChat } from './chat.js';
 import { EVAL_USAGE, runEval } from './eval.js';
 import { GENERATE_USAGE, runGenerate } from './generate.js';
 import { PLOT_USAGE, runPlot } from './plot.js';
 import { runSample, SAMPLE_USAGE } from './sample.js';
+import { runSft, SFT_USAGE } from './sft.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `tinygpt: train and sample small GPTs on TensorFlow.js
 
 ${TRAIN_USAGE}
+
+${SFT_USAGE}
+
+${DPO_USAGE}
 
 ${SAMPLE_USAGE}
 
@@ -29,6 +35,8 @@ tinygpt --version prints the version.`;
 /** A command resolves to its exit code (void: 0). */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number | void>> = {
   train: runTrain,
+  sft: runSft,
+  dpo: runDpo,
   sample: runSample,
   attention: runAttention,
   plot: runPlot,

@@ -93,6 +93,8 @@ export const ELEMENTWISE_GRADIENTS: readonly tf.GradConfig[] = [
   unary(tf.Tanh, 'y', (dy, y) => tf.mul(dy, tf.sub(1, tf.square(y)))),
   // d σ(x)/dx = σ(x)(1 − σ(x)) = y(1 − y)
   unary(tf.Sigmoid, 'y', (dy, y) => tf.mul(dy, tf.mul(y, tf.sub(1, y)))),
+  // d softplus(x)/dx = d ln(1 + eˣ)/dx = σ(x) (DPO's −ln σ(z) = softplus(−z))
+  unary(tf.Softplus, 'x', (dy, x) => tf.mul(dy, tf.sigmoid(f32(x)))),
   // d relu(x)/dx = 1 for x > 0, else 0
   unary(tf.Relu, 'x', (dy, x) => tf.mul(dy, tf.cast(tf.greater(x, 0), 'float32'))),
   // d erf(x)/dx = 2/√π · e^(−x²)

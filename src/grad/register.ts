@@ -3,7 +3,7 @@
  * the tape, so training needs only @tensorflow/tfjs-core and its backends (the union package
  * @tensorflow/tfjs registers all ~100 of tfjs's gradients, at ten times the install size).
  * The list was taken by recording which gradients the whole test suite calls on both backends (24
- * kernels), plus Sqrt, LogSoftmax and Cast; test/gradients.test.ts checks each against finite
+ * kernels), plus Sqrt, LogSoftmax, Cast, Softplus (DPO) and PadV2 (adapters); test/gradients.test.ts checks each against finite
  * differences. A gradient already registered (for instance by
  * an import of @tensorflow/tfjs) is left in place.
  */

@@ -24,6 +24,15 @@ function sliceBounds(
 
 export const SHAPE_GRADIENTS: readonly tf.GradConfig[] = [
   {
+    // y = pad(x, [[before_i, after_i]]): each x element sits at its index + before_i in y, so dx is that slice of dy.
+    kernelName: tf.PadV2,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const before = (attrs.paddings as Array<[number, number]>).map(([b]) => b);
+      return { x: () => tf.slice(asOne(dy), before, x.shape) };
+    },
+  },
+  {
     kernelName: tf.Reshape,
     inputsToSave: ['x'],
     gradFunc: (dy, [x]) => ({ x: () => tf.reshape(asOne(dy), x.shape) }),
