@@ -274,3 +274,20 @@ describe('GPT memory', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('GPT without initialisation (what loaders build)', () => {
+  it('has the same names and shapes, norms at γ = 1 and every other weight zero: no random draw to pay for', () => {
+    const drawn = new GPT(TINY);
+    const blank = new GPT(TINY, { initialize: false });
+    const a = [...drawn.namedWeights()].map(([n, v]) => `${n} [${v.shape}]`);
+    expect([...blank.namedWeights()].map(([n, v]) => `${n} [${v.shape}]`)).toEqual(a);
+    for (const [name, v] of blank.namedWeights()) {
+      const want = /ln_[12f]\.weight$/.test(name) ? 1 : 0; // norm gains start at 1 either way
+      expect(values(v).every((x) => x === want), name).toBe(true);
+    }
+    // the seeded init is not all zeros (wte ~ N(0, 0.02²))
+    expect(values(drawn.wte).some((x) => x !== 0)).toBe(true);
+    drawn.dispose();
+    blank.dispose();
+  });
+});

@@ -45,7 +45,7 @@ export class Attention implements Module {
     readonly plan: LayerPlan,
     nEmbd: number,
     readonly blockSize: number,
-    rng: Rng,
+    rng: Rng | null,
     private readonly rope?: RotaryEmbedding,
   ) {
     const { nHead: nh, nKvHead: nkv, headDim: hd, bias } = plan;

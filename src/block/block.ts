@@ -27,7 +27,7 @@ export class Block implements Module {
     readonly plan: LayerPlan,
     nEmbd: number,
     blockSize: number,
-    rng: Rng,
+    rng: Rng | null,
     rope?: RotaryEmbedding,
   ) {
     const norm = () => makeNorm(plan.norm, nEmbd, plan.eps, plan.bias);

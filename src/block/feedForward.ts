@@ -22,7 +22,7 @@ export class FeedForward implements Module {
   constructor(
     readonly plan: LayerPlan,
     nEmbd: number,
-    rng: Rng,
+    rng: Rng | null,
   ) {
     const { ffnHidden: h, bias } = plan;
     this.fc = new Linear(nEmbd, h, 0.02, bias, rng);

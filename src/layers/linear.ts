@@ -26,7 +26,7 @@ export class Linear implements Module {
   readonly bias: tf.Variable<tf.Rank.R1> | undefined;
   private readonly attached: LinearAdapter[] = [];
 
-  constructor(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng) {
+  constructor(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng | null) {
     [this.weight, this.bias] = linearParams(nIn, nOut, std, bias, rng);
   }
 

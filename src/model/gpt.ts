@@ -48,12 +48,17 @@ export class GPT implements LanguageModel {
   readonly lmHead: tf.Variable<tf.Rank.R2> | undefined;
   private disposed = false;
 
-  constructor(config: GPTConfig) {
+  /**
+   * A model of `config`, its weights drawn from one seeded stream (GPT-2's init). Loaders pass
+   * `{ initialize: false }`: the weights are then zeros, which they overwrite from the file, and
+   * no time goes into drawing a billion normals.
+   */
+  constructor(config: GPTConfig, options: { readonly initialize?: boolean } = {}) {
     const c = resolveConfig(config);
     this.config = c;
     this.plan = planModel(c);
     // One seeded stream initialises every weight in a fixed order: same seed, same model.
-    const rng = createRng(c.seed);
+    const rng = options.initialize === false ? null : createRng(c.seed);
     this.wte = normalVariable([c.vocabSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>;
     this.wpe = this.plan.learnedPositions ? (normalVariable([c.blockSize, c.nEmbd], 0.02, rng) as tf.Variable<tf.Rank.R2>) : undefined;
     const tables = new Map<string, RotaryEmbedding>();

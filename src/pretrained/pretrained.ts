@@ -52,7 +52,7 @@ export async function loadPretrained(dir: string): Promise<GPT> {
   try {
     const plan = planLoad(json, [...files.entries.keys()], configFile);
     const names = checkHeaders(plan, files.entries, files.label, configFile);
-    const model = new GPT(plan.config);
+    const model = new GPT(plan.config, { initialize: false }); // every weight comes from the file
     try {
       await fillModel(model.namedWeights(), plan, names, (n) => files.read(n), files.label);
     } catch (e) {

@@ -12,8 +12,12 @@ export interface Module {
   dispose(): void;
 }
 
-/** A trainable variable drawn from N(0, std²) with the shared Rng (never Math.random). */
-export function normalVariable(shape: number[], std: number, rng: Rng): tf.Variable {
+/**
+ * A trainable variable drawn from N(0, std²) with the shared Rng (never Math.random); with no Rng
+ * (a model about to be loaded from a file) it is zeros, which costs nothing to draw.
+ */
+export function normalVariable(shape: number[], std: number, rng: Rng | null): tf.Variable {
+  if (rng === null) return tf.tidy(() => tf.variable(tf.zeros(shape, 'float32'), true));
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
@@ -30,7 +34,7 @@ export function constantVariable(shape: number[], value: number): tf.Variable {
 export type LinearParams = readonly [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1> | undefined];
 
 /** W ~ N(0, std²) (in, out) and, when asked, b = 0: the GPT-2 initialisation of a linear layer. */
-export function linearParams(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng): LinearParams {
+export function linearParams(nIn: number, nOut: number, std: number, bias: boolean, rng: Rng | null): LinearParams {
   const w = normalVariable([nIn, nOut], std, rng) as tf.Variable<tf.Rank.R2>;
   return [w, bias ? (constantVariable([nOut], 0) as tf.Variable<tf.Rank.R1>) : undefined];
 }
