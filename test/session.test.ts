@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -105,5 +105,20 @@ describe('trainOnText with an initial model (fine-tuning)', () => {
     await expect(trainOnText({ ...quiet, text: `${TEXT}Zebra!`, outDir: path.join(scratch, 'tuned3'), model: {}, train, init: { model: other, tokenizer: base.tokenizer, dir: 'base' } }))
       .rejects.toThrow(/the corpus has characters that the --init-from model's character vocabulary \(base\) lacks: "Z", "!"; remove them from the text, or train a new model\./);
     expect(tf.memory().numTensors).toBe(before); // the session disposed the models it was given, even on errors
+  });
+});
+
+describe('resume with a config.json that lies about the weights', () => {
+  it('names the mismatch before allocating the model', async () => {
+    const outDir = path.join(scratch, 'lying');
+    await trainOnText({ ...quiet, text: TEXT, outDir, makeTokenizer: (t) => CharTokenizer.fromText(t), model, train: { ...train, maxIters: 5 } });
+    const cfgFile = path.join(outDir, 'ckpt', 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+    // 64 layers of width 4096 would be ~13 GB of float32: the check must come before that allocation.
+    writeFileSync(cfgFile, JSON.stringify({ ...cfg, nEmbd: 4096, nLayer: 64, headDim: 2048 }));
+    const before = tf.memory().numTensors;
+    await expect(trainOnText({ ...quiet, text: TEXT, outDir, resume: true, makeTokenizer: (t) => CharTokenizer.fromText(t), model: {}, train: { maxIters: 10 } }))
+      .rejects.toThrow(/model\.safetensors does not fit the model config: missing h\.1\.ln_1\.weight.*wrong shape wte\.weight: file \[\d+,16\] vs model \[\d+,4096\]/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -23,7 +23,7 @@ export async function loadText(path: string): Promise<string> {
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT') {
-      throw new Error(`Text file not found: ${path}. Check the path, or run \`npm run data\` to fetch Tiny Shakespeare.`, {
+      throw new Error(`Text file not found: ${path}. Check the path (relative to the current folder); tinygpt train without --data downloads Tiny Shakespeare.`, {
         cause: err,
       });
     }

@@ -25,32 +25,41 @@ export function normalizeWeightNames(
 }
 
 /**
- * Copies named float32 records into a model's variables, checking that the names match
- * exactly and every shape agrees; the error lists what is missing, unexpected or misshapen.
+ * Checks named records against the shapes a model expects, before anything is allocated: the
+ * names must match exactly and every shape agree; the error lists what is missing, unexpected or
+ * misshapen, and says which file and config disagree.
  */
+export function checkWeights(
+  expected: ReadonlyMap<string, readonly number[]>,
+  source: ReadonlyMap<string, TensorData>,
+  file: string,
+): void {
+  const missing = [...expected.keys()].filter((k) => !source.has(k));
+  const extra = [...source.keys()].filter((k) => !expected.has(k));
+  const misshapen: string[] = [];
+  for (const [name, shape] of expected) {
+    const s = source.get(name);
+    if (s && s.shape.join(',') !== shape.join(',')) misshapen.push(`${name}: file [${s.shape}] vs model [${shape}]`);
+    if (s && !(s.data instanceof Float32Array)) misshapen.push(`${name}: not a float tensor`);
+  }
+  if (missing.length || extra.length || misshapen.length) {
+    const list = (xs: string[]) => `${xs.slice(0, 5).join(', ')}${xs.length > 5 ? ` (+${xs.length - 5} more)` : ''}`;
+    const parts = [
+      missing.length ? `missing ${list(missing)}` : '',
+      extra.length ? `unexpected ${list(extra)}` : '',
+      misshapen.length ? `wrong shape ${misshapen.slice(0, 5).join('; ')}` : '',
+    ].filter(Boolean);
+    throw new Error(`${file} does not fit the model config: ${parts.join('; ')}. Check that config.json belongs to these weights.`);
+  }
+}
+
+/** Copies named float32 records into a model's variables after {@link checkWeights}. */
 export function assignWeights(
   target: ReadonlyMap<string, tf.Variable>,
   source: ReadonlyMap<string, TensorData>,
   file: string,
 ): void {
-  const missing = [...target.keys()].filter((k) => !source.has(k));
-  const extra = [...source.keys()].filter((k) => !target.has(k));
-  const misshapen: string[] = [];
-  for (const [name, v] of target) {
-    const s = source.get(name);
-    if (s && s.shape.join(',') !== v.shape.join(',')) {
-      misshapen.push(`${name}: file [${s.shape}] vs model [${v.shape}]`);
-    }
-    if (s && !(s.data instanceof Float32Array)) misshapen.push(`${name}: not a float tensor`);
-  }
-  if (missing.length || extra.length || misshapen.length) {
-    const parts = [
-      missing.length ? `missing ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}` : '',
-      extra.length ? `unexpected ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ` (+${extra.length - 5} more)` : ''}` : '',
-      misshapen.length ? `wrong shape ${misshapen.slice(0, 5).join('; ')}` : '',
-    ].filter(Boolean);
-    throw new Error(`${file} does not fit the model config: ${parts.join('; ')}. Check that config.json belongs to these weights.`);
-  }
+  checkWeights(new Map([...target].map(([n, v]) => [n, v.shape] as const)), source, file);
   for (const [name, v] of target) {
     const s = source.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(s.data, [...s.shape], 'float32')));

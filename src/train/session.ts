@@ -3,7 +3,8 @@ import { encodeText, encodeTextFile } from '../data/corpus.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { resolveConfig, type GPTConfig } from '../config/config.js';
 import { GPT } from '../model/gpt.js';
-import { assignWeights, canonicalMoments, canonicalWeights } from '../io/weights.js';
+import { assignWeights, canonicalMoments, canonicalWeights, checkWeights } from '../io/weights.js';
+import { canonicalTensors } from '../config/names.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import { MetricsWriter } from './metrics.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
@@ -93,11 +94,14 @@ async function resumeFrom(folder: RunFolder, o: TrainSessionOptions, notify: (l:
   }
   const plan = planResume(saved.options, o.train, saved.state.step);
   plan.notices.forEach(notify);
-  const model = new GPT(config);
   const file = `${ckptDir}/model.safetensors`;
+  // Checkpoints from before the weight names were unified are converted (io/weights.ts); a config
+  // that disagrees with the weights is reported before the model is allocated.
+  const weights = canonicalWeights(config, ck.weights, file);
+  checkWeights(new Map(canonicalTensors(config).map((t) => [t.name, t.shape] as const)), weights, file);
+  const model = new GPT(config, { initialize: false });
   try {
-    // Checkpoints from before the weight names were unified are converted (io/weights.ts).
-    assignWeights(model.namedWeights(), canonicalWeights(model.config, ck.weights, file), file);
+    assignWeights(model.namedWeights(), weights, file);
     const moments = (m: ReadonlyMap<string, Float32Array>) => canonicalMoments(model.config, m, ck.weights, file);
     const optimizer = { ...ck.optimizer, m: moments(ck.optimizer.m), v: moments(ck.optimizer.v) };
     return { model, tokenizer, options: plan.options, state: { ...saved.state, optimizer } };
