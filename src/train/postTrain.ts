@@ -3,11 +3,11 @@ import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { accumulateGradients } from './accumulate.js';
 import { AdamW } from './adamw.js';
-import { clipByGlobalNorm } from './clip.js';
 import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { EpochSampler } from './padBatch.js';
 import type { StepRecord } from './records.js';
 import { getLr } from './schedule.js';
+import { applyUpdate, readStep, type StepTensors } from './update.js';
 
 /**
  * Hyperparameters shared by SFT and DPO: the pre-training options (same names and meaning)
@@ -50,12 +50,6 @@ export function resolvePostTrainOptions(
   const minLr = merged.minLr ?? (merged.lr ?? 1e-3) / 10;
   const resolved = resolveTrainOptions({ ...merged, minLr, blockSize: maxLength - 1 }, model.config);
   return Object.freeze({ ...resolved, maxLength });
-}
-
-/** Tensors of one finished step, alive only until the log reads them. */
-interface StepTensors {
-  readonly loss: tf.Scalar;
-  readonly norm: tf.Scalar | null;
 }
 
 /**
@@ -140,7 +134,7 @@ export abstract class PostTrainer<E, R extends { readonly kind: 'eval' }> {
         const last = this.stepsDone === o.maxIters;
         if (this.stepsDone % o.logInterval === 0 || last) {
           const t1 = performance.now();
-          const [loss, gradNorm] = await this.read(out);
+          const [loss, gradNorm] = await readStep(out);
           busyMs += performance.now() - t1;
           if (!Number.isFinite(loss)) {
             throw new Error(`Training diverged: the loss is ${loss} at step ${this.stepsDone}. Lower lr (now ${o.lr}) or set gradClip > 0.`);
@@ -176,32 +170,7 @@ export abstract class PostTrainer<E, R extends { readonly kind: 'eval' }> {
 
   private trainStep(micros: readonly (readonly E[])[], lr: number): StepTensors {
     const o = this.options;
-    const { grads, loss } = accumulateGradients(this.weights, (k) => this.microLoss(micros, k), o.gradAccumSteps);
-    let norm: tf.Scalar | null = null;
-    let used = grads;
-    try {
-      if (o.gradClip > 0) {
-        const clipped = clipByGlobalNorm(grads, o.gradClip);
-        tf.dispose([...grads.values()]);
-        used = clipped.grads;
-        norm = clipped.norm;
-      }
-      this.optimizer.step(used, lr);
-    } catch (err) {
-      tf.dispose([loss, norm ?? [], ...used.values()]);
-      throw err;
-    }
-    tf.dispose([...used.values()]);
-    return { loss, norm };
-  }
-
-  private async read(out: StepTensors): Promise<[number, number | null]> {
-    try {
-      const loss = (await out.loss.data())[0];
-      const norm = out.norm === null ? null : (await out.norm.data())[0];
-      return [loss, norm];
-    } finally {
-      tf.dispose([out.loss, out.norm ?? []]);
-    }
+    const summed = accumulateGradients(this.weights, (k) => this.microLoss(micros, k), o.gradAccumSteps);
+    return applyUpdate(this.optimizer, summed, o.gradClip, lr);
   }
 }

@@ -3,13 +3,13 @@ import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng, type RngState } from '../util/rng.js';
 import { accumulateGradients } from './accumulate.js';
 import { AdamW, type AdamWState } from './adamw.js';
-import { clipByGlobalNorm } from './clip.js';
 import type { DataParallel, MicroBatch } from './parallel/pool.js';
 import { startDataParallel } from './parallel/start.js';
 import { estimateLoss, type BatchSource } from './evaluate.js';
 import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import type { EvalRecord, StepRecord, TrainRecord } from './records.js';
 import { getLr } from './schedule.js';
+import { applyUpdate, readStep, type StepTensors } from './update.js';
 
 /** Everything besides the model weights that a run needs to continue exactly: plain data. */
 export interface TrainerState {
@@ -21,12 +21,6 @@ export interface TrainerState {
   readonly evalRng: RngState;
   /** AdamW step count and moments. */
   readonly optimizer: AdamWState;
-}
-
-/** Tensors of one finished step, kept alive only until the log decides whether to read them. */
-interface StepTensors {
-  readonly loss: tf.Scalar;
-  readonly norm: tf.Scalar | null;
 }
 
 /** Options of {@link Trainer.run}. */
@@ -161,7 +155,7 @@ export class Trainer {
         const last = this.stepsDone === o.maxIters;
         if (this.stepsDone % o.logInterval === 0 || last) {
           const t1 = performance.now();
-          const [loss, gradNorm] = await this.read(out);
+          const [loss, gradNorm] = await readStep(out);
           busyMs += performance.now() - t1;
           if (!Number.isFinite(loss)) {
             throw new Error(
@@ -229,7 +223,7 @@ export class Trainer {
   /** One optimizer step: accumulate (here or across the workers), clip, update. */
   private async trainStep(lr: number): Promise<StepTensors> {
     const o = this.options;
-    const { grads, loss } = this.pool
+    const summed = this.pool
       ? await this.pool.gradients(this.stepsDone, () => this.drawMicro())
       : accumulateGradients(
           this.weights,
@@ -239,32 +233,6 @@ export class Trainer {
           },
           o.gradAccumSteps,
         );
-    let norm: tf.Scalar | null = null;
-    let used = grads;
-    try {
-      if (o.gradClip > 0) {
-        const clipped = clipByGlobalNorm(grads, o.gradClip);
-        tf.dispose([...grads.values()]);
-        used = clipped.grads;
-        norm = clipped.norm;
-      }
-      this.optimizer.step(used, lr);
-    } catch (err) {
-      tf.dispose([loss, norm ?? [], ...used.values()]);
-      throw err;
-    }
-    tf.dispose([...used.values()]);
-    return { loss, norm };
-  }
-
-  /** Reads and frees a step's loss and gradient norm (the one sync per log interval). */
-  private async read(out: StepTensors): Promise<[number, number | null]> {
-    try {
-      const loss = (await out.loss.data())[0];
-      const norm = out.norm === null ? null : (await out.norm.data())[0];
-      return [loss, norm];
-    } finally {
-      tf.dispose([out.loss, out.norm ?? []]);
-    }
+    return applyUpdate(this.optimizer, summed, o.gradClip, lr);
   }
 }

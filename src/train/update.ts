@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { AdamW } from './adamw.js';
+import type { AccumulatedGradients } from './accumulate.js';
+import { clipByGlobalNorm } from './clip.js';
+
+/** What one optimizer step leaves to read: the mean loss and, when clipping, the global gradient norm. */
+export interface StepTensors {
+  readonly loss: tf.Scalar;
+  readonly norm: tf.Scalar | null;
+}
+
+/**
+ * The update every trainer shares after its gradients are summed: clip to a global norm of
+ * `gradClip` (0: none), one AdamW step at rate lr, and free the gradients. Nothing is read from
+ * the device; the caller owns the returned scalars (see {@link readStep}).
+ */
+export function applyUpdate(optimizer: AdamW, { grads, loss }: AccumulatedGradients, gradClip: number, lr: number): StepTensors {
+  let norm: tf.Scalar | null = null;
+  let used = grads;
+  try {
+    if (gradClip > 0) {
+      const clipped = clipByGlobalNorm(grads, gradClip);
+      tf.dispose([...grads.values()]);
+      used = clipped.grads;
+      norm = clipped.norm;
+    }
+    optimizer.step(used, lr);
+  } catch (err) {
+    tf.dispose([loss, norm ?? [], ...used.values()]);
+    throw err;
+  }
+  tf.dispose([...used.values()]);
+  return { loss, norm };
+}
+
+/** Reads and frees a step's loss and gradient norm (the one sync per log interval). */
+export async function readStep(out: StepTensors): Promise<[number, number | null]> {
+  try {
+    const loss = (await out.loss.data())[0];
+    const norm = out.norm === null ? null : (await out.norm.data())[0];
+    return [loss, norm];
+  } finally {
+    tf.dispose([out.loss, out.norm ?? []]);
+  }
+}
