@@ -4,7 +4,7 @@ import { setBackend, type BackendName } from '../backend.js';
 import { ChatSession } from '../pretrained/chatSession.js';
 import { pipeline } from '../pretrained/pipeline.js';
 import { CliError, intFlag, parseFlags, strFlag } from './args.js';
-import { samplingFlags } from './generate.js';
+import { GENERATION_FLAGS, samplingFlags } from './generate.js';
 
 export const CHAT_USAGE = `usage: tinygpt chat --model DIR [--system TEXT]
   --max-new-tokens 256 --do-sample --temperature 1 --top-k K --top-p 1 --seed 0 --backend auto|wasm|cpu|tensorflow
@@ -12,18 +12,7 @@ export const CHAT_USAGE = `usage: tinygpt chat --model DIR [--system TEXT]
   The conversation stays in the KV cache (each turn feeds only its own tokens). /reset starts over,
   /exit or end of input quits.`;
 
-const FLAGS = {
-  model: { type: 'string' },
-  system: { type: 'string' },
-  'max-new-tokens': { type: 'string' },
-  'do-sample': { type: 'boolean' },
-  temperature: { type: 'string' },
-  'top-k': { type: 'string' },
-  'top-p': { type: 'string' },
-  seed: { type: 'string' },
-  backend: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const FLAGS = { ...GENERATION_FLAGS, system: { type: 'string' } } as const;
 
 /** Where the REPL reads and writes (tests pass streams; the CLI uses stdin/stdout). */
 export interface ChatIO {

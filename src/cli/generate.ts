@@ -10,10 +10,9 @@ export const GENERATE_USAGE = `usage: tinygpt generate --model DIR --prompt TEXT
   google/gemma-3-1b-it. Greedy unless --do-sample. --chat sends the prompt as one user turn through the
   folder's chat template. Generation stops at the folder's eos / end-of-turn tokens.`;
 
-const FLAGS = {
+/** The flags generate and chat share: the folder, the generation length and sampling, the backend. */
+export const GENERATION_FLAGS = {
   model: { type: 'string' },
-  prompt: { type: 'string' },
-  chat: { type: 'boolean' },
   'max-new-tokens': { type: 'string' },
   'do-sample': { type: 'boolean' },
   temperature: { type: 'string' },
@@ -23,6 +22,8 @@ const FLAGS = {
   backend: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const FLAGS = { ...GENERATION_FLAGS, prompt: { type: 'string' }, chat: { type: 'boolean' } } as const;
 
 /**
  * Sampling flags shared by generate and chat: greedy (temperature 0) unless --do-sample. The
