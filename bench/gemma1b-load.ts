@@ -6,14 +6,15 @@
  * prints both tok/s and whether the greedy tokens match.
  *
  *   npx tsx bench/gemma1b-load.ts [--layers 26] [--tokens 32] [--prompt 8] [--threads 1]
- *       [--context 1024] [--gguf-type f32|bf16] [--backend cpu|wasm] [--dir DIR] [--keep] [--seed 1]
+ *       [--context 1024] [--gguf-type f32|bf16] [--load dot|tensors] [--backend cpu|wasm] [--dir DIR] [--keep] [--seed 1]
  *
  * --layers N writes only the first N layers (a quick check; 26 is the real model). --context sets
  * max_position_embeddings (which sizes RoPE tables and the KV cache, not any weight; the real model
- * says 32768). The default backend is cpu: wasm's 32-bit heap cannot hold 4 GB of fp32 weights.
- * tinygpt decodes with its tensor-free Decoder, which on cpu copies the weights once (JsEngine).
- * Run it on a quiet machine for timings; memory: ~4 GB of fp32 weights in tinygpt plus its decoder's
- * copy, and llama.cpp's mmap of the GGUF (4 GB in F32).
+ * says 32768). --load dot (the default) reads the folder with loadDecoder: the weights go from the
+ * files into the DotEngine's own wasm memory, bfloat16 kept (2 GB), and decode on its SIMD kernels.
+ * --load tensors is GPT.fromPretrained (4 GB of fp32 tensors, on --backend cpu since wasm's 32-bit
+ * heap cannot hold them) and the Decoder's JS engine. Run it on a quiet machine for timings;
+ * llama.cpp mmaps the GGUF (4 GB in F32).
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { setBackend } from '../src/backend.js';
 import { Decoder } from '../src/decode/decoder.js';
 import { GPT } from '../src/model/gpt.js';
+import { loadDecoder } from '../src/pretrained/hostModel.js';
 import { createRng } from '../src/util/rng.js';
 import { writeGguf } from './reference/ggufWriter.js';
 import { encodeChunks, ggufMetadata, ggufTensors, hfTensors, tensorValues, type HfTextConfig } from './reference/hfRandom.js';
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     context: { type: 'string' },
     'gguf-type': { type: 'string' },
     backend: { type: 'string' },
+    load: { type: 'string' },
     dir: { type: 'string' },
     keep: { type: 'boolean' },
     seed: { type: 'string' },
@@ -49,6 +52,8 @@ const threads = Number(values.threads ?? 1);
 const context = Number(values.context ?? 1024);
 const ggufType = (values['gguf-type'] ?? 'f32').toUpperCase() === 'BF16' ? 'BF16' : 'F32';
 const seed = Number(values.seed ?? 1);
+const loadMode = values.load ?? 'dot';
+if (loadMode !== 'dot' && loadMode !== 'tensors') throw new Error(`--load must be dot or tensors, got ${loadMode}`);
 
 // google/gemma-3-1b-pt's config.json, with num_hidden_layers and max_position_embeddings as asked.
 const CONFIG: HfTextConfig = {
@@ -103,25 +108,38 @@ try {
   await writeGguf(gguf, ggufMetadata(CONFIG, 'gemma3-1b-random'), ggufTensors(CONFIG, specs, seed, 'BF16', ggufType));
   console.log(`wrote ${gguf} (${(statSync(gguf).size / 2 ** 30).toFixed(2)} GiB ${ggufType}) in ${secs(t0)} s; peak RSS so far ${rssMiB()} MiB`);
 
-  const backend = await setBackend((values.backend ?? 'cpu') as 'cpu' | 'wasm');
-  t0 = performance.now();
-  const model = await GPT.fromPretrained(hfDir);
-  const loadSecs = secs(t0);
-  console.log(`tinygpt (${backend}): GPT.fromPretrained ${loadSecs} s, ${model.numParams().toLocaleString('en-US')} parameters, peak RSS ${rssMiB()} MiB`);
-
   const rng = createRng(`${seed}:prompt`);
   const prompt = Array.from({ length: promptLen }, () => 3 + rng.nextInt(256)); // byte tokens
   const argmax = (x: Float32Array) => x.reduce((best, v, i) => (v > x[best] ? i : best), 0);
-  t0 = performance.now();
-  const decoder = new Decoder(model);
-  console.log(`tinygpt Decoder built in ${secs(t0)} s; peak RSS ${rssMiB()} MiB`);
+  let decoder: Decoder;
+  let loadSecs: string;
+  let dispose = () => {};
+  if (loadMode === 'dot') {
+    // Inference-only: weights from the files straight into the DotEngine's memory, bfloat16 kept.
+    t0 = performance.now();
+    decoder = await loadDecoder(hfDir);
+    loadSecs = secs(t0);
+    console.log(`tinygpt: loadDecoder ${loadSecs} s (DotEngine, bfloat16 weights); peak RSS ${rssMiB()} MiB`);
+  } else {
+    const backend = await setBackend((values.backend ?? 'cpu') as 'cpu' | 'wasm');
+    t0 = performance.now();
+    const model = await GPT.fromPretrained(hfDir);
+    loadSecs = secs(t0);
+    console.log(`tinygpt (${backend}): GPT.fromPretrained ${loadSecs} s, ${model.numParams().toLocaleString('en-US')} parameters, peak RSS ${rssMiB()} MiB`);
+    t0 = performance.now();
+    decoder = new Decoder(model);
+    console.log(`tinygpt Decoder built in ${secs(t0)} s; peak RSS ${rssMiB()} MiB`);
+    dispose = () => model.dispose();
+  }
+
   let next = argmax(decoder.feed(prompt));
   const ours = [next];
   t0 = performance.now();
   for (let i = 1; i < steps; i++) ours.push((next = argmax(decoder.feed([next]))));
   const oursRate = (steps - 1) / ((performance.now() - t0) / 1000);
   decoder.dispose();
-  model.dispose();
+  dispose();
+  const tinyRss = rssMiB();
 
   t0 = performance.now();
   const cpp = await openLlamaCpp(gguf, threads, context);
@@ -135,7 +153,9 @@ try {
       layers,
       threads,
       tokens: steps,
+      load: loadMode,
       load_seconds: Number(loadSecs),
+      tinygpt_peak_rss_mib: tinyRss,
       peak_rss_mib: rssMiB(),
       tinygpt_tok_per_s: Number(oursRate.toFixed(2)),
       llamacpp_tok_per_s: Number(theirs.tokPerSec.toFixed(2)),

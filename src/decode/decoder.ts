@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedGPTConfig } from '../config/config.js';
 import { geluInPlace } from '../ops/geluTable.js';
 import { ArenaKVCache, attendRows, storeKV, type HeadShape } from './attention.js';
-import { JsEngine, type MatMulEngine } from '../ops/engine.js';
+import { isTensor, JsEngine, type MatMulEngine, type WeightInput } from '../ops/engine.js';
 import { readModel, type LayerRefs, type Linear, type ModelRefs } from './layout.js';
 import { attendBlock, attendStacked, productScratch, type ProductScratch } from './productAttention.js';
 import { addBiasRows, addInto, geluTanhInPlace, mulInto, normRows, reluInPlace, rmsNormRows, rotateHalf, siluInPlace } from './rowOps.js';
@@ -13,10 +13,13 @@ const CHUNK = 64;
 /** From this many new tokens on, attention runs as two matrix products per head (attendBlock). */
 const BLOCK_ROWS = 4;
 
-/** What the decoder reads from a model: its config, its weights by canonical name, and whether it is still alive. */
+/**
+ * What the decoder reads from a model: its config, its weights by canonical name (a GPT's
+ * variables, or host tensors read from a checkpoint for inference), and whether it is still alive.
+ */
 export interface DecoderSource {
   readonly config: ResolvedGPTConfig;
-  namedWeights(): Map<string, tf.Variable>;
+  namedWeights(): ReadonlyMap<string, WeightInput>;
   /** Throws when the model has been disposed. */
   checkAlive(): void;
 }
@@ -51,7 +54,7 @@ export class Decoder {
     const named = model.namedWeights();
     this.refs = readModel(c, engine, (name) => {
       const v = named.get(name);
-      if (v) this.sources.push([v, v.dataId]);
+      if (v && isTensor(v)) this.sources.push([v, v.dataId]);
       return v;
     });
     const shape: HeadShape = { nHead: c.nHead, nKvHead: c.nKvHead, headDim: c.headDim, scale: c.attnScale };
@@ -108,15 +111,11 @@ export class Decoder {
   /** x = token embedding (×√C with scaleEmbeddings) + learned position, for rows at positions start... */
   private embed(ids: readonly number[], start: number): void {
     const { nEmbd: C } = this.config;
-    const { wte, wpe } = this.refs;
-    const [a, te, pe, x] = [this.engine.heap(), wte.array(), wpe?.array(), this.buf.x];
-    const scale = Math.fround(this.refs.embedScale);
-    ids.forEach((id, r) => {
-      for (let i = 0; i < C; i++) {
-        const tok = Math.fround(te[wte.offset + id * C + i] * scale);
-        a[x + r * C + i] = pe && wpe ? tok + pe[wpe.offset + (start + r) * C + i] : tok;
-      }
-    });
+    const { tokens, wpe, embedScale } = this.refs;
+    ids.forEach((id, r) => this.engine.column(tokens, id, this.buf.x + r * C, embedScale));
+    if (!wpe) return;
+    const [a, pe, x] = [this.engine.heap(), wpe.array(), this.buf.x];
+    for (let r = 0; r < ids.length; r++) for (let i = 0; i < C; i++) a[x + r * C + i] += pe[wpe.offset + (start + r) * C + i];
   }
 
   /** y = x·W + b on `rows` rows; returns the (possibly regrown) heap. */

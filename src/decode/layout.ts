@@ -1,9 +1,8 @@
-import type * as tf from '@tensorflow/tfjs-core';
 import { ropeTables } from '../attention/rope.js';
 import type { ResolvedGPTConfig } from '../config/config.js';
 import { layerPath, MODEL_SLOTS, tensorName, type LayerSlot } from '../config/names.js';
 import { planModel, type LayerPlan } from '../config/plan.js';
-import type { MatMulEngine, MatrixRef, VectorRef } from '../ops/engine.js';
+import type { MatMulEngine, MatrixRef, VectorRef, WeightInput } from '../ops/engine.js';
 import type { NormRef } from './rowOps.js';
 
 /** A linear layer y = x·W + b as the engine sees it. */
@@ -37,7 +36,8 @@ export interface LayerRefs {
 
 /** Everything the decoder reads from a model. */
 export interface ModelRefs {
-  readonly wte: VectorRef;
+  /** W_teᵀ (C, V): column id is token id's embedding (the same matrix as `head` when tied). */
+  readonly tokens: MatrixRef;
   readonly wpe: VectorRef | undefined;
   /** Factor on token embeddings (√C with scaled embeddings, else 1). */
   readonly embedScale: number;
@@ -52,9 +52,9 @@ export interface ModelRefs {
  * layer by layer as its plan says. `take` looks a tensor up and records it, so the decoder can
  * tell later whether it was replaced.
  */
-export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (name: string) => tf.Tensor | undefined): ModelRefs {
+export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (name: string) => WeightInput | undefined): ModelRefs {
   const plan = planModel(c);
-  const must = (name: string): tf.Tensor => {
+  const must = (name: string): WeightInput => {
     const t = take(name);
     if (t === undefined) throw new Error(`Decoder: the model has no weight "${name}".`);
     return t;
@@ -68,7 +68,7 @@ export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (nam
     gamma: engine.vector(must(tensorName(path))),
     beta: opt(tensorName(path, 'bias')),
   });
-  const lin = (path: string): Linear => ({ w: engine.matrix(must(tensorName(path)) as tf.Tensor2D, false), b: opt(tensorName(path, 'bias')) });
+  const lin = (path: string): Linear => ({ w: engine.matrix(must(tensorName(path)), false), b: opt(tensorName(path, 'bias')) });
   const tables = new Map<string, { cos: Float32Array; sin: Float32Array }>();
   const ropeOf = (l: LayerPlan) => {
     if (l.ropeBase === undefined) return undefined;
@@ -94,13 +94,15 @@ export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (nam
       postFfnNorm: l.postNorms ? norm(at('mlpPostNorm'), l.norm) : undefined,
     };
   });
+  // Embedding rows are columns of W_teᵀ, so a tied head serves as the embedding too (one copy).
+  const tokens = engine.matrix(must(tensorName(MODEL_SLOTS.tokens)), true);
   return {
-    wte: engine.vector(must(tensorName(MODEL_SLOTS.tokens))),
+    tokens,
     wpe: plan.learnedPositions ? engine.vector(must(tensorName(MODEL_SLOTS.positions))) : undefined,
     embedScale: plan.embedScale,
     layers,
     finalNorm: norm(MODEL_SLOTS.finalNorm, plan.finalNorm),
     // logits = h·W_headᵀ with W_head (V, C).
-    head: engine.matrix(must(tensorName(plan.tiedHead ? MODEL_SLOTS.tokens : MODEL_SLOTS.head)) as tf.Tensor2D, true),
+    head: plan.tiedHead ? tokens : engine.matrix(must(tensorName(MODEL_SLOTS.head)), true),
   };
 }

@@ -3,6 +3,7 @@
  * checked on open, so a loader can compare every name, shape and dtype with its config before
  * it allocates a model, and a multi-gigabyte checkpoint is never held in memory whole.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { decodeEntry, MAX_HEADER_BYTES, parseSafetensorsHeader, type SafetensorsEntry } from './safetensorsParse.js';
 import { SafetensorsError } from './safetensorsTypes.js';
@@ -15,6 +16,11 @@ export interface LazySafetensors {
   readonly metadata: Record<string, string>;
   /** Reads and decodes one tensor (F16/BF16 widened to float32, I64 narrowed to int32). */
   read(name: string): Promise<Float32Array | Int32Array>;
+  /**
+   * Reads one tensor's bytes as stored, synchronously (for loaders that hand weights on one at a
+   * time), into `into` when it is large enough (a view of it is returned) or a fresh array.
+   */
+  readRawSync(name: string, into?: Uint8Array): Uint8Array;
   close(): Promise<void>;
 }
 
@@ -74,6 +80,19 @@ export async function openSafetensors(file: string): Promise<LazySafetensors> {
         const bytes = await readAt(fh, e.end - e.begin, dataStart + e.begin);
         if (bytes.length !== e.end - e.begin) throw new SafetensorsError(file, `tensor "${name}" is cut short; the file changed while it was read.`);
         return decodeEntry(bytes, -e.begin, e, file);
+      },
+      readRawSync(name, into) {
+        const e = byName.get(name);
+        if (!e) throw new SafetensorsError(file, `has no tensor "${name}".`);
+        const size = e.end - e.begin;
+        const buf = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+        let done = 0;
+        while (done < buf.length) {
+          const n = readSync(fh.fd, buf, done, buf.length - done, dataStart + e.begin + done);
+          if (n === 0) throw new SafetensorsError(file, `tensor "${name}" is cut short; the file changed while it was read.`);
+          done += n;
+        }
+        return buf;
       },
       close: () => fh.close(),
     };

@@ -10,6 +10,69 @@ import { transposeInto } from '../util/transpose.js';
  * straight from the wasm heap (xnnpackEngine.ts), or JS loops on every other backend.
  */
 
+/**
+ * A weight held outside tfjs (a checkpoint read for inference only): its canonical shape
+ * (src/config/names.ts; (in, out) for a matrix) and its values as stored.
+ */
+export interface HostTensor {
+  readonly shape: readonly number[];
+  /** 'BF16': bfloat16 bits in a Uint16Array (kept as they are by the DotEngine); 'F32': float32. */
+  readonly dtype: 'F32' | 'BF16';
+  /** A matrix stored as the transpose of `shape`, (out, in), the way Hugging Face stores a Linear weight. */
+  readonly outMajor: boolean;
+  /** Reads the values (called once per engine that takes the weight; the caller may drop them after). */
+  read(): Uint16Array | Float32Array;
+}
+
+/** What an engine takes a weight from: a tfjs tensor or a {@link HostTensor}. */
+export type WeightInput = tf.Tensor | HostTensor;
+
+/** Whether `t` is a tfjs tensor (else a host tensor). */
+export function isTensor(t: WeightInput): t is tf.Tensor {
+  return 'dataId' in t;
+}
+
+/** A weight's values as float32, in the order stored (bfloat16 widened exactly). */
+export function floatsOf(t: WeightInput): Float32Array {
+  if (isTensor(t)) return t.dataSync() as Float32Array;
+  const data = t.read();
+  if (data instanceof Float32Array) return data;
+  const out = new Float32Array(data.length);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < data.length; i++) bits[i] = data[i] << 16; // bfloat16 is a float32's upper half
+  return out;
+}
+
+/**
+ * W = t (k, n), or W = tᵀ when `transposed`, as a float32 array in the layout asked for: 'kn'
+ * row-major W, or 'nk' row-major Wᵀ (each output's weights contiguous). Copies only when it must.
+ */
+export function matrixFloats(t: WeightInput, transposed: boolean, layout: 'kn' | 'nk'): { k: number; n: number; data: Float32Array } {
+  const [r, c] = t.shape;
+  const [k, n] = transposed ? [c, r] : [r, c];
+  const data = floatsOf(t);
+  // The stored array is the canonical (r, c), or its transpose for an out-major host tensor.
+  const storedIsW = (isTensor(t) || !t.outMajor) !== transposed;
+  if (storedIsW === (layout === 'kn')) return { k, n, data };
+  const out = new Float32Array(data.length);
+  if (storedIsW) transposeInto(data, 0, k, n, out, 0);
+  else transposeInto(data, 0, n, k, out, 0);
+  return { k, n, data: out };
+}
+
+/** out (rows, n) = x (rows, k) · B in the arena `a`, for a transient B (k, n): plain loops. */
+export function productLoops(a: Float32Array, x: number, rows: number, k: number, b: number, n: number, out: number): void {
+  for (let r = 0; r < rows; r++) {
+    const or = out + r * n;
+    a.fill(0, or, or + n);
+    for (let i = 0; i < k; i++) {
+      const xi = a[x + r * k + i];
+      const bi = b + i * n;
+      for (let j = 0; j < n; j++) a[or + j] += xi * a[bi + j];
+    }
+  }
+}
+
 /** A weight matrix W (k, n) the engine can multiply by: y (rows, n) = x (rows, k)·W. */
 export interface MatrixRef {
   readonly k: number;
@@ -31,12 +94,12 @@ export interface MatMulEngine {
   heap(): Float32Array;
   /** Reserves `floats` zeroed floats in the arena (called once) and returns the index of the first. */
   reserve(floats: number): number;
-  /** A matrix view of a 2-D float32 tensor: W = t (k, n), or W = tᵀ when t is (n, k) and `transposed`. */
-  matrix(t: tf.Tensor2D, transposed: boolean): MatrixRef;
-  /** W = [t_1 | t_2 | ...], the (k, n_i) tensors side by side (separate q, k, v projections as one). */
-  columns(parts: readonly tf.Tensor2D[]): MatrixRef;
-  /** Any float32 tensor as a flat vector. */
-  vector(t: tf.Tensor): VectorRef;
+  /** A matrix view of a 2-D weight: W = t (k, n), or W = tᵀ when t is (n, k) and `transposed`. */
+  matrix(t: WeightInput, transposed: boolean): MatrixRef;
+  /** Any float weight as a flat float32 vector. */
+  vector(t: WeightInput): VectorRef;
+  /** heap[out + i] = scale · W[i, j] for i < k: column j (the embedding of token j when W = W_teᵀ). */
+  column(w: MatrixRef, j: number, out: number, scale: number): void;
   /** heap[out .. out + rows·n) = heap[x .. x + rows·k) · W. */
   matMul(x: number, rows: number, w: MatrixRef, out: number): void;
   /** out (rows, n) = x (rows, k) · B for a transient B (k, n) in the arena (e.g. keys, values). */
@@ -50,17 +113,6 @@ export interface MatMulEngine {
 /** A vector held in its own JS array. */
 export function arrayVector(data: Float32Array): VectorRef {
   return { array: () => data, offset: 0, size: data.length };
-}
-
-/** The arrays one after another. */
-export function concatFloats(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** W stored as Wᵀ (n, k), so each output is one contiguous dot product. */
@@ -85,28 +137,21 @@ export class JsEngine implements MatMulEngine {
     return 0;
   }
 
-  matrix(t: tf.Tensor2D, transposed: boolean): MatrixRef {
-    const src = t.dataSync() as Float32Array;
-    const [r, c] = t.shape;
-    if (transposed) {
-      const m: JsMatrix = { k: c, n: r, t: Float32Array.from(src) };
-      return m;
-    }
-    const wt = new Float32Array(r * c);
-    transposeInto(src, 0, r, c, wt, 0);
-    const m: JsMatrix = { k: r, n: c, t: wt };
+  matrix(t: WeightInput, transposed: boolean): MatrixRef {
+    const { k, n, data } = matrixFloats(t, transposed, 'nk');
+    // A copy: a tensor's dataSync array may be its backend's own storage.
+    const m: JsMatrix = { k, n, t: isTensor(t) ? Float32Array.from(data) : data };
     return m;
   }
 
-  columns(parts: readonly tf.Tensor2D[]): MatrixRef {
-    // Wᵀ of the side-by-side matrix is the parts' transposes stacked.
-    const ts = parts.map((p) => (this.matrix(p, false) as JsMatrix).t);
-    const m: JsMatrix = { k: parts[0].shape[0], n: parts.reduce((s, p) => s + p.shape[1], 0), t: concatFloats(ts) };
-    return m;
+  vector(t: WeightInput): VectorRef {
+    return arrayVector(Float32Array.from(floatsOf(t)));
   }
 
-  vector(t: tf.Tensor): VectorRef {
-    return arrayVector(Float32Array.from(t.dataSync() as Float32Array));
+  column(w: MatrixRef, j: number, out: number, scale: number): void {
+    const { k, t } = w as JsMatrix;
+    const s = Math.fround(scale);
+    for (let i = 0; i < k; i++) this.arena[out + i] = Math.fround(t[j * k + i] * s);
   }
 
   matMul(x: number, rows: number, w: MatrixRef, out: number): void {
@@ -136,16 +181,7 @@ export class JsEngine implements MatMulEngine {
   }
 
   product(x: number, rows: number, k: number, b: number, n: number, out: number): void {
-    const a = this.arena;
-    for (let r = 0; r < rows; r++) {
-      const or = out + r * n;
-      a.fill(0, or, or + n);
-      for (let i = 0; i < k; i++) {
-        const xi = a[x + r * k + i];
-        const bi = b + i * n;
-        for (let j = 0; j < n; j++) a[or + j] += xi * a[bi + j];
-      }
-    }
+    productLoops(this.arena, x, rows, k, b, n, out);
   }
 
   isCurrent(): boolean {

@@ -14,6 +14,8 @@ export interface CheckpointFiles {
   readonly entries: ReadonlyMap<string, SafetensorsEntry>;
   /** Reads one tensor (float32 or int32) from whichever shard holds it. */
   read(name: string): Promise<Float32Array | Int32Array>;
+  /** One tensor's bytes as stored, read synchronously (into `into` when it is large enough). */
+  readRawSync(name: string, into?: Uint8Array): Uint8Array;
   /** The file holding a tensor, for error messages. */
   fileOf(name: string): string;
   /** What to name in messages: the single file or the index. */
@@ -32,7 +34,7 @@ export async function openCheckpoint(dir: string): Promise<CheckpointFiles> {
   if (!existsSync(index)) {
     if (!existsSync(single)) throw new Error(`${dir} has no weights: expected ${WEIGHTS_FILE} or ${INDEX_FILE} with its shards.`);
     const f = await openSafetensors(single);
-    return { entries: f.entries, read: (n) => f.read(n), fileOf: () => single, label: single, close: () => f.close() };
+    return { entries: f.entries, read: (n) => f.read(n), readRawSync: (n, into) => f.readRawSync(n, into), fileOf: () => single, label: single, close: () => f.close() };
   }
   let json: unknown;
   try {
@@ -70,13 +72,15 @@ export async function openCheckpoint(dir: string): Promise<CheckpointFiles> {
   const entries = new Map<string, SafetensorsEntry>();
   const owner = new Map<string, LazySafetensors>();
   for (const f of shards.values()) for (const [n, e] of f.entries) (entries.set(n, e), owner.set(n, f));
+  const shardOf = (n: string) => {
+    const f = owner.get(n);
+    if (!f) throw new Error(`${index}: no shard holds tensor "${n}".`);
+    return f;
+  };
   return {
     entries,
-    read: (n) => {
-      const f = owner.get(n);
-      if (!f) throw new Error(`${index}: no shard holds tensor "${n}".`);
-      return f.read(n);
-    },
+    read: (n) => shardOf(n).read(n),
+    readRawSync: (n, into) => shardOf(n).readRawSync(n, into),
     fileOf: (n) => owner.get(n)?.file ?? index,
     label: index,
     close: async () => void (await closeAll()),

@@ -18,7 +18,7 @@ const WEIGHTS = 'model.safetensors';
 /** Formats {@link savePretrained} writes: tinygpt's own, Hugging Face's (GPT-2, Llama or Gemma 3), or Hugging Face GPT-2's only. */
 export type PretrainedFormat = 'tinygpt' | 'hf' | 'hf-gpt2';
 
-async function readConfig(dir: string): Promise<Record<string, unknown>> {
+export async function readConfig(dir: string): Promise<Record<string, unknown>> {
   const file = path.join(dir, CONFIG);
   let text: string;
   try {

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentWasmBackend, heapOffset, type WasmBackend } from './module.js';
 import { transposeInto } from '../../util/transpose.js';
-import type { MatMulEngine, MatrixRef, VectorRef } from '../engine.js';
+import { isTensor, matrixFloats, floatsOf, type MatMulEngine, type MatrixRef, type VectorRef, type WeightInput } from '../engine.js';
 
 /** A weight registered with the wasm module under its own id. */
 interface XnnMatrix extends MatrixRef {
   readonly id: number;
+  /** Heap byte offset of W (k, n), row-major. */
+  readonly ptr: number;
 }
 
 /**
@@ -61,11 +63,18 @@ export class XnnpackEngine implements MatMulEngine {
   private weight(k: number, n: number, ptr: number): MatrixRef {
     const id = this.register(k * n, ptr);
     this.ids.push(id);
-    const m: XnnMatrix = { k, n, id };
+    const m: XnnMatrix = { k, n, id, ptr };
     return m;
   }
 
-  matrix(t: tf.Tensor2D, transposed: boolean): MatrixRef {
+  matrix(t: WeightInput, transposed: boolean): MatrixRef {
+    if (!isTensor(t) || t.dtype !== 'float32') {
+      // A host tensor (or a tensor on another backend's terms): one copy into the heap.
+      const { k, n, data } = matrixFloats(t, transposed, 'kn');
+      const ptr = this.alloc(4 * k * n);
+      this.heap().set(data, ptr >> 2);
+      return this.weight(k, n, ptr);
+    }
     const [r, c] = t.shape;
     const src = heapOffset(this.be, t);
     if (!transposed) return this.weight(r, c, src);
@@ -75,23 +84,21 @@ export class XnnpackEngine implements MatMulEngine {
     return this.weight(c, r, ptr);
   }
 
-  columns(parts: readonly tf.Tensor2D[]): MatrixRef {
-    if (parts.length === 1) return this.matrix(parts[0], false);
-    const k = parts[0].shape[0];
-    const n = parts.reduce((s, p) => s + p.shape[1], 0);
-    const ptr = this.alloc(4 * k * n);
-    let col = 0;
-    for (const p of parts) {
-      const [h, from, w] = [this.heap(), heapOffset(this.be, p) >> 2, p.shape[1]];
-      for (let i = 0; i < k; i++) h.copyWithin((ptr >> 2) + i * n + col, from + i * w, from + (i + 1) * w);
-      col += w;
+  vector(t: WeightInput): VectorRef {
+    if (isTensor(t)) {
+      const offset = heapOffset(this.be, t) >> 2;
+      return { array: () => this.heap(), offset, size: t.size };
     }
-    return this.weight(k, n, ptr);
+    const data = floatsOf(t);
+    const ptr = this.alloc(4 * data.length);
+    this.heap().set(data, ptr >> 2);
+    return { array: () => this.heap(), offset: ptr >> 2, size: data.length };
   }
 
-  vector(t: tf.Tensor): VectorRef {
-    const offset = heapOffset(this.be, t) >> 2;
-    return { array: () => this.heap(), offset, size: t.size };
+  column(w: MatrixRef, j: number, out: number, scale: number): void {
+    const { k, n, ptr } = w as XnnMatrix;
+    const [h, at, s] = [this.heap(), ptr >> 2, Math.fround(scale)];
+    for (let i = 0; i < k; i++) h[out + i] = Math.fround(h[at + i * n + j] * s);
   }
 
   matMul(x: number, rows: number, w: MatrixRef, out: number): void {
