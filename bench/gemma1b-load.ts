@@ -100,13 +100,20 @@ try {
   writeFileSync(path.join(hfDir, 'config.json'), JSON.stringify(CONFIG, null, 2) + '\n');
   await writeSafetensorsStream(
     path.join(hfDir, 'model.safetensors'),
-    specs.map((s) => ({ name: s.name, shape: s.shape, dtype: 'BF16', chunks: () => encodeChunks(tensorValues(s, seed, 'BF16', true), 'BF16') })),
+    specs.map((s) => ({
+      name: s.name,
+      shape: s.shape,
+      dtype: 'BF16',
+      chunks: () => encodeChunks(tensorValues(s, seed, 'BF16', true), 'BF16'),
+    })),
   );
   const hfBytes = statSync(path.join(hfDir, 'model.safetensors')).size;
   console.log(`wrote ${hfDir} (${(hfBytes / 2 ** 30).toFixed(2)} GiB BF16, ${layers} layers) in ${secs(t0)} s`);
   t0 = performance.now();
   await writeGguf(gguf, ggufMetadata(CONFIG, 'gemma3-1b-random'), ggufTensors(CONFIG, specs, seed, 'BF16', ggufType));
-  console.log(`wrote ${gguf} (${(statSync(gguf).size / 2 ** 30).toFixed(2)} GiB ${ggufType}) in ${secs(t0)} s; peak RSS so far ${rssMiB()} MiB`);
+  console.log(
+    `wrote ${gguf} (${(statSync(gguf).size / 2 ** 30).toFixed(2)} GiB ${ggufType}) in ${secs(t0)} s; peak RSS so far ${rssMiB()} MiB`,
+  );
 
   const rng = createRng(`${seed}:prompt`);
   const prompt = Array.from({ length: promptLen }, () => 3 + rng.nextInt(256)); // byte tokens
@@ -125,7 +132,9 @@ try {
     t0 = performance.now();
     const model = await GPT.fromPretrained(hfDir);
     loadSecs = secs(t0);
-    console.log(`tinygpt (${backend}): GPT.fromPretrained ${loadSecs} s, ${model.numParams().toLocaleString('en-US')} parameters, peak RSS ${rssMiB()} MiB`);
+    console.log(
+      `tinygpt (${backend}): GPT.fromPretrained ${loadSecs} s, ${model.numParams().toLocaleString('en-US')} parameters, peak RSS ${rssMiB()} MiB`,
+    );
     t0 = performance.now();
     decoder = new Decoder(model);
     console.log(`tinygpt Decoder built in ${secs(t0)} s; peak RSS ${rssMiB()} MiB`);

@@ -117,10 +117,13 @@ export async function runHomework(argv: string[]): Promise<number> {
       paragraph: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       backend: { type: 'string' },
+      dtype: { type: 'string' },
     },
   });
   if (!values.model) {
-    console.error('usage: npx tsx examples/homework.ts --model DIR [--paragraph TEXT] [--max-new-tokens 128] [--backend auto|wasm|cpu]');
+    console.error(
+      'usage: npx tsx examples/homework.ts --model DIR [--paragraph TEXT] [--max-new-tokens 128] [--backend auto|wasm|cpu] [--dtype fp32|auto]',
+    );
     return 1;
   }
   const maxNewTokens = Number(values['max-new-tokens'] ?? 128);
@@ -128,8 +131,14 @@ export async function runHomework(argv: string[]): Promise<number> {
     console.error(`homework: --max-new-tokens must be a positive integer, got "${values['max-new-tokens']}".`);
     return 1;
   }
+  const dtype = values.dtype ?? 'fp32';
+  if (dtype !== 'fp32' && dtype !== 'auto') {
+    console.error(`homework: --dtype must be fp32 or auto, got "${dtype}".`);
+    return 1;
+  }
   const backend = await setBackend((values.backend ?? 'auto') as BackendName);
-  const pipe = await pipeline('text-generation', values.model);
+  // --dtype auto: bfloat16 weights stay bfloat16 on tinygpt's SIMD decoder (what Gemma 3 1B needs on wasm).
+  const pipe = await pipeline('text-generation', values.model, { dtype });
   try {
     const messages = homeworkMessages(values.paragraph);
     const promptTokens = pipe.tokenizer.encode(pipe.renderChat(messages), { addSpecialTokens: false }).length;

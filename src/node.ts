@@ -53,7 +53,16 @@ export { writeLossPlot } from './viz/writeLossPlot.js';
 // Hugging Face model folders: tokenizer.json + tokenizer_config.json, stop ids, the text-generation pipeline, chat
 export { loadTokenizer } from './pretrained/loadTokenizer.js';
 export { readStopTokenIds, END_OF_TURN_TOKENS } from './pretrained/stopTokens.js';
-export { pipeline, type PipelineTask, type FolderTextGenerationPipeline, type ChatGenerationOutput } from './pretrained/pipeline.js';
+export {
+  pipeline,
+  type PipelineTask,
+  type PipelineOptions,
+  type FolderTextGenerationPipeline,
+  type ChatGenerationOutput,
+} from './pretrained/pipeline.js';
+// Inference on stored-dtype weights (bfloat16 kept) on the DotEngine: pipeline's dtype 'auto'.
+export { InferenceModel } from './pretrained/inferenceModel.js';
+export { loadDecoder, openHostModel, type HostModel } from './pretrained/hostModel.js';
 export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
 
 // data-parallel training (TrainOptions.workers): replica threads summing gradients in shared memory
@@ -62,19 +71,40 @@ export { resolveWorkers, startDataParallel, type ParallelRun } from './train/par
 export type { ReplicaThread, SpawnReplica, ThreadEvent } from './train/parallel/thread.js';
 
 // Hugging Face Llama / Gemma 3 folders (GPT.fromPretrained, savePretrained format 'hf') and header-first checks
-export { fromHFLlamaConfig, toHFLlamaConfig, isHFLlamaConfig, hfFamilyOf, type HFFamily, type HFModelConfig } from './pretrained/hfLlamaConfig.js';
+export {
+  fromHFLlamaConfig,
+  toHFLlamaConfig,
+  isHFLlamaConfig,
+  hfFamilyOf,
+  type HFFamily,
+  type HFModelConfig,
+} from './pretrained/hfLlamaConfig.js';
 export { planLoad, checkHeaders, fillModel, type LoadPlan, type HeaderEntry } from './pretrained/loadPlan.js';
 export { openSafetensors, type LazySafetensors } from './io/safetensorsLazy.js';
 
 // training runs on disk: manifests and recovery of interrupted saves, the run-folder lock, resume plans, Ctrl-C
-export { verifyCheckpointFolder, MANIFEST_FILE, type CheckpointManifest, type ManifestEntry, type ManifestCheck } from './io/checkpointManifest.js';
+export {
+  verifyCheckpointFolder,
+  MANIFEST_FILE,
+  type CheckpointManifest,
+  type ManifestEntry,
+  type ManifestCheck,
+} from './io/checkpointManifest.js';
 export { recoverCheckpoint, checkpointLeftovers, type CheckpointRecovery } from './io/checkpointRecover.js';
 export { RunLock, openRunFolder, LOCK_FILE, METRICS_FILE, type RunFolder, type ExistingRun } from './train/runFolder.js';
 export { planResume, checkSameShape, type ResumePlan } from './train/resumePlan.js';
 export { installStopSignals, INTERRUPTED_EXIT_CODE, type StopSignals } from './train/signals.js';
 export { truncateTornTail } from './train/metrics.js';
 export type { SessionInitialModel } from './train/session.js';
-export { readTextChunks, encodeTextFile, encodeText, charTokenizerOfFile, readTextPrefix, CORPUS_CHUNK_BYTES, type ChunkEncoder } from './data/corpus.js';
+export {
+  readTextChunks,
+  encodeTextFile,
+  encodeText,
+  charTokenizerOfFile,
+  readTextPrefix,
+  CORPUS_CHUNK_BYTES,
+  type ChunkEncoder,
+} from './data/corpus.js';
 export { loadInitialModel, type InitialModel } from './pretrained/initFrom.js';
 
 // LoRA adapters as PEFT files (adapter_model.safetensors + adapter_config.json)

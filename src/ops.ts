@@ -60,7 +60,8 @@ export type { TextCodec, TextGenerationOptions } from './sample/pipeline.js';
 export { contextStepper, windowStart, defaultContextShift, type ContextStepper } from './sample/context.js';
 export type { DecoderSource } from './decode/decoder.js';
 export type { Stepper, StepperOptions } from './model/types.js';
-export { JsEngine, type MatMulEngine, type MatrixRef, type VectorRef } from './ops/engine.js';
+export { JsEngine, type HostTensor, type MatMulEngine, type MatrixRef, type VectorRef, type WeightInput } from './ops/engine.js';
+export { DotEngine } from './ops/dot/dotEngine.js';
 export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
 // training pieces
@@ -129,9 +130,21 @@ export {
   type SFTData,
   type SFTDataOptions,
 } from './train/sftData.js';
-export { tokenizePreferenceData, tokenizePreference, parsePreference, type PreferencePair, type PreferenceData } from './train/dpoData.js';
+export {
+  tokenizePreferenceData,
+  tokenizePreference,
+  parsePreference,
+  type PreferencePair,
+  type PreferenceData,
+} from './train/dpoData.js';
 export { padBatch, disposeBatch, EpochSampler, type PaddedBatch } from './train/padBatch.js';
-export { PostTrainer, resolvePostTrainOptions, POST_TRAIN_DEFAULTS, type PostTrainOptions, type ResolvedPostTrainOptions } from './train/postTrain.js';
+export {
+  PostTrainer,
+  resolvePostTrainOptions,
+  POST_TRAIN_DEFAULTS,
+  type PostTrainOptions,
+  type ResolvedPostTrainOptions,
+} from './train/postTrain.js';
 export { sftLoss, sftLossSum, type SFTConfig, type SFTEvalRecord } from './train/sft.js';
 export {
   dpoLoss,

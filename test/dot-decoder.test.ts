@@ -8,6 +8,8 @@ import { parseSafetensors, serializeSafetensors } from '../src/io/safetensors.js
 import { GPT } from '../src/model/gpt.js';
 import { JsEngine } from '../src/ops/engine.js';
 import { loadDecoder } from '../src/pretrained/hostModel.js';
+import { DotEngine } from '../src/ops/dot/dotEngine.js';
+import { GEMMA_TINY, LLAMA_TINY, randomizeModern } from './gemmaFixtures.js';
 
 // The fixtures of test/pretrained-hf.test.ts: tiny random Llama- and Gemma-3-shaped Hugging Face
 // folders with llama.cpp's next-token log-probabilities (bench/reference/make_llama_gemma_fixtures.ts).
@@ -83,7 +85,10 @@ describe.each(['llama-tiny', 'gemma3-tiny'])('loadDecoder (DotEngine) on the %s 
     for (const d of [bf, f32]) cpSync(join(fixture(name), 'config.json'), join(d, 'config.json'));
     writeFileSync(join(bf, 'model.safetensors'), bf16File(asBf16));
     const values = (b: Uint16Array) => new Float32Array(Uint32Array.from(b, (u) => u << 16).buffer);
-    writeFileSync(join(f32, 'model.safetensors'), serializeSafetensors(new Map([...asBf16].map(([n, t]) => [n, { shape: t.shape, data: values(t.bits) }]))));
+    writeFileSync(
+      join(f32, 'model.safetensors'),
+      serializeSafetensors(new Map([...asBf16].map(([n, t]) => [n, { shape: t.shape, data: values(t.bits) }]))),
+    );
     const model = await GPT.fromPretrained(f32);
     const [dot, js] = [await loadDecoder(bf), new Decoder(model, new JsEngine())];
     const diff = maxAbsDiff(stepLogProbs(dot, ref.input_ids), stepLogProbs(js, ref.input_ids));
@@ -93,4 +98,32 @@ describe.each(['llama-tiny', 'gemma3-tiny'])('loadDecoder (DotEngine) on the %s 
     for (const d of [dot, js]) d.dispose();
     model.dispose();
   });
+});
+
+describe("the DotEngine under the Decoder on a GPT's own (float32 tensor) weights", () => {
+  const configs = [
+    [
+      'GPT-2 style: biases, learned positions, tied head',
+      { vocabSize: 13, blockSize: 40, nLayer: 2, nHead: 2, nEmbd: 16, bias: true, seed: 3 },
+    ],
+    ['Gemma-style', GEMMA_TINY],
+    ['Llama-style, untied head', LLAMA_TINY],
+  ] as const;
+  for (const [name, config] of configs) {
+    it(`${name}: the JS engine's logits within 1e-5, prompt and single tokens alike`, () => {
+      const model = new GPT(config);
+      randomizeModern(model, 3, 0.3);
+      const [dot, js] = [new Decoder(model, new DotEngine()), new Decoder(model, new JsEngine())];
+      const ids = Array.from({ length: Math.min(30, model.config.blockSize) }, (_, i) => (i * 5 + 1) % model.config.vocabSize);
+      let worst = 0;
+      for (const piece of [ids.slice(0, 7), ...ids.slice(7).map((id) => [id])]) {
+        const [a, b] = [dot.feed(piece), js.feed(piece)];
+        worst = Math.max(worst, ...a.map((v, i) => Math.abs(v - b[i])));
+      }
+      expect(worst).toBeLessThan(1e-5);
+      dot.dispose();
+      js.dispose();
+      model.dispose();
+    });
+  }
 });

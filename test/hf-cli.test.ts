@@ -38,7 +38,17 @@ async function expectedReplies(turns: readonly string[], maxNewTokens: number): 
 
 describe('tinygpt generate', () => {
   it('streams the greedy continuation of the prompt', async () => {
-    const { code, err } = await cli.run('generate', '--model', dir, '--prompt', 'The results were', '--max-new-tokens', '6', '--backend', backend);
+    const { code, err } = await cli.run(
+      'generate',
+      '--model',
+      dir,
+      '--prompt',
+      'The results were',
+      '--max-new-tokens',
+      '6',
+      '--backend',
+      backend,
+    );
     expect(err).toBe('');
     expect(code).toBe(0);
     const pipe = await pipeline('text-generation', dir);
@@ -47,8 +57,48 @@ describe('tinygpt generate', () => {
     expect(cli.out.join('')).toBe(want.generatedText + '\n');
   });
 
+  it('--dtype auto gives the same greedy text on the DotEngine; a bad --dtype is named', async () => {
+    const { code, err } = await cli.run(
+      'generate',
+      '--model',
+      dir,
+      '--prompt',
+      'The results were',
+      '--max-new-tokens',
+      '6',
+      '--dtype',
+      'auto',
+      '--backend',
+      backend,
+    );
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const pipe = await pipeline('text-generation', dir);
+    const [want] = await pipe('The results were', { maxNewTokens: 6 });
+    pipe.dispose();
+    expect(cli.out.join('')).toBe(want.generatedText + '\n');
+    const bad = await cli.run('generate', '--model', dir, '--prompt', 'x', '--dtype', 'fp16');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--dtype must be fp32 or auto, got "fp16"/);
+  });
+
   it('--do-sample samples with the seed, as the pipeline does with doSample', async () => {
-    const { code } = await cli.run('generate', '--model', dir, '--prompt', 'We are', '--do-sample', '--temperature', '5', '--seed', '3', '--max-new-tokens', '8', '--backend', backend);
+    const { code } = await cli.run(
+      'generate',
+      '--model',
+      dir,
+      '--prompt',
+      'We are',
+      '--do-sample',
+      '--temperature',
+      '5',
+      '--seed',
+      '3',
+      '--max-new-tokens',
+      '8',
+      '--backend',
+      backend,
+    );
     expect(code).toBe(0);
     const pipe = await pipeline('text-generation', dir);
     const [want] = await pipe('We are', { maxNewTokens: 8, doSample: true, temperature: 5, seed: 3 });
@@ -59,7 +109,18 @@ describe('tinygpt generate', () => {
   });
 
   it('--chat sends the prompt as a user turn through the chat template', async () => {
-    const { code } = await cli.run('generate', '--model', dir, '--prompt', 'Hello there', '--chat', '--max-new-tokens', '5', '--backend', backend);
+    const { code } = await cli.run(
+      'generate',
+      '--model',
+      dir,
+      '--prompt',
+      'Hello there',
+      '--chat',
+      '--max-new-tokens',
+      '5',
+      '--backend',
+      backend,
+    );
     expect(code).toBe(0);
     const pipe = await pipeline('text-generation', dir);
     const [want] = await pipe([{ role: 'user', content: 'Hello there' }], { maxNewTokens: 5, returnFullText: false });
@@ -110,11 +171,15 @@ describe('tinygpt chat', () => {
 
   it('runs as a process reading piped stdin', async () => {
     const want = await expectedReplies(['Hello there', 'And the outlook?'], 4);
-    const p = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'chat', '--model', dir, '--max-new-tokens', '4', '--backend', backend], {
-      input: 'Hello there\nAnd the outlook?\n',
-      encoding: 'utf8',
-      env: { ...process.env, TINYGPT_DEBUG: '' },
-    });
+    const p = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'chat', '--model', dir, '--max-new-tokens', '4', '--backend', backend],
+      {
+        input: 'Hello there\nAnd the outlook?\n',
+        encoding: 'utf8',
+        env: { ...process.env, TINYGPT_DEBUG: '' },
+      },
+    );
     expect(p.stderr).not.toMatch(/\n\s+at /);
     expect(p.status).toBe(0);
     expect(p.stdout.endsWith(want.map((r) => r + '\n').join(''))).toBe(true);

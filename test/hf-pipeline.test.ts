@@ -8,6 +8,7 @@ import { pipeline, type FolderTextGenerationPipeline } from '../src/pretrained/p
 import { nextLogits } from '../src/sample/context.js';
 import { argmax } from '../src/sample/sampler.js';
 import type { LanguageModel } from '../src/model/types.js';
+import type { GPT } from '../src/model/gpt.js';
 import { HFTokenizer } from '../src/tokenizer/hf/tokenizer.js';
 import { GEMMA3_TEMPLATE } from './chatTemplates.js';
 import { chatTokenizerFiles, writeChatFolder } from './hfFolder.js';
@@ -54,9 +55,14 @@ describe("pipeline('text-generation', dir)", () => {
 
   it("renders messages with the folder's template and returns only the reply with returnFullText false", async () => {
     const tok = pipe.tokenizer;
-    const messages = [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: 'How were the results?' }] as const;
+    const messages = [
+      { role: 'system', content: 'Answer briefly.' },
+      { role: 'user', content: 'How were the results?' },
+    ] as const;
     const rendered = pipe.renderChat(messages);
-    expect(rendered).toBe('<bos><start_of_turn>user\nAnswer briefly.\n\nHow were the results?<end_of_turn>\n<start_of_turn>model\n');
+    expect(rendered).toBe(
+      '<bos><start_of_turn>user\nAnswer briefly.\n\nHow were the results?<end_of_turn>\n<start_of_turn>model\n',
+    );
     const [reply] = await pipe(messages, { maxNewTokens: 8, returnFullText: false });
     const want = greedyByHand(pipe.model, tok.encode(rendered, { addSpecialTokens: false }), 8, pipe.stopTokenIds);
     expect(reply.generatedText).toBe(tok.decode(want, { skipSpecialTokens: true }));
@@ -99,14 +105,61 @@ describe("pipeline('text-generation', dir)", () => {
   });
 });
 
+describe("pipeline(..., { dtype: 'auto' }): stored dtype on the DotEngine, inference only", () => {
+  it('generates what the fp32 pipeline generates, for prompts, messages and a chat, creating no tensor', async () => {
+    const before = tf.memory().numTensors;
+    const auto = await pipeline('text-generation', dir, { dtype: 'auto' });
+    try {
+      expect(tf.memory().numTensors).toBe(before);
+      const messages = [{ role: 'user', content: 'How were the results?' }] as const;
+      for (const input of ['The results were', messages] as const) {
+        const opts = { maxNewTokens: 8, returnFullText: false } as const;
+        const [a] = await auto(input as string, opts);
+        const [b] = await pipe(input as string, opts);
+        expect(a.generatedText).toBe(b.generatedText);
+        expect(a.generatedText.length).toBeGreaterThan(0);
+      }
+      // Two conversations interleaved share the one decoder: each replays its own history when it resumes.
+      const [c1, c2, ref] = [auto, auto, pipe].map(
+        (p) => new ChatSession(p.model, p.tokenizer, p.stopTokenIds, { system: 'Be brief.' }),
+      );
+      const say = async (c: ChatSession, text: string) => {
+        let reply = '';
+        for await (const piece of c.send(text, { maxNewTokens: 4, temperature: 0 })) reply += piece;
+        return reply;
+      };
+      const first = await say(c1, 'Hello there');
+      expect(await say(c2, 'Something else entirely')).toBeTypeOf('string');
+      expect(first).toBe(await say(ref, 'Hello there'));
+      expect(await say(c1, 'And the outlook?')).toBe(await say(ref, 'And the outlook?'));
+      for (const c of [c1, c2, ref]) c.dispose();
+      expect(auto.model.numParams()).toBe(pipe.model.numParams());
+      const one = tf.zeros([1, 1], 'int32') as tf.Tensor2D;
+      expect(() => auto.model.forward(one)).toThrow(
+        /loaded for inference only \(dtype "auto"\); load it with GPT.fromPretrained/,
+      );
+      one.dispose();
+    } finally {
+      auto.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(pipeline('text-generation', dir, { dtype: 'bf16' as 'auto' })).rejects.toThrow(
+      /dtype must be "fp32" or "auto", got "bf16"/,
+    );
+  });
+});
+
 describe('ChatSession keeps the conversation in the KV cache', () => {
   it('feeds only the new turn, and each reply is the greedy continuation of the ids it holds', async () => {
     const before = tf.memory().numTensors;
-    const model = pipe.model;
+    const model = pipe.model as GPT; // the fp32 pipeline's model
     // The folder's template trims replies, so a reply with a leading or trailing space no longer
     // matches the cache and the conversation is re-read; without the trim the cache always matches.
     const files = chatTokenizerFiles();
-    const tok = HFTokenizer.fromJSON(files.tokenizer, { ...files.config, chat_template: GEMMA3_TEMPLATE.replaceAll(' | trim', '') });
+    const tok = HFTokenizer.fromJSON(files.tokenizer, {
+      ...files.config,
+      chat_template: GEMMA3_TEMPLATE.replaceAll(' | trim', ''),
+    });
     // The tensor cache path goes through model.forwardCached, so the ids fed per call can be counted.
     const fed: number[] = [];
     const forward = (model.forwardCached as NonNullable<typeof model.forwardCached>).bind(model);
@@ -132,7 +185,9 @@ describe('ChatSession keeps the conversation in the KV cache', () => {
         expect(reply).toBe(tok.decode(generated, { skipSpecialTokens: true }));
         lengths.push(chat.lastFedTokens);
       }
-      const whole = tok.encode(tok.applyChatTemplate(chat.messages.slice(0, 4), { addGenerationPrompt: true }), { addSpecialTokens: false });
+      const whole = tok.encode(tok.applyChatTemplate(chat.messages.slice(0, 4), { addGenerationPrompt: true }), {
+        addSpecialTokens: false,
+      });
       // Turn 2 fed "<end_of_turn>\n<start_of_turn>user\nAnd the outlook?<end_of_turn>\n<start_of_turn>model\n" or less.
       expect(lengths[1]).toBeLessThan(whole.length / 2);
       expect(chat.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
@@ -148,7 +203,8 @@ describe('ChatSession when the template rewrites earlier turns', () => {
   it('reads the whole conversation again, so the model sees exactly the rendered text', async () => {
     const files = chatTokenizerFiles();
     // The message count at the front changes every turn: the cached text never prefixes the next render.
-    const template = "{{ bos_token }}{{ messages | length }}:{% for m in messages %}{{ m['content'] }}<end_of_turn>{% endfor %}<start_of_turn>";
+    const template =
+      "{{ bos_token }}{{ messages | length }}:{% for m in messages %}{{ m['content'] }}<end_of_turn>{% endfor %}<start_of_turn>";
     const tok = HFTokenizer.fromJSON(files.tokenizer, { ...files.config, chat_template: template });
     const chat = new ChatSession(pipe.model, tok, pipe.stopTokenIds);
     try {

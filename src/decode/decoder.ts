@@ -5,7 +5,17 @@ import { ArenaKVCache, attendRows, storeKV, type HeadShape } from './attention.j
 import { isTensor, JsEngine, type MatMulEngine, type WeightInput } from '../ops/engine.js';
 import { readModel, type LayerRefs, type Linear, type ModelRefs } from './layout.js';
 import { attendBlock, attendStacked, productScratch, type ProductScratch } from './productAttention.js';
-import { addBiasRows, addInto, geluTanhInPlace, mulInto, normRows, reluInPlace, rmsNormRows, rotateHalf, siluInPlace } from './rowOps.js';
+import {
+  addBiasRows,
+  addInto,
+  geluTanhInPlace,
+  mulInto,
+  normRows,
+  reluInPlace,
+  rmsNormRows,
+  rotateHalf,
+  siluInPlace,
+} from './rowOps.js';
 import { XnnpackEngine } from '../ops/wasm/xnnpackEngine.js';
 
 /** Longest run of new tokens multiplied at once; longer inputs are read in chunks of it. */
@@ -93,15 +103,20 @@ export class Decoder {
    */
   feed(ids: readonly number[]): Float32Array {
     if (!this.isCurrent()) {
-      throw new Error(this.disposed ? 'Decoder: disposed.' : "Decoder: the model's weights changed since it was built; build a new Decoder.");
+      throw new Error(
+        this.disposed ? 'Decoder: disposed.' : "Decoder: the model's weights changed since it was built; build a new Decoder.",
+      );
     }
     const { blockSize: bs, vocabSize: v } = this.config;
     if (ids.length === 0) throw new Error('Decoder.feed: pass at least one token id.');
     if (this.cache.length + ids.length > bs) {
-      throw new Error(`Decoder.feed: ${this.cache.length} cached + ${ids.length} new positions exceed blockSize ${bs}; reset() and feed the last tokens.`);
+      throw new Error(
+        `Decoder.feed: ${this.cache.length} cached + ${ids.length} new positions exceed blockSize ${bs}; reset() and feed the last tokens.`,
+      );
     }
     for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= v) throw new Error(`Decoder.feed: token id ${id} is not an integer in [0, ${v}).`);
+      if (!Number.isInteger(id) || id < 0 || id >= v)
+        throw new Error(`Decoder.feed: token id ${id} is not an integer in [0, ${v}).`);
     }
     let rows = 0;
     for (let s = 0; s < ids.length; s += CHUNK) rows = this.step(ids.slice(s, s + CHUNK), s + CHUNK >= ids.length);

@@ -52,7 +52,11 @@ export interface ModelRefs {
  * layer by layer as its plan says. `take` looks a tensor up and records it, so the decoder can
  * tell later whether it was replaced.
  */
-export function readModel(c: ResolvedGPTConfig, engine: MatMulEngine, take: (name: string) => WeightInput | undefined): ModelRefs {
+export function readModel(
+  c: ResolvedGPTConfig,
+  engine: MatMulEngine,
+  take: (name: string) => WeightInput | undefined,
+): ModelRefs {
   const plan = planModel(c);
   const must = (name: string): WeightInput => {
     const t = take(name);

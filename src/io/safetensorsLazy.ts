@@ -78,7 +78,8 @@ export async function openSafetensors(file: string): Promise<LazySafetensors> {
         const e = byName.get(name);
         if (!e) throw new SafetensorsError(file, `has no tensor "${name}".`);
         const bytes = await readAt(fh, e.end - e.begin, dataStart + e.begin);
-        if (bytes.length !== e.end - e.begin) throw new SafetensorsError(file, `tensor "${name}" is cut short; the file changed while it was read.`);
+        if (bytes.length !== e.end - e.begin)
+          throw new SafetensorsError(file, `tensor "${name}" is cut short; the file changed while it was read.`);
         return decodeEntry(bytes, -e.begin, e, file);
       },
       readRawSync(name, into) {

@@ -47,7 +47,11 @@ export function floatsOf(t: WeightInput): Float32Array {
  * W = t (k, n), or W = tᵀ when `transposed`, as a float32 array in the layout asked for: 'kn'
  * row-major W, or 'nk' row-major Wᵀ (each output's weights contiguous). Copies only when it must.
  */
-export function matrixFloats(t: WeightInput, transposed: boolean, layout: 'kn' | 'nk'): { k: number; n: number; data: Float32Array } {
+export function matrixFloats(
+  t: WeightInput,
+  transposed: boolean,
+  layout: 'kn' | 'nk',
+): { k: number; n: number; data: Float32Array } {
   const [r, c] = t.shape;
   const [k, n] = transposed ? [c, r] : [r, c];
   const data = floatsOf(t);

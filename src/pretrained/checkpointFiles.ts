@@ -34,7 +34,14 @@ export async function openCheckpoint(dir: string): Promise<CheckpointFiles> {
   if (!existsSync(index)) {
     if (!existsSync(single)) throw new Error(`${dir} has no weights: expected ${WEIGHTS_FILE} or ${INDEX_FILE} with its shards.`);
     const f = await openSafetensors(single);
-    return { entries: f.entries, read: (n) => f.read(n), readRawSync: (n, into) => f.readRawSync(n, into), fileOf: () => single, label: single, close: () => f.close() };
+    return {
+      entries: f.entries,
+      read: (n) => f.read(n),
+      readRawSync: (n, into) => f.readRawSync(n, into),
+      fileOf: () => single,
+      label: single,
+      close: () => f.close(),
+    };
   }
   let json: unknown;
   try {
@@ -43,7 +50,8 @@ export async function openCheckpoint(dir: string): Promise<CheckpointFiles> {
     throw new Error(`${index}: cannot read the shard index (${(e as Error).message}).`);
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${index}: "weight_map" must map each tensor name to its shard file.`);
+  if (typeof map !== 'object' || map === null || Array.isArray(map))
+    throw new Error(`${index}: "weight_map" must map each tensor name to its shard file.`);
   const byShard = new Map<string, string[]>();
   for (const [name, shard] of Object.entries(map)) {
     if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
@@ -71,7 +79,7 @@ export async function openCheckpoint(dir: string): Promise<CheckpointFiles> {
   }
   const entries = new Map<string, SafetensorsEntry>();
   const owner = new Map<string, LazySafetensors>();
-  for (const f of shards.values()) for (const [n, e] of f.entries) (entries.set(n, e), owner.set(n, f));
+  for (const f of shards.values()) for (const [n, e] of f.entries) entries.set(n, e), owner.set(n, f);
   const shardOf = (n: string) => {
     const f = owner.get(n);
     if (!f) throw new Error(`${index}: no shard holds tensor "${n}".`);

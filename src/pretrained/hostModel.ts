@@ -30,7 +30,13 @@ export interface HostModel extends DecoderSource {
  * read into `scratch` (one buffer for the whole model, so fresh pages are faulted in once), valid
  * until the next read: the engine packs them at once.
  */
-function asStored(row: StoredTensor, files: CheckpointFiles, names: ReadonlyMap<string, string>, shape: readonly number[], scratch: Scratch): HostTensor | undefined {
+function asStored(
+  row: StoredTensor,
+  files: CheckpointFiles,
+  names: ReadonlyMap<string, string>,
+  shape: readonly number[],
+  scratch: Scratch,
+): HostTensor | undefined {
   const stored = row.stored.map((s) => names.get(s) ?? s);
   const entries = stored.map((n) => files.entries.get(n)!);
   if (shape.length !== 2 || row.offset !== 0 || entries.some((e) => e.dtype !== 'BF16')) return undefined;
@@ -58,7 +64,13 @@ interface Scratch {
 }
 
 /** Any other row: decoded to float32 and converted by the name table (transposes, q|k|v, Gemma's 1 + w). */
-function converted(row: StoredTensor, plan: LoadPlan, files: CheckpointFiles, names: ReadonlyMap<string, string>, shape: readonly number[]): HostTensor {
+function converted(
+  row: StoredTensor,
+  plan: LoadPlan,
+  files: CheckpointFiles,
+  names: ReadonlyMap<string, string>,
+  shape: readonly number[],
+): HostTensor {
   return {
     shape,
     dtype: 'F32',
@@ -68,7 +80,10 @@ function converted(row: StoredTensor, plan: LoadPlan, files: CheckpointFiles, na
       for (const s of row.stored) {
         const name = names.get(s) ?? s;
         const e = files.entries.get(name)!;
-        parts.set(s, { shape: plan.sources.get(s)!, data: decodeEntry(files.readRawSync(name), -e.begin, e, files.fileOf(name)) });
+        parts.set(s, {
+          shape: plan.sources.get(s)!,
+          data: decodeEntry(files.readRawSync(name), -e.begin, e, files.fileOf(name)),
+        });
       }
       return toCanonical(plan.config, plan.format, parts, files.label).tensors.get(row.canonical)!.data as Float32Array;
     },

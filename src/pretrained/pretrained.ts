@@ -94,4 +94,3 @@ export async function savePretrained(model: GPT, dir: string, format: Pretrained
 export function loadWeightsInto(model: GPT, tensors: ReadonlyMap<string, TensorData>, label = '<memory>'): void {
   assignWeights(model.namedWeights(), normalizeWeightNames(tensors, model.config.tieEmbeddings), label);
 }
-

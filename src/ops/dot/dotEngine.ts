@@ -1,4 +1,13 @@
-import { floatsOf, isTensor, productLoops, type HostTensor, type MatMulEngine, type MatrixRef, type VectorRef, type WeightInput } from '../engine.js';
+import {
+  floatsOf,
+  isTensor,
+  productLoops,
+  type HostTensor,
+  type MatMulEngine,
+  type MatrixRef,
+  type VectorRef,
+  type WeightInput,
+} from '../engine.js';
 import { blocksOf, packedIndex, packedLength, packInto, paddedK, permutedIndex } from './dotPack.js';
 import { DOT_WASM_BASE64 } from './dotWasm.js';
 
@@ -65,7 +74,9 @@ export class DotEngine implements MatMulEngine {
     const end = ptr + Math.ceil(bytes / 16) * 16;
     if (end > MAX_BYTES) {
       const gib = (end / 2 ** 30).toFixed(2);
-      throw new Error(`DotEngine: ${what} would bring its memory to ${gib} GiB, above WebAssembly's 4 GiB; keep the weights in bfloat16 (torch_dtype "bfloat16") or use a smaller model.`);
+      throw new Error(
+        `DotEngine: ${what} would bring its memory to ${gib} GiB, above WebAssembly's 4 GiB; keep the weights in bfloat16 (torch_dtype "bfloat16") or use a smaller model.`,
+      );
     }
     const have = this.ex.memory.buffer.byteLength;
     if (end > have) this.ex.memory.grow(Math.ceil((end - have) / PAGE));

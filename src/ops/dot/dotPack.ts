@@ -39,9 +39,28 @@ export function permutedIndex(i: number): number {
  * (sj, si) = (k, 1) when src holds Wᵀ row-major (out-major), (1, n) when it holds W. Float32
  * chunks are permuted like x, bfloat16 ones are not (see above).
  */
-export function packInto(src: Float32Array | Uint16Array, k: number, n: number, sj: number, si: number, out: Float32Array | Uint16Array): void {
-  if (src instanceof Uint16Array && out instanceof Uint16Array && si === 1 && sj === k && k % 2 === 0 && src.byteOffset % 4 === 0) {
-    return packPairs(new Uint32Array(src.buffer, src.byteOffset, src.length / 2), k / 2, n, new Uint32Array(out.buffer, out.byteOffset, out.length / 2));
+export function packInto(
+  src: Float32Array | Uint16Array,
+  k: number,
+  n: number,
+  sj: number,
+  si: number,
+  out: Float32Array | Uint16Array,
+): void {
+  if (
+    src instanceof Uint16Array &&
+    out instanceof Uint16Array &&
+    si === 1 &&
+    sj === k &&
+    k % 2 === 0 &&
+    src.byteOffset % 4 === 0
+  ) {
+    return packPairs(
+      new Uint32Array(src.buffer, src.byteOffset, src.length / 2),
+      k / 2,
+      n,
+      new Uint32Array(out.buffer, out.byteOffset, out.length / 2),
+    );
   }
   const kp = paddedK(k);
   const permuted = out instanceof Float32Array;

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentWasmBackend, heapOffset, type WasmBackend } from './module.js';
 import { transposeInto } from '../../util/transpose.js';
-import { isTensor, matrixFloats, floatsOf, type MatMulEngine, type MatrixRef, type VectorRef, type WeightInput } from '../engine.js';
+import {
+  isTensor,
+  matrixFloats,
+  floatsOf,
+  type MatMulEngine,
+  type MatrixRef,
+  type VectorRef,
+  type WeightInput,
+} from '../engine.js';
 
 /** A weight registered with the wasm module under its own id. */
 interface XnnMatrix extends MatrixRef {
