@@ -195,5 +195,21 @@ describe('tinygpt train --lora-rank', () => {
     const bad = await cli.run('train', '--data', corpus, '--out', join(scratch, 'bad'), '--lora-alpha', '4');
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--lora-alpha, --lora-targets and --lora-dropout need --lora-rank R/);
+    const typo = await cli.run(
+      'train',
+      '--data',
+      corpus,
+      '--out',
+      join(scratch, 'typo'),
+      '--backend',
+      backend,
+      ...tiny,
+      '--lora-rank',
+      '2',
+      '--lora-targets',
+      'qkv',
+    );
+    expect(typo.code).not.toBe(0);
+    expect(typo.err).toMatch(/LoRA: unknown LoRA target "qkv"; choose from q_proj/);
   });
 });
