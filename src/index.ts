@@ -28,7 +28,7 @@ export { applyChatTemplate, type ChatMessage } from './tokenizer/chat.js';
 export { TextDataset, type Batch } from './data/dataset.js';
 
 // training
-export { Trainer } from './train/trainer.js';
+export { Trainer, type TrainerSetup } from './train/trainer.js';
 export { AdamW } from './train/adamw.js';
 export type { TrainOptions } from './train/options.js';
 export type { TrainRecord } from './train/records.js';

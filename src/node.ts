@@ -108,4 +108,12 @@ export {
 export { loadInitialModel, type InitialModel } from './pretrained/initFrom.js';
 
 // LoRA adapters as PEFT files (adapter_model.safetensors + adapter_config.json)
-export { saveLoRA, loadLoRA, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, type PeftLoraConfig } from './train/loraFiles.js';
+export {
+  saveLoRA,
+  loadLoRA,
+  loraFileContents,
+  ADAPTER_WEIGHTS_FILE,
+  ADAPTER_CONFIG_FILE,
+  type PeftLoraConfig,
+  type LoRAFileContents,
+} from './train/loraFiles.js';

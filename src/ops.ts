@@ -171,6 +171,15 @@ export {
   type SFTLine,
   type DPOLine,
 } from './data/earnings.js';
-export { removeLoRA, loraWeights, loraAdapters, loraState, type LoRAState } from './train/lora.js';
+export {
+  removeLoRA,
+  loraWeights,
+  loraAdapters,
+  loraState,
+  attachLoRA,
+  trainedWeights,
+  type LoRAState,
+  type LoRASpec,
+} from './train/lora.js';
 export { LoRAAdapter, type LoRASite } from './train/loraAdapter.js';
 export { resolveTargets, defaultTargets, LORA_TARGETS } from './train/loraTargets.js';

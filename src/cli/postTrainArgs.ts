@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { setBackend, type BackendName } from '../backend.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyLoRA, loraWeights, mergeLoRA } from '../train/lora.js';
+import { applyLoRA, loraWeights, mergeLoRA, type LoRAOptions } from '../train/lora.js';
 import { saveLoRA } from '../train/loraFiles.js';
 import type { GPT } from '../model/gpt.js';
 import { loadTrained } from '../pretrained/loadTrained.js';
@@ -13,6 +13,14 @@ import type { PostTrainOptions } from '../train/postTrain.js';
 import type { StepRecord } from '../train/records.js';
 import { CHECKPOINT_SUBDIR } from '../train/session.js';
 import { CliError, defined, intFlag, numFlag, strFlag, type Values } from './args.js';
+
+/** The LoRA flags train, sft and dpo share. */
+export const LORA_FLAGS = {
+  'lora-rank': { type: 'string' },
+  'lora-alpha': { type: 'string' },
+  'lora-targets': { type: 'string' },
+  'lora-dropout': { type: 'string' },
+} as const;
 
 /** Flags sft and dpo share. */
 export const POST_TRAIN_FLAGS = {
@@ -33,10 +41,7 @@ export const POST_TRAIN_FLAGS = {
   'grad-accum': { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
-  'lora-rank': { type: 'string' },
-  'lora-alpha': { type: 'string' },
-  'lora-targets': { type: 'string' },
-  'lora-dropout': { type: 'string' },
+  ...LORA_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -159,11 +164,8 @@ export async function saveResult(outDir: string, model: GPT, tokenizer: Tokenize
   return dir;
 }
 
-/**
- * With --lora-rank, attaches LoRA adapters (freezing the base) and returns the weights to train;
- * without it, undefined (every weight trains). The LoRA flags are checked before anything loads.
- */
-export function loraFromFlags(v: Values, model: GPT): Map<string, tf.Variable> | undefined {
+/** --lora-rank R [--lora-alpha A] [--lora-targets a,b] [--lora-dropout p] as LoRA options, or undefined without --lora-rank. */
+export function loraOptionsFromFlags(v: Values): LoRAOptions | undefined {
   const rank = intFlag(v, 'lora-rank');
   const alpha = numFlag(v, 'lora-alpha');
   const targets = strFlag(v, 'lora-targets');
@@ -174,8 +176,19 @@ export function loraFromFlags(v: Values, model: GPT): Map<string, tf.Variable> |
     }
     return undefined;
   }
+  const list = targets?.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  return defined({ rank, alpha, dropout, targets: list }) as LoRAOptions;
+}
+
+/**
+ * With --lora-rank, attaches LoRA adapters (freezing the base) and returns the weights to train;
+ * without it, undefined (every weight trains). The LoRA flags are checked before anything loads.
+ */
+export function loraFromFlags(v: Values, model: GPT): Map<string, tf.Variable> | undefined {
+  const options = loraOptionsFromFlags(v);
+  if (options === undefined) return undefined;
   try {
-    applyLoRA(model, { rank, alpha, dropout, targets: targets?.split(',').map((t) => t.trim()).filter((t) => t.length > 0) });
+    applyLoRA(model, options);
   } catch (e) {
     throw new CliError(`--lora-*: ${(e as Error).message}`);
   }

@@ -11,6 +11,7 @@ import { trainOnText } from '../train/session.js';
 import { installStopSignals, INTERRUPTED_EXIT_CODE } from '../train/signals.js';
 import { CliError, defined, intFlag, numFlag, parseFlags, strFlag, type Values } from './args.js';
 import { checkBounds } from './bounds.js';
+import { LORA_FLAGS, loraOptionsFromFlags } from './postTrainArgs.js';
 
 export const TRAIN_USAGE = `usage: tinygpt train [--data FILE] [--out DIR] [--resume | --overwrite] [--init-from DIR]
   model:  --preset shakespeare-char|gemma3-tiny|llama-tiny|gpt2 (shape; flags below override)
@@ -21,6 +22,9 @@ export const TRAIN_USAGE = `usage: tinygpt train [--data FILE] [--out DIR] [--re
           --backend auto|wasm|cpu|tensorflow
           --workers N|auto (data-parallel threads, each running whole micro-batches; auto: one per
           core on wasm and cpu, at most --grad-accum)
+  LoRA:   --lora-rank R [--lora-alpha 8] [--lora-targets c_attn|q_proj,v_proj,...] [--lora-dropout 0]
+          trains only adapters over the frozen model (one worker); they are saved in the checkpoint and
+          as --out/adapter_model.safetensors + adapter_config.json (PEFT); sample merges them.
   --resume continues the run in --out (changed train flags apply from its step; shape flags are errors);
   --overwrite deletes the run in --out first; --init-from DIR fine-tunes a tinygpt checkpoint or a
   Hugging Face GPT-2 folder (weights and tokenizer from DIR). Ctrl-C saves a checkpoint and exits 130.
@@ -53,6 +57,7 @@ const FLAGS = {
   workers: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
+  ...LORA_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -134,6 +139,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     workers: workersFlag(strFlag(v, 'workers')),
     seed: intFlag(v, 'seed'),
   });
+  const lora = loraOptionsFromFlags(v);
   const fresh = !resume && initFrom === undefined;
   const train = fresh ? { ...explicit, blockSize: model.blockSize, seed: model.seed } : explicit;
   if (fresh) resolveTrainOptions(train, { blockSize: model.blockSize!, seed: model.seed! });
@@ -159,6 +165,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       // With --init-from, --block-size only shortens the training window (checked against the model).
       model: fresh ? model : initFrom !== undefined ? withoutBlockSize(asked) : asked,
       train,
+      ...(lora ? { lora } : {}),
       stop: stop.signal,
     });
   } finally {

@@ -17,6 +17,8 @@ import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { syncDir, tempSibling, writeDurable } from './atomicWrite.js';
 import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
   CHECKPOINT_FILES,
   CONFIG_FILE,
   MODEL_FILE,
@@ -93,6 +95,10 @@ async function encodeFiles(data: CheckpointInput): Promise<[string, Uint8Array |
   if (data.optimizer !== undefined) {
     const moments = optimizerTensors(data.optimizer, weights);
     files.push([OPTIMIZER_FILE, serializeSafetensors(moments, { step: String(data.optimizer.step) }, OPTIMIZER_FILE)]);
+  }
+  if (data.adapters !== undefined) {
+    files.push([ADAPTER_WEIGHTS_FILE, serializeSafetensors(new Map(data.adapters.weights), { format: 'pt' }, ADAPTER_WEIGHTS_FILE)]);
+    files.push([ADAPTER_CONFIG_FILE, toJsonText(data.adapters.config, `checkpoint ${ADAPTER_CONFIG_FILE}`)]);
   }
   // Last, so even inside the temp folder its presence means every other file is complete.
   if (data.trainer !== undefined) files.push([TRAINER_FILE, toJsonText(data.trainer, `checkpoint ${TRAINER_FILE}`)]);

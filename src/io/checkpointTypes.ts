@@ -6,6 +6,7 @@
  *   <dir>/tokenizer.json         tokenizer state (JSON object)
  *   <dir>/optimizer.safetensors  optional: Adam moments m.<name>, v.<name>; step in metadata
  *   <dir>/trainer.json           optional: trainer state (step, rng state, options, ...)
+ *   <dir>/adapter_model.safetensors + adapter_config.json  optional: LoRA adapters in PEFT's format
  *   <dir>/manifest.json          written last: size and SHA-256 of every other file (checkpointManifest.ts)
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -17,11 +18,14 @@ export const MODEL_FILE = 'model.safetensors';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_FILE = 'trainer.json';
+/** PEFT's file names, for a run that trains LoRA adapters over a frozen base (train/loraFiles.ts). */
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export { MANIFEST_FILE };
 
 /** Every file a checkpoint folder may contain; anything else marks a folder that is not ours. */
 export const CHECKPOINT_FILES: readonly string[] = [
-  CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, OPTIMIZER_FILE, TRAINER_FILE, MANIFEST_FILE,
+  CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, OPTIMIZER_FILE, TRAINER_FILE, ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE, MANIFEST_FILE,
 ];
 
 /** Adam's state: the step count and the first/second moment of every parameter. */
@@ -46,6 +50,11 @@ export interface CheckpointInput {
   readonly optimizer?: CheckpointOptimizerState;
   /** Trainer state (step, rng state, options, best validation loss, ...); a JSON object. */
   readonly trainer?: object;
+  /**
+   * LoRA adapters (PEFT key names) and their adapter_config.json, saved inside the same atomic
+   * folder so weights, adapters and moments always belong to one step.
+   */
+  readonly adapters?: { readonly weights: ReadonlyMap<string, TensorData>; readonly config: object };
 }
 
 /** What {@link loadCheckpoint} returns; all plain data owned by the caller, no tensors. */

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { checkpointLeftovers } from '../io/checkpointRecover.js';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenizer/load.js';
 import type { GPT } from '../model/gpt.js';
+import { ADAPTER_CONFIG_FILE } from '../io/checkpointTypes.js';
+import { mergeLoRA } from '../train/lora.js';
+import { loadLoRA } from '../train/loraFiles.js';
 import { loadPretrained } from './pretrained.js';
 
 /** A trained model with the tokenizer it was trained with. */
@@ -16,7 +19,7 @@ export interface TrainedModel {
 
 /**
  * Loads a model folder with its tokenizer.json: a checkpoint folder, or a training output
- * folder holding one in ckpt/. The caller disposes the model.
+ * folder holding one in ckpt/, with a LoRA run's adapters merged in. The caller disposes the model.
  */
 export async function loadTrained(dir: string): Promise<TrainedModel> {
   const folder = !existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'ckpt', 'config.json')) ? path.join(dir, 'ckpt') : dir;
@@ -43,6 +46,16 @@ export async function loadTrained(dir: string): Promise<TrainedModel> {
   }
   const tokenizer = tokenizerFromJSON(tokJson);
   const model = await loadPretrained(folder);
+  // A LoRA run's checkpoint holds the frozen base and its adapters: the trained model is their merge.
+  if (existsSync(path.join(folder, ADAPTER_CONFIG_FILE))) {
+    try {
+      await loadLoRA(model, folder);
+      mergeLoRA(model);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   if (tokenizer.vocabSize > model.config.vocabSize) {
     model.dispose();
     throw new Error(`${folder}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}.`);

@@ -3,6 +3,7 @@ import type { LanguageModel } from '../model/types.js';
 import { sequenceLogProbs } from '../ops/maskedCrossEntropy.js';
 import type { PreferencePair } from './dpoData.js';
 import { disposeBatch, padBatch } from './padBatch.js';
+import { trainedWeights } from './lora.js';
 import { PostTrainer, resolvePostTrainOptions, type PostTrainOptions } from './postTrain.js';
 import { truncateExample, type TokenizedExample } from './sftData.js';
 
@@ -158,7 +159,7 @@ export class DPOTrainer extends PostTrainer<RefPair, DPOEvalRecord> {
     const cut = (ps: readonly PreferencePair[]): RefPair[] =>
       ps.map((p) => ({ chosen: truncateExample(p.chosen, o.maxLength), rejected: truncateExample(p.rejected, o.maxLength), refChosen: NaN, refRejected: NaN }));
     const trainPairs = cut(train);
-    super(model, trainPairs, o, options.weights ?? model.namedWeights());
+    super(model, trainPairs, o, trainedWeights(model, options.weights));
     this.beta = beta;
     this.rpoAlpha = rpoAlpha;
     this.evalPairs = options.evalPairs ? cut(options.evalPairs) : trainPairs;

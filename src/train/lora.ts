@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GPT } from '../model/gpt.js';
+import { GPT } from '../model/gpt.js';
+import type { LanguageModel } from '../model/types.js';
 import type { Linear } from '../layers/linear.js';
 import { createRng } from '../util/rng.js';
-import { LoRAAdapter } from './loraAdapter.js';
+import { LoRAAdapter, type LoRASite } from './loraAdapter.js';
 import { defaultTargets, resolveTargets } from './loraTargets.js';
 
 /** LoRA hyperparameters, PEFT's LoraConfig in camelCase. */
@@ -19,9 +20,18 @@ export interface LoRAOptions {
   readonly seed?: number;
 }
 
+/** One adapter to attach: where, with its own rank and α (PEFT's rank_pattern / alpha_pattern give modules their own). */
+export interface LoRASpec {
+  readonly site: LoRASite;
+  readonly rank: number;
+  readonly alpha: number;
+}
+
 /** The adapters applyLoRA attached and the settings they share. */
 export interface LoRAState {
+  /** The first adapter's rank (every adapter's, unless they were loaded with a rank_pattern). */
   readonly rank: number;
+  /** The first adapter's α (likewise). */
   readonly alpha: number;
   readonly dropout: number;
   /** The target names as given (or defaulted). */
@@ -46,10 +56,60 @@ function setBaseTrainable(model: GPT, on: boolean): void {
   for (const v of model.namedWeights().values()) v.trainable = on;
 }
 
+function checkRankAlpha(rank: number, alpha: number): void {
+  if (!Number.isInteger(rank) || rank < 1) throw new Error(`LoRA rank must be an integer >= 1 (e.g. 8), got ${String(rank)}.`);
+  if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`LoRA alpha must be a number > 0 (e.g. 16), got ${String(alpha)}.`);
+}
+
+/**
+ * Attaches one adapter per spec (B = 0, A drawn from `seed`) and freezes the base weights. The
+ * building block of applyLoRA, and of loading adapters whose modules and ranks come from a file.
+ */
+export function attachLoRA(
+  model: GPT,
+  specs: readonly LoRASpec[],
+  dropout: number,
+  seed: number | string = model.config.seed,
+): LoRAAdapter[] {
+  model.checkAlive();
+  if (loraAdapters(model).length > 0) throw new Error('applyLoRA: the model already has LoRA adapters; mergeLoRA(model) first.');
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${String(dropout)}.`);
+  const linears = model.linears();
+  const rng = createRng(`${seed}:lora`);
+  const adapters: LoRAAdapter[] = [];
+  // One order whatever the order of the targets or of a file's keys: layer by layer, then by
+  // column, so adapters restored from a file draw the same dropout seeds (seed + index) as before.
+  const order = new Map([...linears.keys()].map((k, i) => [k, i] as const));
+  const rankOf = (s: LoRASpec): number => order.get(s.site.linear) ?? -1;
+  const sorted = [...specs].sort(
+    (p, q) => rankOf(p) - rankOf(q) || p.site.columns[0] - q.site.columns[0] || p.site.columns[1] - q.site.columns[1],
+  );
+  try {
+    for (const { site, rank, alpha } of sorted) {
+      checkRankAlpha(rank, alpha);
+      const lin = linears.get(site.linear);
+      if (!lin) throw new Error(`applyLoRA: the model has no linear layer ${site.linear}.`);
+      if (rank > Math.min(lin.nIn, site.columns[1] - site.columns[0])) {
+        throw new Error(
+          `LoRA rank ${rank} exceeds the size of ${site.peftModule} (${lin.nIn} → ${site.columns[1] - site.columns[0]}); choose a smaller rank.`,
+        );
+      }
+      const a = new LoRAAdapter(site, lin.nIn, rank, alpha, dropout, rng);
+      lin.addAdapter(a);
+      adapters.push(a);
+    }
+  } catch (e) {
+    removeLoRA(model);
+    throw e;
+  }
+  setBaseTrainable(model, false);
+  return adapters;
+}
+
 /**
  * Adds LoRA adapters (W + (α/r)·B·A, B = 0 at first) to the chosen linear layers and freezes
- * the base weights, so only adapter weights train. Pass {@link loraWeights}(model) to a trainer.
- * One set of adapters at a time: merge (mergeLoRA) before applying another.
+ * the base weights, so only adapter weights train: every trainer then trains the adapters
+ * ({@link trainedWeights}). One set of adapters at a time: merge (mergeLoRA) before applying another.
  */
 export function applyLoRA(model: GPT, options: LoRAOptions = {}): LoRAState {
   model.checkAlive();
@@ -57,26 +117,27 @@ export function applyLoRA(model: GPT, options: LoRAOptions = {}): LoRAState {
   const rank = options.rank ?? 8;
   const alpha = options.alpha ?? 8;
   const dropout = options.dropout ?? 0;
-  if (!Number.isInteger(rank) || rank < 1) throw new Error(`LoRA rank must be an integer >= 1 (e.g. 8), got ${String(rank)}.`);
-  if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`LoRA alpha must be a number > 0 (e.g. 16), got ${String(alpha)}.`);
+  checkRankAlpha(rank, alpha);
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${String(dropout)}.`);
   const targets = options.targets ?? defaultTargets(model.config);
   const sites = resolveTargets(model.config, targets);
-  const linears = model.linears();
-  const rng = createRng(`${options.seed ?? model.config.seed}:lora`);
-  const adapters: LoRAAdapter[] = [];
-  for (const site of sites) {
-    const lin = linears.get(site.linear);
-    if (!lin) throw new Error(`applyLoRA: the model has no linear layer ${site.linear}.`);
-    if (rank > Math.min(lin.nIn, site.columns[1] - site.columns[0])) {
-      throw new Error(`LoRA rank ${rank} exceeds the size of ${site.peftModule} (${lin.nIn} → ${site.columns[1] - site.columns[0]}); choose a smaller rank.`);
-    }
-    const a = new LoRAAdapter(site, lin.nIn, rank, alpha, dropout, rng);
-    lin.addAdapter(a);
-    adapters.push(a);
-  }
-  setBaseTrainable(model, false);
+  const adapters = attachLoRA(
+    model,
+    sites.map((site) => ({ site, rank, alpha })),
+    dropout,
+    options.seed ?? model.config.seed,
+  );
   return { rank, alpha, dropout, targets: [...targets], adapters };
+}
+
+/**
+ * The weights a trainer updates: `explicit` when given; else, while LoRA adapters are attached,
+ * only theirs (the base is frozen, as with PEFT); else every weight of the model.
+ */
+export function trainedWeights(model: LanguageModel, explicit?: Map<string, tf.Variable>): Map<string, tf.Variable> {
+  if (explicit !== undefined) return explicit;
+  if (model instanceof GPT && loraAdapters(model).length > 0) return loraWeights(model);
+  return model.namedWeights();
 }
 
 /** The settings of the adapters on `model`, or null without any. */

@@ -11,8 +11,8 @@ export function defaultTargets(c: ResolvedGPTConfig): string[] {
   return isGpt2Architecture(c) ? ['c_attn'] : ['q_proj', 'v_proj'];
 }
 
-/** The module name, relative to layer i, that the Hugging Face model of c's layout uses for a canonical linear. */
-function hfModules(c: ResolvedGPTConfig): Map<string, string[]> {
+/** The Hugging Face module names (GPT-2's or Llama's) of each canonical module path: h.0.attn.c_attn → its one or three HF modules. */
+export function hfModules(c: ResolvedGPTConfig): Map<string, string[]> {
   const gpt2 = isGpt2Architecture(c);
   const out = new Map<string, string[]>();
   for (const row of weightTable(c, gpt2 ? 'hf-gpt2' : 'hf-llama')) {
@@ -58,7 +58,8 @@ export function resolveTargets(c: ResolvedGPTConfig, targets: readonly string[])
       const qkvSlice = (name: string): void => {
         const linear = `${h}attn.c_attn`;
         const split = hf.get(linear) ?? [];
-        // Llama-style models store q/k/v as separate modules; GPT-2 has none, so name them after c_attn's parent.
+        // Llama-style models store q/k/v as separate modules; GPT-2 has none, so name them after c_attn's parent
+        // (saveLoRA then writes them fused into c_attn, which PEFT finds on Hugging Face GPT-2: loraPeft.ts).
         const peft = split.length === 3 ? split[['q_proj', 'k_proj', 'v_proj'].indexOf(name)] : `${(split[0] ?? linear).replace(/c_attn$/, '')}${name}`;
         add(linear, qkvCols[name], peft);
       };
@@ -100,4 +101,26 @@ export function resolveTargets(c: ResolvedGPTConfig, targets: readonly string[])
     }
   }
   return sites;
+}
+
+/**
+ * Every module a PEFT file may adapt on a model of c's layout, by its Hugging Face name, with
+ * the site an adapter there occupies (target: the module's last name). On GPT-2 layouts this
+ * includes attn.q_proj/k_proj/v_proj, the slices of c_attn that tinygpt's files named so before
+ * q/k/v adapters were saved fused into c_attn.
+ */
+export function peftSites(c: ResolvedGPTConfig): Map<string, LoRASite> {
+  const out = new Map<string, LoRASite>();
+  for (const target of LORA_TARGETS) {
+    let sites: LoRASite[];
+    try {
+      sites = resolveTargets(c, [target]);
+    } catch {
+      continue; // a module this layout lacks (gate_proj without a gated FFN)
+    }
+    for (const s of sites) {
+      if (!out.has(s.peftModule)) out.set(s.peftModule, { ...s, target: s.peftModule.slice(s.peftModule.lastIndexOf('.') + 1) });
+    }
+  }
+  return out;
 }

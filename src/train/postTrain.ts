@@ -70,7 +70,7 @@ export abstract class PostTrainer<E, R extends { readonly kind: 'eval' }> {
     readonly model: LanguageModel,
     protected readonly examples: readonly E[],
     options: ResolvedPostTrainOptions,
-    /** The weights that train (default all of the model's; LoRA passes only its adapters). */
+    /** The weights that train (trainedWeights: the adapters while LoRA is applied, else all of the model's). */
     protected readonly weights: Map<string, tf.Variable>,
   ) {
     this.options = options;

@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, unlinkSync, writ
 import { mkdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { checkpointLeftovers, recoverCheckpoint, type CheckpointRecovery } from '../io/checkpointRecover.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../io/checkpointTypes.js';
 
 /** The checkpoint lives in a subfolder, so metrics and plots beside it survive each atomic swap. */
 export const CHECKPOINT_SUBDIR = 'ckpt';
@@ -141,7 +142,8 @@ export async function openRunFolder(outDir: string, existing: ExistingRun): Prom
       throw new Error(`${outDir} already holds a training run: pass --resume to continue it or --overwrite to start over.`);
     }
     if (existing === 'overwrite') {
-      for (const p of [checkpointDir, ...(await checkpointLeftovers(checkpointDir)), metricsPath]) await rm(p, { recursive: true, force: true });
+      const adapters = [ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE].map((f) => path.join(outDir, f)); // a LoRA run's PEFT files
+      for (const p of [checkpointDir, ...(await checkpointLeftovers(checkpointDir)), metricsPath, ...adapters]) await rm(p, { recursive: true, force: true });
       return { outDir, checkpointDir, metricsPath, lock, recovery: { removed: [] } };
     }
     const recovery = await recoverCheckpoint(checkpointDir);

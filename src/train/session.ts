@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import { TextDataset } from '../data/dataset.js';
 import { encodeText, encodeTextFile } from '../data/corpus.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
@@ -13,6 +14,9 @@ import type { EvalRecord, TrainRecord } from './records.js';
 import { checkSameShape, planResume } from './resumePlan.js';
 import { CHECKPOINT_SUBDIR, METRICS_FILE, openRunFolder, type RunFolder } from './runFolder.js';
 import { Trainer, type TrainerState } from './trainer.js';
+import type { LoRAOptions } from './lora.js';
+import { saveLoRA } from './loraFiles.js';
+import { checkpointAdapters, resumeLoRA, startLoRA } from './loraSession.js';
 
 export { CHECKPOINT_SUBDIR };
 
@@ -48,6 +52,12 @@ export interface TrainSessionOptions {
   readonly overwrite?: boolean;
   /** Start from these weights and tokenizer instead of a fresh model; the optimizer starts fresh. */
   readonly init?: SessionInitialModel;
+  /**
+   * Train LoRA adapters over a frozen base (PEFT's LoraConfig in camelCase). On resume the
+   * adapters and their settings come from the checkpoint (settings given must match). The
+   * adapters are saved in the checkpoint and as <out>/adapter_model.safetensors + adapter_config.json.
+   */
+  readonly lora?: LoRAOptions;
   /** When aborted, training stops after the current step and writes a checkpoint. */
   readonly stop?: AbortSignal;
   /** Progress output; false silences it. */
@@ -75,6 +85,8 @@ interface Start {
   readonly tokenizer: Tokenizer;
   readonly options: TrainOptions;
   readonly state?: TrainerState;
+  /** The weights that train when they are not all of the model's (LoRA's adapters). */
+  readonly weights?: Map<string, tf.Variable>;
 }
 
 /** Model, tokenizer, options and state of a resumed run, checked against what was asked. */
@@ -104,7 +116,8 @@ async function resumeFrom(folder: RunFolder, o: TrainSessionOptions, notify: (l:
     assignWeights(model.namedWeights(), weights, file);
     const moments = (m: ReadonlyMap<string, Float32Array>) => canonicalMoments(model.config, m, ck.weights, file);
     const optimizer = { ...ck.optimizer, m: moments(ck.optimizer.m), v: moments(ck.optimizer.v) };
-    return { model, tokenizer, options: plan.options, state: { ...saved.state, optimizer } };
+    const trained = await resumeLoRA(model, ckptDir, o.lora, o.train.workers, notify);
+    return { model, tokenizer, options: plan.options, state: { ...saved.state, optimizer }, ...(trained ? { weights: trained } : {}) };
   } catch (e) {
     model.dispose();
     throw e;
@@ -151,6 +164,7 @@ export async function trainOnText(o: TrainSessionOptions): Promise<TrainSessionR
       if (!tokenizer) throw new Error('trainOnText: a fresh run needs `tokenizer`, or `makeTokenizer` with `text`.');
       start = { model: new GPT({ ...o.model, vocabSize: tokenizer.vocabSize }), tokenizer, options: o.train };
     }
+    if (!o.resume && o.lora !== undefined) start = { ...start, weights: startLoRA(start.model, o.lora, start.options.workers, notify) };
     return await run(o, folder, start, notify);
   } catch (e) {
     start?.model.dispose();
@@ -167,7 +181,9 @@ async function run(o: TrainSessionOptions, folder: RunFolder, start: Start, noti
   // Before anything slow: a split too short for a window would otherwise fail at the first eval.
   const dataset = new TextDataset(await encodeCorpus(o, tokenizer, o.init !== undefined), { copy: false });
   dataset.checkFits(resolved.blockSize);
-  const trainer = start.state ? Trainer.restore(model, dataset, start.options, start.state) : new Trainer(model, dataset, start.options);
+  const setup = start.weights ? { weights: start.weights } : {};
+  const trainer = start.state ? Trainer.restore(model, dataset, start.options, start.state, setup) : new Trainer(model, dataset, start.options, setup);
+  const baseModel = o.init?.dir;
   const progress = o.progress === false ? undefined : (o.progress ?? new ProgressReporter({ maxIters: trainer.options.maxIters }));
   let metrics: MetricsWriter | undefined;
   let lastEval: EvalRecord | undefined;
@@ -181,7 +197,10 @@ async function run(o: TrainSessionOptions, folder: RunFolder, start: Start, noti
         tokenizer: tokenizer.toJSON(),
         optimizer: s.optimizer,
         trainer: { options: trainer.options, state: { step: s.step, rng: s.rng, evalRng: s.evalRng }, ...(rec ? { lastEval: rec } : {}) },
+        adapters: checkpointAdapters(model, baseModel),
       });
+      // PEFT's files beside the checkpoint, as sft and dpo write them (the checkpoint holds its own copy).
+      if (start.weights) await saveLoRA(model, folder.outDir, baseModel === undefined ? {} : { baseModel });
     } catch (e) {
       const last = savedStep >= 0 ? `the last checkpoint (step ${savedStep}) in ${folder.checkpointDir} is intact` : 'no checkpoint was written yet';
       throw new Error(`saving the checkpoint of step ${s.step} failed: ${(e as Error).message.replace(/\.$/, '')}; ${last}.`, { cause: e });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardOptions, LanguageModel } from '../model/types.js';
 import { maskedNllSum } from '../ops/maskedCrossEntropy.js';
 import { disposeBatch, padBatch, type PaddedBatch } from './padBatch.js';
+import { trainedWeights } from './lora.js';
 import { PostTrainer, resolvePostTrainOptions, type PostTrainOptions } from './postTrain.js';
 import type { TokenizedExample } from './sftData.js';
 import { truncateExample } from './sftData.js';
@@ -66,7 +67,7 @@ export class SFTTrainer extends PostTrainer<TokenizedExample, SFTEvalRecord> {
   ) {
     const o = resolvePostTrainOptions(config, model);
     const cut = (xs: readonly TokenizedExample[]): TokenizedExample[] => xs.map((e) => truncateExample(e, o.maxLength));
-    super(model, cut(train), o, options.weights ?? model.namedWeights());
+    super(model, cut(train), o, trainedWeights(model, options.weights));
     this.evalExamples = cut(options.evalExamples ?? train);
   }
 

@@ -8,6 +8,7 @@ import { startDataParallel } from './parallel/start.js';
 import { estimateLoss, type BatchSource } from './evaluate.js';
 import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import type { EvalRecord, StepRecord, TrainRecord } from './records.js';
+import { trainedWeights } from './lora.js';
 import { getLr } from './schedule.js';
 import { applyUpdate, readStep, type StepTensors } from './update.js';
 
@@ -21,6 +22,16 @@ export interface TrainerState {
   readonly evalRng: RngState;
   /** AdamW step count and moments. */
   readonly optimizer: AdamWState;
+}
+
+/** What a Trainer trains besides its options (live objects, so never saved with the options). */
+export interface TrainerSetup {
+  /**
+   * The weights to update (default: the LoRA adapters while any are attached, else every weight
+   * of the model; see trainedWeights). With weights other than all of the model's, the run stays
+   * on this thread: data-parallel replicas are plain copies of the model.
+   */
+  readonly weights?: Map<string, tf.Variable>;
 }
 
 /** Options of {@link Trainer.run}. */
@@ -62,15 +73,26 @@ export class Trainer {
   private running = false;
   /** Replica threads while run() is going with workers > 1 (parallel/pool.ts), else null. */
   private pool: DataParallel | null = null;
+  /** True when only some of the model's weights train (LoRA's adapters): the run stays on one thread. */
+  readonly subset: boolean;
 
   constructor(
     readonly model: LanguageModel,
     readonly dataset: BatchSource,
     options: TrainOptions = {},
+    setup: TrainerSetup = {},
   ) {
     this.options = resolveTrainOptions(options, model.config);
-    this.weights = model.namedWeights();
-    if (this.weights.size === 0) throw new Error('Trainer: the model has no weights (namedWeights() is empty).');
+    this.weights = trainedWeights(model, setup.weights);
+    const all = model.namedWeights();
+    this.subset = this.weights.size !== all.size || [...this.weights].some(([n, v]) => all.get(n) !== v);
+    if (this.weights.size === 0) {
+      throw new Error(
+        setup.weights !== undefined
+          ? 'Trainer: setup.weights is empty; pass the weights to train (e.g. loraWeights(model) after applyLoRA).'
+          : 'Trainer: the model has no weights (namedWeights() is empty).',
+      );
+    }
     const o = this.options;
     this.optimizer = new AdamW(this.weights, {
       lr: o.lr,
@@ -86,8 +108,8 @@ export class Trainer {
   }
 
   /** A Trainer that continues a run from `state` (the model must already hold the saved weights). */
-  static restore(model: LanguageModel, dataset: BatchSource, options: TrainOptions, state: TrainerState): Trainer {
-    const t = new Trainer(model, dataset, options);
+  static restore(model: LanguageModel, dataset: BatchSource, options: TrainOptions, state: TrainerState, setup: TrainerSetup = {}): Trainer {
+    const t = new Trainer(model, dataset, options, setup);
     try {
       t.loadState(state);
     } catch (err) {
@@ -144,7 +166,7 @@ export class Trainer {
       // Only time spent training counts toward speed: evaluation and the consumer are excluded.
       let busyMs = 0;
       let stepsSinceLog = 0;
-      if (this.stepsDone < o.maxIters) this.pool = await startDataParallel(this.model, o);
+      if (this.stepsDone < o.maxIters) this.pool = await startDataParallel(this.model, this.subset ? { ...o, workers: 1 } : o);
       while (this.stepsDone < o.maxIters && signal?.aborted !== true) {
         const lr = getLr(this.stepsDone, o);
         const t0 = performance.now();
