@@ -2,8 +2,8 @@
  * The issue-16 comparison in one invocation, one run after another — never at once, since two
  * benchmarks on shared cores ruin each other:
  *   recipe workload (vocab 65, 4 layers, 4 heads, 128 embd, block 64, batch 12):
- *     tinygpt with its defaults (workers 'auto': one per core, the batch split into that many
- *     micro-batches), tinygpt with 1 worker, PyTorch at 1 and at 2 threads
+ *     tinygpt with its defaults (workers 'auto': one per core, sharing each step's rows),
+ *     tinygpt with 1 worker, PyTorch at 1 and at 2 threads
  *     (bench/reference/nanogpt_step.py, OMP_NUM_THREADS set explicitly), gpt-tfjs;
  *   wide workload (6 layers, 6 heads, 384 embd, block 256, batch 8): tinygpt default and
  *     1 worker, PyTorch at 1 and 2 threads.

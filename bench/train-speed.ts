@@ -10,9 +10,9 @@
  *                                [--workers N|auto] [--micro K] [--shape recipe|wide]
  *
  * --workers times the step through Trainer (src/train/trainer.ts) with data-parallel workers
- * (TrainOptions.workers): the batch is split into K micro-batches of batch/K sequences
- * (--micro, default: the largest divisor of the batch not above the worker count, so 'auto'
- * on 2 cores is 2 × 6), the same tokens per step; without --workers the step is the hand loop below.
+ * (TrainOptions.workers): one micro-batch of the whole batch by default, whose rows the workers
+ * share (2 cores: 6 + 6), or K micro-batches of batch/K sequences with --micro K; the same tokens
+ * per step either way. Without --workers the step is the hand loop below.
  * --shape wide is the second workload of issue 16: 6 layers, 6 heads, 384 embd, block 256, batch 8.
  *
  * Prints one JSON line per backend:
@@ -192,17 +192,10 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
   };
 }
 
-/** Largest divisor of n that is at most cap (so the batch splits into equal micro-batches). */
-function divisorAtMost(n: number, cap: number): number {
-  for (let d = Math.min(n, cap); d > 1; d--) if (n % d === 0) return d;
-  return 1;
-}
-
-/** Times Trainer steps with data-parallel workers: the same batch split into K micro-batches. */
+/** Times Trainer steps with data-parallel workers: the batch as one micro-batch (rows shared out) or K. */
 async function benchWorkers(backend: BenchBackend, model: GPT, opts: Options, requested: number | 'auto'): Promise<Record<string, unknown>> {
   const { block, batch } = SHAPES[opts.shape];
-  const cap = requested === 'auto' ? await resolveWorkers('auto', batch, backend) : requested;
-  const micro = opts.micro ?? divisorAtMost(batch, cap);
+  const micro = opts.micro ?? 1;
   if (batch % micro !== 0) throw new Error(`--micro ${micro} does not divide the batch of ${batch}: ${USAGE}`);
   const microBatch = batch / micro;
   const rng = createRng(1337);
@@ -231,7 +224,7 @@ async function benchWorkers(backend: BenchBackend, model: GPT, opts: Options, re
     evalInterval: total,
     evalIters: 1,
   });
-  const workers = await resolveWorkers(requested, micro, backend);
+  const workers = await resolveWorkers(requested, batch, backend);
   const times: number[] = [];
   const numTensorsBefore = tf.memory().numTensors;
   for await (const r of trainer.run()) {

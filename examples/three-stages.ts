@@ -125,6 +125,9 @@ async function main(): Promise<void> {
     evalInterval: STEPS.pre,
     evalIters: 4,
     logInterval: 100,
+    // One thread, so the figures are the same on every machine: more workers give the same losses
+    // to float rounding, but greedy answers after SFT can flip on such differences (a few points).
+    workers: 1,
   });
   for await (const r of pre.run())
     if (r.kind === 'eval') console.log(`pre-training (${secs()}): step ${r.step}, val loss ${r.val.toFixed(3)}`);

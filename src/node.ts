@@ -65,8 +65,9 @@ export { InferenceModel } from './pretrained/inferenceModel.js';
 export { loadDecoder, openHostModel, type HostModel } from './pretrained/hostModel.js';
 export { ChatSession, type ChatTurnOptions } from './pretrained/chatSession.js';
 
-// data-parallel training (TrainOptions.workers): replica threads summing gradients in shared memory
-export { DataParallel, type MicroBatch, type PoolOptions } from './train/parallel/pool.js';
+// data-parallel training (TrainOptions.workers): replica threads that sum gradients and apply AdamW in shared memory
+export { DataParallel, type MicroBatch, type PoolOptions, type PoolStep } from './train/parallel/pool.js';
+export { shardSeed, shareOf, stepUnits, type WorkUnit } from './train/parallel/units.js';
 export { resolveWorkers, startDataParallel, type ParallelRun } from './train/parallel/start.js';
 export type { ReplicaThread, SpawnReplica, ThreadEvent } from './train/parallel/thread.js';
 

@@ -12,7 +12,9 @@ import { resolveTrainOptions, type TrainOptions } from '../src/train/options.js'
 import { liveWorkerThreads, setWorkerEntry, spawnNodeReplica } from '../src/train/parallel/nodeThread.js';
 import { DataParallel } from '../src/train/parallel/pool.js';
 import { resolveWorkers } from '../src/train/parallel/start.js';
-import { shareOf } from '../src/train/parallel/layout.js';
+import { shardSeed, shareOf, stepUnits } from '../src/train/parallel/units.js';
+import { AdamW } from '../src/train/adamw.js';
+import { applyUpdate, readStep } from '../src/train/update.js';
 import { trainOnText } from '../src/train/session.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng } from '../src/util/rng.js';
@@ -29,10 +31,10 @@ const tinyModel = () => new GPT({ ...SHAPE, vocabSize: tok.vocabSize });
 // 4 micro-batches of 2 sequences per step, so 2 workers take 2 each.
 const RUN: TrainOptions = { batchSize: 2, blockSize: 8, gradAccumSteps: 4, warmupIters: 5, evalIters: 1, logInterval: 1 };
 
-async function losses(workers: number, maxIters: number): Promise<number[]> {
+async function losses(workers: number, maxIters: number, run: TrainOptions = RUN, dropout: number = SHAPE.dropout): Promise<number[]> {
   const before = tf.memory().numTensors;
-  const model = tinyModel();
-  const trainer = new Trainer(model, dataset, { ...RUN, maxIters, evalInterval: maxIters, workers });
+  const model = new GPT({ ...SHAPE, dropout, vocabSize: tok.vocabSize });
+  const trainer = new Trainer(model, dataset, { ...run, maxIters, evalInterval: maxIters, workers });
   const out: number[] = [];
   try {
     for await (const r of trainer.run()) if (r.kind === 'step') out.push(r.loss);
@@ -60,14 +62,15 @@ function renamed(model: GPT): LanguageModel {
 }
 
 describe('workers option', () => {
-  it('accepts auto or a whole number up to gradAccumSteps, with a fix in the error', () => {
+  it('accepts auto or a whole number up to the rows per step, with a fix in the error', () => {
     expect(resolveTrainOptions({}).workers).toBe('auto');
     expect(resolveTrainOptions({ workers: 2, gradAccumSteps: 2 }).workers).toBe(2);
+    expect(resolveTrainOptions({ workers: 2, batchSize: 12 }).workers).toBe(2);
     expect(() => resolveTrainOptions({ workers: 0 })).toThrow(/workers must be an integer >= 1 or 'auto'/);
-    expect(() => resolveTrainOptions({ workers: 2, batchSize: 12 })).toThrow(/batchSize 6 with gradAccumSteps 2/);
+    expect(() => resolveTrainOptions({ workers: 5, batchSize: 2, gradAccumSteps: 2 })).toThrow(/exceeds the rows per step.*workers <= 4/);
   });
 
-  it("'auto' is one per core capped by the micro-batches, and 1 on tfjs-node", async () => {
+  it("'auto' is one per core capped by the rows per step, and 1 on tfjs-node", async () => {
     expect(await resolveWorkers('auto', 1, 'wasm')).toBe(1);
     expect(await resolveWorkers('auto', 64, 'tensorflow')).toBe(1);
     const { availableParallelism } = await import('node:os');
@@ -78,6 +81,32 @@ describe('workers option', () => {
   it('splits K micro-batches into contiguous ranges covering each once', () => {
     // 5 over 2: floor(0·5/2)=0, floor(5/2)=2, floor(10/2)=5 → [0,2) and [2,5).
     expect([0, 1].map((w) => shareOf(w, 2, 5))).toEqual([[0, 2], [2, 5]]);
+    // 4 micro-batches of 2 rows on 2 workers: whole micro-batches, 2 each.
+    expect(stepUnits(2, 4, 2).map((us) => us.map((u) => [u.micro, u.rowStart, u.rowEnd]))).toEqual([
+      [[0, 0, 2], [1, 0, 2]],
+      [[2, 0, 2], [3, 0, 2]],
+    ]);
+    // One micro-batch of 12 rows on 2 workers: S = ⌈2/1⌉ = 2 shards, rows [0,6) and [6,12).
+    expect(stepUnits(2, 1, 12).map((us) => us.map((u) => [u.micro, u.rowStart, u.rowEnd, u.shard]))).toEqual([
+      [[0, 0, 6, 0]],
+      [[0, 6, 12, 1]],
+    ]);
+    // 2 micro-batches of 5 rows on 3 workers: S = ⌈3/2⌉ = 2 shards of [0,2) and [2,5), 4 units over 3
+    // workers as [0,1), [1,2), [2,4).
+    expect(stepUnits(3, 2, 5).map((us) => us.map((u) => [u.micro, u.rowStart, u.rowEnd]))).toEqual([
+      [[0, 0, 2]],
+      [[0, 2, 5]],
+      [[1, 0, 2], [1, 2, 5]],
+    ]);
+    expect(() => stepUnits(5, 2, 2)).toThrow(/workers must be an integer in \[1, 4\]/);
+  });
+
+  it("keeps an uncut micro-batch's dropout seed and gives its shards other seeds", () => {
+    expect(shardSeed(12345, 0)).toBe(12345);
+    const seeds = [1, 2, 3].map((j) => shardSeed(12345, j));
+    expect(new Set([12345, ...seeds]).size).toBe(4);
+    for (const s of seeds) expect(Number.isInteger(s) && s >= 0 && s <= 0x7fffffff).toBe(true);
+    expect(shardSeed(12345, 2)).toBe(seeds[1]); // a pure function of (seed, shard)
   });
 });
 
@@ -93,10 +122,22 @@ describe('data-parallel training (2 worker threads)', () => {
     expect(liveWorkerThreads()).toBe(0);
   }, 120_000);
 
-  it('sums the shares into the single-thread gradient; numTensors stays flat in every worker', async () => {
-    const model = tinyModel();
-    const weights = model.namedWeights();
-    const pool = await DataParallel.start(model, { workers: 2, micro: 4, batchSize: 2, blockSize: 8, spawn: spawnNodeReplica });
+  it('splits one micro-batch by rows: 2 workers give 1 worker\'s losses over 50 steps (dropout off)', async () => {
+    const rows: TrainOptions = { ...RUN, batchSize: 4, gradAccumSteps: 1 };
+    const one = await losses(1, 50, rows, 0);
+    const two = await losses(2, 50, rows, 0);
+    expect(two).toHaveLength(50);
+    expect(maxDiff(two, one)).toBeLessThan(1e-5);
+    expect(two.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(one[0] - 0.15);
+    expect(liveWorkerThreads()).toBe(0);
+  }, 120_000);
+
+  it('applies clip + AdamW in the workers as the main thread would; numTensors stays flat in every worker', async () => {
+    const par = tinyModel();
+    const seq = tinyModel(); // the same seed: the same initial weights
+    const optPar = new AdamW(par.namedWeights(), { lr: 1e-2, weightDecay: 0.1 });
+    const optSeq = new AdamW(seq.namedWeights(), { lr: 1e-2, weightDecay: 0.1 });
+    const pool = await DataParallel.start(par, optPar, { workers: 2, micro: 4, batchSize: 2, blockSize: 8, gradClip: 0.5, spawn: spawnNodeReplica });
     try {
       const atReady = [...pool.tensorCounts];
       expect(atReady.every((n) => n > 0)).toBe(true);
@@ -104,22 +145,33 @@ describe('data-parallel training (2 worker threads)', () => {
         const before = tf.memory().numTensors;
         const rngA = createRng(`g${step}`);
         const rngB = createRng(`g${step}`);
-        const draw = () => ({ ...dataset.getBatch('train', 2, 8, rngA), seed: rngA.nextSeed() });
-        const par = await pool.gradients(step, draw);
-        const seq = accumulateGradients(weights, () => {
+        const lr = 1e-2 * (step + 1);
+        const got = await pool.step(lr, () => ({ ...dataset.getBatch('train', 2, 8, rngA), seed: rngA.nextSeed() }));
+        const summed = accumulateGradients(seq.namedWeights(), () => {
           const { x, y } = dataset.getBatch('train', 2, 8, rngB); // (B, T) each
-          return model.loss(x, y, { training: true, seed: rngB.nextSeed() }); // ()
+          return seq.loss(x, y, { training: true, seed: rngB.nextSeed() }); // ()
         }, 4);
-        expect(Math.abs(par.loss.dataSync()[0] - seq.loss.dataSync()[0])).toBeLessThan(1e-6);
-        expect([...par.grads.keys()]).toEqual([...seq.grads.keys()]);
-        for (const [name, g] of seq.grads) expect(maxDiff(par.grads.get(name)!.dataSync(), g.dataSync())).toBeLessThan(1e-6);
-        tf.dispose([par.loss, seq.loss, ...par.grads.values(), ...seq.grads.values()]);
+        const [loss, norm] = await readStep(applyUpdate(optSeq, summed, 0.5, lr));
+        expect(Math.abs(got.loss - loss)).toBeLessThan(1e-6);
+        expect(norm).toBeGreaterThan(0.5); // the clip is active
+        expect(Math.abs(got.norm - (norm as number)) / (norm as number)).toBeLessThan(1e-5);
         expect(tf.memory().numTensors).toBe(before);
         expect(pool.tensorCounts).toEqual(atReady);
       }
+      pool.syncTo(par.namedWeights(), optPar);
+      // Adam divides by √v, so a gradient that cancels to near 0 across rows turns its sum's
+      // rounding (~1e-10 here) into up to lr·(relative error) of update: 1e-4 is ~1/300 of lr.
+      for (const [name, w] of seq.namedWeights()) expect(maxDiff(par.namedWeights().get(name)!.dataSync(), w.dataSync())).toBeLessThan(1e-4);
+      const [a, b] = [optPar.getState(), optSeq.getState()];
+      expect(a.step).toBe(3);
+      expect(b.step).toBe(3);
+      for (const [name, m] of b.m) expect(maxDiff(a.m.get(name)!, m)).toBeLessThan(1e-6);
     } finally {
       await pool.dispose();
-      model.dispose();
+      optPar.dispose();
+      optSeq.dispose();
+      par.dispose();
+      seq.dispose();
     }
     expect(liveWorkerThreads()).toBe(0);
   }, 120_000);
@@ -164,7 +216,7 @@ describe('models a replica cannot rebuild', () => {
 
 describe('tinygpt train --workers', () => {
   const cli = cliHarness();
-  it('trains with --workers 2 --grad-accum 2 and rejects bad values with the fix', async () => {
+  it('trains with --workers 2, splitting the batch by rows, and rejects bad values with the fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tinygpt-dp-cli-'));
     try {
       const corpus = join(dir, 'corpus.txt');
@@ -173,14 +225,14 @@ describe('tinygpt train --workers', () => {
       const bad = await cli.run(...base, '--out', join(dir, 'a'), '--workers', 'two');
       expect(bad.code).toBe(1);
       expect(bad.err).toMatch(/--workers must be a whole number >= 1 or "auto", got "two"/);
-      const tooMany = await cli.run(...base, '--out', join(dir, 'b'), '--workers', '2', '--batch-size', '4');
+      const tooMany = await cli.run(...base, '--out', join(dir, 'b'), '--workers', '5', '--batch-size', '4');
       expect(tooMany.code).toBe(1);
-      expect(tooMany.err).toMatch(/workers \(2\) exceeds gradAccumSteps \(1\).*batchSize 2 with gradAccumSteps 2/);
-      const ok = await cli.run(...base, '--out', join(dir, 'c'), '--workers', '2', '--grad-accum', '2', '--batch-size', '2',
+      expect(tooMany.err).toMatch(/workers \(5\) exceeds the rows per step \(batchSize 4 × gradAccumSteps 1\).*workers <= 4/);
+      const ok = await cli.run(...base, '--out', join(dir, 'c'), '--workers', '2', '--batch-size', '2',
         '--max-iters', '2', '--eval-interval', '2');
       expect(ok.code).toBe(0);
       const saved = JSON.parse(readFileSync(join(dir, 'c', 'ckpt', 'trainer.json'), 'utf8'));
-      expect(saved.options).toMatchObject({ workers: 2, gradAccumSteps: 2 });
+      expect(saved.options).toMatchObject({ workers: 2, gradAccumSteps: 1, batchSize: 2 });
       expect(saved.state.step).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });

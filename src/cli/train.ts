@@ -20,8 +20,8 @@ export const TRAIN_USAGE = `usage: tinygpt train [--data FILE] [--out DIR] [--re
   train:  --batch-size 12 --max-iters 2000 --lr 1e-3 --min-lr 1e-4 --warmup-iters 100 --lr-decay-iters N
           --weight-decay 0.1 --eval-interval 250 --eval-iters 20 --grad-accum 1 --seed 1337
           --backend auto|wasm|cpu|tensorflow
-          --workers N|auto (data-parallel threads, each running whole micro-batches; auto: one per
-          core on wasm and cpu, at most --grad-accum)
+          --workers N|auto (data-parallel threads sharing each step's sequences; auto: one per
+          core on wasm and cpu, at most batch size × grad-accum)
   LoRA:   --lora-rank R [--lora-alpha 8] [--lora-targets c_attn|q_proj,v_proj,...] [--lora-dropout 0]
           trains only adapters over the frozen model (one worker); they are saved in the checkpoint and
           as --out/adapter_model.safetensors + adapter_config.json (PEFT); sample merges them.

@@ -34,7 +34,7 @@ export interface TrainOptions {
   readonly logInterval?: number;
   /** Seed of the batch-sampling and dropout Rng (default: the model config's seed). */
   readonly seed?: number;
-  /** Data-parallel threads, each computing whole micro-batches; 'auto' = one per core (wasm, cpu), at most gradAccumSteps. */
+  /** Data-parallel threads (micro-batches, or row shards of them, per thread); 'auto' = one per core on wasm and cpu, at most the rows per step. */
   readonly workers?: number | 'auto';
 }
 
@@ -118,11 +118,10 @@ export function resolveTrainOptions(options: TrainOptions = {}, model?: TrainMod
   checkInt(o, 'logInterval', 1);
   checkInt(o, 'seed', 0);
   need(o.workers === 'auto' || (Number.isInteger(o.workers) && o.workers >= 1), 'workers', "an integer >= 1 or 'auto'", o.workers);
-  if (typeof o.workers === 'number' && o.workers > o.gradAccumSteps) {
+  if (typeof o.workers === 'number' && o.workers > o.gradAccumSteps * o.batchSize) {
     throw new Error(
-      `TrainOptions.workers (${o.workers}) exceeds gradAccumSteps (${o.gradAccumSteps}): each worker computes whole ` +
-        `micro-batches, so split the batch (e.g. batchSize ${Math.max(1, Math.floor(o.batchSize / o.workers))} with ` +
-        `gradAccumSteps ${o.workers}) or use workers: 'auto'.`,
+      `TrainOptions.workers (${o.workers}) exceeds the rows per step (batchSize ${o.batchSize} × gradAccumSteps ` +
+        `${o.gradAccumSteps}): each worker needs at least one sequence, so use workers <= ${o.gradAccumSteps * o.batchSize} or 'auto'.`,
     );
   }
   need(Number.isFinite(o.lr) && o.lr > 0, 'lr', 'a finite number > 0 (e.g. 1e-3)', o.lr);

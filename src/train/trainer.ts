@@ -130,7 +130,7 @@ export class Trainer {
       step: this.stepsDone,
       rng: this.rng.state(),
       evalRng: this.evalRng.state(),
-      optimizer: this.optimizer.getState(),
+      optimizer: this.pool?.alive === true ? this.pool.optimizerState() : this.optimizer.getState(),
     };
   }
 
@@ -166,16 +166,27 @@ export class Trainer {
       // Only time spent training counts toward speed: evaluation and the consumer are excluded.
       let busyMs = 0;
       let stepsSinceLog = 0;
-      if (this.stepsDone < o.maxIters) this.pool = await startDataParallel(this.model, this.subset ? { ...o, workers: 1 } : o);
+      if (this.stepsDone < o.maxIters) this.pool = await startDataParallel(this.model, this.optimizer, this.subset ? { ...o, workers: 1 } : o);
+      let poolDirty = false;
       while (this.stepsDone < o.maxIters && signal?.aborted !== true) {
         const lr = getLr(this.stepsDone, o);
         const t0 = performance.now();
         const out = await this.trainStep(lr);
+        poolDirty = this.pool !== null;
         busyMs += performance.now() - t0;
         this.stepsDone += 1;
         stepsSinceLog += 1;
         const last = this.stepsDone === o.maxIters;
-        if (this.stepsDone % o.logInterval === 0 || last) {
+        const logging = this.stepsDone % o.logInterval === 0 || last;
+        const evaluating = this.stepsDone % o.evalInterval === 0 || last;
+        if (poolDirty && (logging || evaluating)) {
+          // Before anyone reads the model (evaluation, the consumer of a record): the workers' weights.
+          const ts = performance.now();
+          this.pool?.syncTo(this.weights);
+          busyMs += performance.now() - ts;
+          poolDirty = false;
+        }
+        if (logging) {
           const t1 = performance.now();
           const [loss, gradNorm] = await readStep(out);
           busyMs += performance.now() - t1;
@@ -200,11 +211,14 @@ export class Trainer {
         } else {
           tf.dispose([out.loss, out.norm ?? []]);
         }
-        if (this.stepsDone % o.evalInterval === 0 || last) yield await this.evaluate();
+        if (evaluating) yield await this.evaluate();
         // Steps are synchronous; without a turn of the event loop an abort could not arrive.
         if (signal !== undefined) await nextTurn();
       }
     } finally {
+      // The optimizer takes the workers' moments back unless a worker failed mid-step (then the
+      // model and the optimizer stay at the last record, like the last checkpoint).
+      if (this.pool?.alive === true) this.pool.syncTo(this.weights, this.optimizer);
       // Every replica thread ends with the run, however it ends (done, break, error).
       await this.pool?.dispose();
       this.pool = null;
@@ -242,19 +256,21 @@ export class Trainer {
     return { x, y, seed: this.rng.nextSeed() };
   }
 
-  /** One optimizer step: accumulate (here or across the workers), clip, update. */
+  /** One optimizer step: accumulate, clip, update (here, or all of it in the workers). */
   private async trainStep(lr: number): Promise<StepTensors> {
     const o = this.options;
-    const summed = this.pool
-      ? await this.pool.gradients(this.stepsDone, () => this.drawMicro())
-      : accumulateGradients(
-          this.weights,
-          () => {
-            const { x, y, seed } = this.drawMicro(); // (B, T), (B, T)
-            return this.model.loss(x, y, { training: true, seed }); // ()
-          },
-          o.gradAccumSteps,
-        );
+    if (this.pool) {
+      const { loss, norm } = await this.pool.step(lr, () => this.drawMicro());
+      return { loss: tf.scalar(loss), norm: o.gradClip > 0 ? tf.scalar(norm) : null };
+    }
+    const summed = accumulateGradients(
+      this.weights,
+      () => {
+        const { x, y, seed } = this.drawMicro(); // (B, T), (B, T)
+        return this.model.loss(x, y, { training: true, seed }); // ()
+      },
+      o.gradAccumSteps,
+    );
     return applyUpdate(this.optimizer, summed, o.gradClip, lr);
   }
 }

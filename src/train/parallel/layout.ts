@@ -57,10 +57,18 @@ export function checkSameLayout(main: FlatLayout, replica: FlatLayout): void {
 
 /** Buffers the main thread shares with the replicas (SharedArrayBuffer, never copied). */
 export interface SharedBuffers {
-  /** Current weights, written by the main thread before each step, read by every replica. */
+  /** The weights: written by the main thread at the start, updated in place by the workers' AdamW. */
   readonly weights: SharedArrayBuffer;
-  /** One gradient slot per worker: worker w writes elements [w·total, (w+1)·total). */
+  /** AdamW's first moments, flat like the weights. */
+  readonly m: SharedArrayBuffer;
+  /** AdamW's second moments, flat like the weights. */
+  readonly v: SharedArrayBuffer;
+  /** One gradient slot per worker: worker w writes elements [w·total, (w+1)·total); slot 0 then holds the sum. */
   readonly grads: SharedArrayBuffer;
+  /** Per worker and weight (Int32, [w·entries + e]): 1 when worker w's loss depends on weight e (none: AdamW skips it). */
+  readonly used: SharedArrayBuffer;
+  /** Per worker (Float64): Σ g² over the worker's span of the summed gradient. */
+  readonly norms: SharedArrayBuffer;
   /** Token ids of the step's micro-batches: K slots of x then y, each B·T int32. */
   readonly tokens: SharedArrayBuffer;
 }
@@ -70,12 +78,11 @@ export function allocShared(layout: FlatLayout, workers: number, micro: number, 
   const f32 = Float32Array.BYTES_PER_ELEMENT;
   return {
     weights: new SharedArrayBuffer(layout.total * f32),
+    m: new SharedArrayBuffer(layout.total * f32),
+    v: new SharedArrayBuffer(layout.total * f32),
     grads: new SharedArrayBuffer(layout.total * workers * f32),
+    used: new SharedArrayBuffer(workers * layout.entries.length * Int32Array.BYTES_PER_ELEMENT),
+    norms: new SharedArrayBuffer(workers * Float64Array.BYTES_PER_ELEMENT),
     tokens: new SharedArrayBuffer(micro * 2 * batchTokens * Int32Array.BYTES_PER_ELEMENT),
   };
-}
-
-/** The contiguous micro-batch range [start, end) of worker w when K micro-batches go to N workers. */
-export function shareOf(w: number, workers: number, micro: number): readonly [number, number] {
-  return [Math.floor((w * micro) / workers), Math.floor(((w + 1) * micro) / workers)];
 }

@@ -20,27 +20,47 @@ export interface ReplicaInit {
   readonly layout: FlatLayout;
   /** Weights, gradient slots, token ids and the control words. */
   readonly shared: SharedBuffers;
-  /** Control words (Int32): [0] step whose weights and tokens are written, [1 + w] step worker w finished. */
+  /** Control words (Int32; layout in barrier.ts): the published step, the abort word, the phase flags. */
   readonly control: SharedArrayBuffer;
   /** Micro-batches per optimizer step (K). */
   readonly micro: number;
+  /** AdamW's hyperparameters and the clip norm. */
+  readonly hyper: FlatHyper;
   /** Sequences per micro-batch (B). */
   readonly batchSize: number;
   /** Tokens per sequence (T). */
   readonly blockSize: number;
 }
 
-/** Main → worker: compute the gradient of micro-batches [start, end) of step `step`. */
+/** AdamW's fixed hyperparameters, sent once (the learning rate comes with each step). */
+export interface FlatHyper {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** Global-norm clip (0: none). */
+  readonly gradClip: number;
+}
+
+/** One unit of a worker's share: rows [rowStart, rowEnd) of micro-batch `micro`, with its dropout seed. */
+export interface UnitRequest {
+  readonly micro: number;
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  readonly seed: number;
+}
+
+/** Main → worker: compute, reduce and apply step `step` for these units. */
 export interface StepRequest {
   readonly type: 'step';
-  /** Optimizer step number (0-based), checked against the control word. */
+  /** Optimizer step number of this pool (0-based), checked against the control word. */
   readonly step: number;
-  /** First micro-batch of this worker's share. */
-  readonly start: number;
-  /** One past the last micro-batch of this worker's share. */
-  readonly end: number;
-  /** Dropout seed of each micro-batch in [start, end), drawn by the main thread in order. */
-  readonly seeds: readonly number[];
+  /** AdamW's t after this update (1 for a run's first step). */
+  readonly t: number;
+  /** Learning rate of this step (the schedule's). */
+  readonly lr: number;
+  /** This worker's units, in step order. */
+  readonly units: readonly UnitRequest[];
 }
 
 /** Worker → main: the replica is built and its weights match the layout. */
@@ -50,15 +70,15 @@ export interface ReadyReply {
   readonly numTensors: number;
 }
 
-/** Worker → main: the share's gradient is in the worker's slot. */
+/** Worker → main: the step is applied (every worker's span of the weights is updated). */
 export interface DoneReply {
   readonly type: 'done';
   /** The step this answers. */
   readonly step: number;
-  /** Σ over the share of Lₖ / K (the share's part of the step's mean loss). */
+  /** The worker's part of the step's mean loss (Σ over its units of their weighted losses). */
   readonly loss: number;
-  /** Weights the loss does not depend on (their slot holds zeros). */
-  readonly missing: readonly string[];
+  /** ‖g‖ of the summed gradient before clipping (every worker computes the same). */
+  readonly norm: number;
   /** tf.memory().numTensors in the worker after the step (must stay flat). */
   readonly numTensors: number;
 }

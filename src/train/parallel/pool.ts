@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
-import type { AccumulatedGradients } from '../accumulate.js';
-import { allocShared, flatLayout, shareOf, type FlatLayout, type SharedBuffers } from './layout.js';
-import { isWorkerReply, type DoneReply, type ReplicaInit } from './messages.js';
+import type { AdamW, AdamWState } from '../adamw.js';
+import { controlWords } from './barrier.js';
+import { allocShared, flatLayout, type FlatLayout, type SharedBuffers } from './layout.js';
+import { isWorkerReply, type DoneReply, type FlatHyper, type ReplicaInit } from './messages.js';
 import { causeOf, type ReplicaThread, type SpawnReplica, type ThreadEvent } from './thread.js';
+import { shardSeed, stepUnits, type WorkUnit } from './units.js';
 
 /** One drawn micro-batch: its tokens (the pool reads and frees them) and its dropout seed. */
 export interface MicroBatch {
@@ -17,16 +19,24 @@ export interface MicroBatch {
 
 /** How to start a pool. */
 export interface PoolOptions {
-  /** Replica threads (2 or more; each gets a contiguous range of micro-batches). */
+  /** Replica threads (2 or more, at most K·B: each needs a row). */
   readonly workers: number;
-  /** Micro-batches per step (K >= workers). */
+  /** Micro-batches per step (K). */
   readonly micro: number;
   /** Sequences per micro-batch (B). */
   readonly batchSize: number;
   /** Tokens per sequence (T). */
   readonly blockSize: number;
+  /** Global-norm clip applied by the workers (0: none). */
+  readonly gradClip: number;
   /** Starts one thread (Node: spawnNodeReplica). */
   readonly spawn: SpawnReplica;
+}
+
+/** What a step reports: the mean loss and ‖g‖ before clipping. */
+export interface PoolStep {
+  readonly loss: number;
+  readonly norm: number;
 }
 
 interface Pending {
@@ -35,50 +45,72 @@ interface Pending {
 }
 
 /**
- * Data parallelism over replica threads. A step: the main thread writes the current weights
- * and the step's K micro-batches (drawn in order, as one thread would) into shared memory;
- * worker w computes Σₖ ∂(Lₖ/K)/∂w over its range into its own slot; the main thread sums the
- * slots in worker order, so the result equals one thread's accumulation to float rounding.
- * The optimizer step stays on the main thread, whose weights the next step publishes.
+ * Data parallelism over replica threads, with the optimizer in shared memory. Starting copies
+ * the model's weights and the optimizer's moments into flat shared buffers. A step: the main
+ * thread draws the K micro-batches (in order, as one thread would) into shared memory and posts
+ * each worker its units (micro-batches, or row shards of them when workers > K); the workers
+ * compute their gradients, sum them span by span, and clip and apply AdamW to their own span
+ * (replica.ts), so nothing of the update runs on this thread. The model and the optimizer hold
+ * the run's state again after {@link syncTo}, which the trainer calls before anyone reads them.
  */
 export class DataParallel {
   /** Last numTensors each worker reported (index = worker); flat from step to step. */
   readonly tensorCounts: number[];
   private readonly pending: (Pending | null)[];
   private readonly dead: (string | null)[];
-  private readonly weightView: Float32Array;
-  private readonly gradViews: Float32Array[];
+  private readonly params: Float32Array;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
   private readonly tokenView: Int32Array;
   private readonly control: Int32Array;
+  private readonly units: WorkUnit[][];
   private threads: ReplicaThread[] = [];
   private closing = false;
+  private steps = 0;
+  private t: number;
 
   private constructor(
-    private readonly model: LanguageModel,
     private readonly layout: FlatLayout,
     shared: SharedBuffers,
     controlBuffer: SharedArrayBuffer,
     private readonly o: PoolOptions,
+    t: number,
   ) {
     const n = o.workers;
     this.tensorCounts = new Array<number>(n).fill(0);
     this.pending = new Array<Pending | null>(n).fill(null);
     this.dead = new Array<string | null>(n).fill(null);
-    this.weightView = new Float32Array(shared.weights);
-    this.gradViews = Array.from({ length: n }, (_, w) => new Float32Array(shared.grads, w * layout.total * 4, layout.total));
+    this.params = new Float32Array(shared.weights);
+    this.m = new Float32Array(shared.m);
+    this.v = new Float32Array(shared.v);
     this.tokenView = new Int32Array(shared.tokens);
     this.control = new Int32Array(controlBuffer);
+    this.units = stepUnits(n, o.micro, o.batchSize);
+    this.t = t;
   }
 
-  /** Starts the threads and waits until every replica is built (or fails with the cause). */
-  static async start(model: LanguageModel, o: PoolOptions): Promise<DataParallel> {
-    if (!Number.isInteger(o.workers) || o.workers < 2 || o.workers > o.micro) {
-      throw new Error(`DataParallel: workers must be an integer in [2, ${o.micro}] (micro-batches per step), got ${o.workers}.`);
+  /**
+   * Starts the threads from the model's weights and the optimizer's state (the optimizer must
+   * train exactly model.namedWeights()), and waits until every replica is built.
+   */
+  static async start(model: LanguageModel, optimizer: AdamW, o: PoolOptions): Promise<DataParallel> {
+    const rows = o.micro * o.batchSize;
+    if (!Number.isInteger(o.workers) || o.workers < 2 || o.workers > rows) {
+      throw new Error(`DataParallel: workers must be an integer in [2, ${rows}] (rows per step), got ${o.workers}.`);
     }
-    const layout = flatLayout([...model.namedWeights()].map(([n, v]) => [n, v.shape] as const));
+    const weights = model.namedWeights();
+    const layout = flatLayout([...weights].map(([n, v]) => [n, v.shape] as const));
     const shared = allocShared(layout, o.workers, o.micro, o.batchSize * o.blockSize);
-    const control = new SharedArrayBuffer((1 + o.workers) * Int32Array.BYTES_PER_ELEMENT);
-    const pool = new DataParallel(model, layout, shared, control, o);
+    const control = new SharedArrayBuffer(controlWords(o.workers) * Int32Array.BYTES_PER_ELEMENT);
+    const state = optimizer.getState();
+    const pool = new DataParallel(layout, shared, control, o, state.step);
+    for (const e of layout.entries) {
+      pool.params.set((weights.get(e.name) as tf.Variable).dataSync(), e.offset);
+      pool.m.set(state.m.get(e.name) as Float32Array, e.offset);
+      pool.v.set(state.v.get(e.name) as Float32Array, e.offset);
+    }
+    const { beta1, beta2, eps, weightDecay } = optimizer.options;
+    const hyper: FlatHyper = { beta1, beta2, eps, weightDecay, gradClip: o.gradClip };
     const ready = pool.expectAll();
     for (let w = 0; w < o.workers; w++) {
       const init: ReplicaInit = {
@@ -90,6 +122,7 @@ export class DataParallel {
         shared,
         control,
         micro: o.micro,
+        hyper,
         batchSize: o.batchSize,
         blockSize: o.blockSize,
       };
@@ -110,16 +143,19 @@ export class DataParallel {
     return this.o.workers;
   }
 
+  /** True while every thread runs (false once stopped or after any fault). */
+  get alive(): boolean {
+    return this.threads.length > 0 && this.dead.every((d) => d === null);
+  }
+
   /**
-   * The step's mean-loss gradient over K micro-batches. `draw(k)` is called for k = 0..K-1 in
-   * order on this thread (batch then seed, exactly as without workers). On any worker fault
-   * every thread is stopped and the error names the worker and the cause.
+   * One optimizer step at rate lr. `draw(k)` is called for k = 0..K-1 in order on this thread
+   * (batch then seed, exactly as without workers). On any worker fault every thread is stopped
+   * and the error names the worker and the cause.
    */
-  async gradients(step: number, draw: (k: number) => MicroBatch): Promise<AccumulatedGradients> {
+  async step(lr: number, draw: (k: number) => MicroBatch): Promise<PoolStep> {
     if (this.threads.length === 0) throw new Error('DataParallel: the pool was stopped; start a new one.');
     const { micro: K, batchSize: B, blockSize: T, workers: N } = this.o;
-    const weights = this.model.namedWeights();
-    for (const e of this.layout.entries) this.weightView.set((weights.get(e.name) as tf.Variable).dataSync(), e.offset);
     const seeds: number[] = [];
     for (let k = 0; k < K; k++) {
       const { x, y, seed } = draw(k);
@@ -134,11 +170,12 @@ export class DataParallel {
       }
       seeds.push(seed);
     }
-    Atomics.store(this.control, 0, step); // publishes weights and tokens (a fence)
+    const step = this.steps;
+    Atomics.store(this.control, 0, step + 1); // publishes the tokens (a fence)
     const done = this.expectAll();
     for (let w = 0; w < N; w++) {
-      const [start, end] = shareOf(w, N, K);
-      this.threads[w].post({ type: 'step', step, start, end, seeds: seeds.slice(start, end) });
+      const units = this.units[w].map((u) => ({ micro: u.micro, rowStart: u.rowStart, rowEnd: u.rowEnd, seed: shardSeed(seeds[u.micro], u.shard) }));
+      this.threads[w].post({ type: 'step', step, t: this.t + 1, lr, units });
     }
     let replies: DoneReply[];
     try {
@@ -147,36 +184,41 @@ export class DataParallel {
       await this.dispose();
       throw err;
     }
-    return this.sum(replies, step);
+    this.steps += 1;
+    this.t += 1;
+    let loss = 0;
+    for (const r of replies) loss += r.loss;
+    replies.forEach((r, w) => (this.tensorCounts[w] = r.numTensors));
+    return { loss, norm: replies[0].norm };
+  }
+
+  /** Copies the run's weights into `weights` (the model's variables) and its moments into `optimizer`. */
+  syncTo(weights: ReadonlyMap<string, tf.Variable>, optimizer?: AdamW): void {
+    for (const e of this.layout.entries) {
+      const v = weights.get(e.name) as tf.Variable;
+      tf.tidy(() => v.assign(tf.tensor(this.params.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
+    }
+    optimizer?.setState(this.optimizerState());
+  }
+
+  /** The optimizer's state as the workers left it (plain arrays, for a checkpoint). */
+  optimizerState(): AdamWState {
+    const m = new Map<string, Float32Array>();
+    const v = new Map<string, Float32Array>();
+    for (const e of this.layout.entries) {
+      m.set(e.name, this.m.slice(e.offset, e.offset + e.size));
+      v.set(e.name, this.v.slice(e.offset, e.offset + e.size));
+    }
+    return { step: this.t, m, v };
   }
 
   /** Stops every thread and waits until all are gone. */
   async dispose(): Promise<void> {
     this.closing = true;
+    Atomics.store(this.control, 1, 1); // a replica waiting for the others gives up
     const threads = this.threads;
     this.threads = [];
     await Promise.all(threads.map((t) => t.terminate()));
-  }
-
-  private sum(replies: readonly DoneReply[], step: number): AccumulatedGradients {
-    for (let w = 0; w < replies.length; w++) {
-      // Reading the control word each worker stored after writing its slot (a fence).
-      if (Atomics.load(this.control, 1 + w) !== step) throw new Error(`DataParallel: worker ${w + 1} replied before publishing step ${step}.`);
-    }
-    const total = Float32Array.from(this.gradViews[0]);
-    for (let w = 1; w < replies.length; w++) {
-      const g = this.gradViews[w];
-      for (let i = 0; i < total.length; i++) total[i] += g[i];
-    }
-    let loss = 0;
-    for (const r of replies) loss += r.loss;
-    replies.forEach((r, w) => (this.tensorCounts[w] = r.numTensors));
-    const missingEverywhere = new Set(replies[0].missing.filter((n) => replies.every((r) => r.missing.includes(n))));
-    const grads = new Map<string, tf.Tensor>();
-    for (const e of this.layout.entries) {
-      if (!missingEverywhere.has(e.name)) grads.set(e.name, tf.tensor(total.subarray(e.offset, e.offset + e.size), [...e.shape], 'float32')); // like the weight
-    }
-    return { grads, loss: tf.scalar(loss) };
   }
 
   /** A promise for one reply from every worker; a fault of any worker rejects it. */
@@ -214,6 +256,8 @@ export class DataParallel {
     }
     if (cause === null || this.dead[w] !== null) return;
     this.dead[w] = cause;
+    // The others may be waiting for this one inside the step: let them stop.
+    Atomics.store(this.control, 1, 1);
     const p = this.pending[w];
     this.pending[w] = null;
     p?.reject(this.fault(w, cause));

@@ -1,21 +1,35 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
 import { accumulateGradients } from '../accumulate.js';
+import { arriveAndWait, phaseIndex, PHASE } from './barrier.js';
+import { adamwSpan, clipFactor, sumSquares } from './flatAdamW.js';
 import { checkSameLayout, flatLayout, type FlatLayout } from './layout.js';
-import type { DoneReply, ReplicaInit, StepRequest } from './messages.js';
+import type { DoneReply, ReplicaInit, StepRequest, UnitRequest } from './messages.js';
+import { shareOf } from './units.js';
 
 /**
  * One data-parallel replica, free of any thread API so that a Node worker, a Web Worker or a
- * test on the main thread can drive it. Per step it copies the shared weights into its model,
- * computes Σₖ ∂(Lₖ/K)/∂w over its micro-batches k in order, and writes that into its slot.
+ * test on the main thread can drive it. Per step, with no help from the main thread:
+ *   1. copy the shared weights into its model and compute Σ_units ∂(wᵤ·Lᵤ)/∂w into its slot;
+ *   2. (all slots written) sum the slots over its own span of the flat buffer, in worker order,
+ *      and write that span's Σ g²;
+ *   3. (all spans summed) take ‖g‖ from every span's Σ g², and apply clip + AdamW to its span of
+ *      the shared weights and moments.
+ * So the reduction and the optimizer run on every core at once, each over 1/N of the weights.
  */
 export class Replica {
   private readonly weights: Map<string, tf.Variable>;
   private readonly layout: FlatLayout;
-  private readonly weightView: Float32Array;
-  private readonly gradView: Float32Array;
+  private readonly params: Float32Array;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly slots: Float32Array[];
+  private readonly used: Int32Array;
+  private readonly norms: Float64Array;
   private readonly tokenView: Int32Array;
   private readonly control: Int32Array;
+  /** This worker's span [start, end) of the flat buffer for the sum and the update. */
+  private readonly span: readonly [number, number];
 
   constructor(
     private readonly init: ReplicaInit,
@@ -24,64 +38,112 @@ export class Replica {
     this.weights = model.namedWeights();
     this.layout = init.layout;
     checkSameLayout(init.layout, flatLayout([...this.weights].map(([n, v]) => [n, v.shape] as const)));
-    const total = init.layout.total;
-    this.weightView = new Float32Array(init.shared.weights);
-    this.gradView = new Float32Array(init.shared.grads, init.index * total * Float32Array.BYTES_PER_ELEMENT, total);
-    this.tokenView = new Int32Array(init.shared.tokens);
+    const { total } = init.layout;
+    const sh = init.shared;
+    this.params = new Float32Array(sh.weights);
+    this.m = new Float32Array(sh.m);
+    this.v = new Float32Array(sh.v);
+    this.slots = Array.from({ length: init.workers }, (_, w) => new Float32Array(sh.grads, w * total * 4, total));
+    this.used = new Int32Array(sh.used);
+    this.norms = new Float64Array(sh.norms);
+    this.tokenView = new Int32Array(sh.tokens);
     this.control = new Int32Array(init.control);
+    this.span = shareOf(init.index, init.workers, total);
   }
 
-  /** Runs one step's share; the gradient is in shared memory when this resolves. */
+  /** Runs one step's share, the reduction of its span and the update of its span. */
   async step(req: StepRequest): Promise<DoneReply> {
-    const { micro: K, batchSize: B, blockSize: T } = this.init;
-    // The main thread publishes the step number after writing weights and tokens (a fence).
+    const { index: w, workers: N } = this.init;
+    // The main thread publishes step + 1 after writing the tokens (a fence).
     const published = Atomics.load(this.control, 0);
-    if (published !== req.step) {
-      throw new Error(`replica ${this.init.index + 1}: asked for step ${req.step} but shared memory holds step ${published}.`);
+    if (published !== req.step + 1) {
+      throw new Error(`replica ${w + 1}: asked for step ${req.step} but shared memory holds step ${published - 1}.`);
     }
-    if (req.seeds.length !== req.end - req.start) {
-      throw new Error(`replica ${this.init.index + 1}: ${req.seeds.length} seeds for micro-batches [${req.start}, ${req.end}).`);
+    this.loadWeights();
+    const loss = await this.gradientsIntoSlot(req.units);
+    arriveAndWait(this.control, PHASE.grads, w, N, req.step);
+    const [a, b] = this.span;
+    const sum = this.slots[0];
+    for (let i = a; i < b; i++) {
+      let acc = sum[i];
+      for (let s = 1; s < N; s++) acc = Math.fround(acc + this.slots[s][i]); // worker order, float32 like tf.add
+      sum[i] = acc;
     }
-    for (const e of this.layout.entries) {
-      const v = this.weights.get(e.name) as tf.Variable;
-      // slice(): a private copy, so no tensor ever aliases memory another thread writes.
-      tf.tidy(() => v.assign(tf.tensor(this.weightView.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
-    }
-    const bt = B * T;
-    const { grads, loss } = accumulateGradients(
-      this.weights,
-      (i) => {
-        const k = req.start + i;
-        const x = tf.tensor2d(this.tokenView.slice(2 * k * bt, (2 * k + 1) * bt), [B, T], 'int32'); // (B, T)
-        const y = tf.tensor2d(this.tokenView.slice((2 * k + 1) * bt, (2 * k + 2) * bt), [B, T], 'int32'); // (B, T)
-        return this.model.loss(x, y, { training: true, seed: req.seeds[i] }); // ()
-      },
-      req.end - req.start,
-      K,
-    );
-    const missing: string[] = [];
-    let lossValue: number;
-    try {
-      for (const e of this.layout.entries) {
-        const g = grads.get(e.name);
-        if (g === undefined) {
-          missing.push(e.name);
-          this.gradView.fill(0, e.offset, e.offset + e.size);
-        } else {
-          this.gradView.set(await g.data(), e.offset);
-        }
-      }
-      lossValue = (await loss.data())[0];
-    } finally {
-      tf.dispose([loss, ...grads.values()]);
-    }
-    // Publishes the gradient slot (a fence) before the reply is posted.
-    Atomics.store(this.control, 1 + this.init.index, req.step);
-    return { type: 'done', step: req.step, loss: lossValue, missing, numTensors: tf.memory().numTensors };
+    this.norms[w] = sumSquares(sum, a, b);
+    arriveAndWait(this.control, PHASE.norms, w, N, req.step);
+    let sq = 0;
+    for (let s = 0; s < N; s++) sq += this.norms[s];
+    const norm = Math.sqrt(sq);
+    const { hyper } = this.init;
+    adamwSpan({ params: this.params, m: this.m, v: this.v, grads: sum }, this.layout.entries, this.usedAnywhere(), a, b, {
+      ...hyper,
+      lr: req.lr,
+      t: req.t,
+      gradScale: clipFactor(norm, hyper.gradClip),
+    });
+    // Publishes this span's new weights (a fence) before the reply is posted.
+    Atomics.store(this.control, phaseIndex(PHASE.updated, w, N), req.step + 1);
+    return { type: 'done', step: req.step, loss, norm, numTensors: tf.memory().numTensors };
   }
 
   /** Frees the replica's model. */
   dispose(): void {
     this.model.dispose();
+  }
+
+  /** The shared weights into the model's variables. */
+  private loadWeights(): void {
+    for (const e of this.layout.entries) {
+      const v = this.weights.get(e.name) as tf.Variable;
+      // slice(): a private copy, so no tensor ever aliases memory another thread writes.
+      tf.tidy(() => v.assign(tf.tensor(this.params.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
+    }
+  }
+
+  /** Σ over the units of ∂(wᵤ·Lᵤ)/∂w into this worker's slot; returns Σ wᵤ·Lᵤ. */
+  private async gradientsIntoSlot(units: readonly UnitRequest[]): Promise<number> {
+    const { micro: K, batchSize: B, blockSize: T, index: w } = this.init;
+    const slot = this.slots[w];
+    const E = this.layout.entries.length;
+    if (units.length === 0) {
+      slot.fill(0);
+      this.used.fill(0, w * E, (w + 1) * E);
+      return 0;
+    }
+    const bt = B * T;
+    const { grads, loss } = accumulateGradients(
+      this.weights,
+      (i) => {
+        const { micro: k, rowStart: r0, rowEnd: r1, seed } = units[i];
+        const xAt = 2 * k * bt;
+        const yAt = (2 * k + 1) * bt;
+        const x = tf.tensor2d(this.tokenView.slice(xAt + r0 * T, xAt + r1 * T), [r1 - r0, T], 'int32'); // (b, T)
+        const y = tf.tensor2d(this.tokenView.slice(yAt + r0 * T, yAt + r1 * T), [r1 - r0, T], 'int32'); // (b, T)
+        const l = this.model.loss(x, y, { training: true, seed }); // () mean over the unit's tokens
+        // Whole micro-batches divide by K exactly as one thread does; a shard of b rows weighs b/(B·K).
+        return r1 - r0 === B ? tf.div(l, K) : tf.mul(l, (r1 - r0) / (B * K)); // ()
+      },
+      units.length,
+      1,
+    );
+    try {
+      this.layout.entries.forEach((e, i) => {
+        const g = grads.get(e.name);
+        this.used[w * E + i] = g === undefined ? 0 : 1;
+        if (g === undefined) slot.fill(0, e.offset, e.offset + e.size);
+        else slot.set(g.dataSync() as Float32Array, e.offset);
+      });
+      return loss.dataSync()[0];
+    } finally {
+      tf.dispose([loss, ...grads.values()]);
+    }
+  }
+
+  /** Per layout entry: 1 when any worker's loss depends on the weight. */
+  private usedAnywhere(): Int32Array {
+    const E = this.layout.entries.length;
+    const any = new Int32Array(E);
+    for (let s = 0; s < this.init.workers; s++) for (let e = 0; e < E; e++) any[e] |= this.used[s * E + e];
+    return any;
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT } from '../../model/gpt.js';
 import type { LanguageModel } from '../../model/types.js';
+import type { AdamW } from '../adamw.js';
 import { DataParallel } from './pool.js';
 import type { SpawnReplica } from './thread.js';
 
@@ -24,13 +25,13 @@ async function availableCores(): Promise<number> {
 
 /**
  * The worker count a run uses. 'auto' is one per available core on wasm and cpu, capped by
- * the micro-batches per step (a worker computes whole micro-batches), and 1 elsewhere
- * (tfjs-node already spreads each kernel over its own thread pool).
+ * the rows per step (a worker needs at least one sequence: `rows` = batchSize · gradAccumSteps),
+ * and 1 elsewhere (tfjs-node already spreads each kernel over its own thread pool).
  */
-export async function resolveWorkers(requested: number | 'auto', micro: number, backend: string = tf.getBackend()): Promise<number> {
-  if (requested !== 'auto') return Math.min(requested, micro);
+export async function resolveWorkers(requested: number | 'auto', rows: number, backend: string = tf.getBackend()): Promise<number> {
+  if (requested !== 'auto') return Math.min(requested, rows);
   if (!SINGLE_THREADED.includes(backend)) return 1;
-  return Math.max(1, Math.min(await availableCores(), micro));
+  return Math.max(1, Math.min(await availableCores(), rows));
 }
 
 /** What startDataParallel needs from the train options. */
@@ -43,27 +44,35 @@ export interface ParallelRun {
   readonly batchSize: number;
   /** Tokens per sequence. */
   readonly blockSize: number;
+  /** Global-norm clip (0: none), applied by the workers. */
+  readonly gradClip: number;
 }
 
 /**
  * Starts a pool when the run uses 2 or more workers, else returns null (the trainer then
- * accumulates on its own thread). Node's worker_threads are loaded only here, on demand.
+ * accumulates on its own thread). The pool starts from the model's weights and `optimizer`'s state. Node's worker_threads are loaded only here, on demand.
  */
-export async function startDataParallel(model: LanguageModel, run: ParallelRun, spawn?: SpawnReplica): Promise<DataParallel | null> {
+export async function startDataParallel(
+  model: LanguageModel,
+  optimizer: AdamW,
+  run: ParallelRun,
+  spawn?: SpawnReplica,
+): Promise<DataParallel | null> {
   // A replica is new GPT(config): 'auto' keeps any other LanguageModel on this thread, while an
   // explicit count makes the replicas report the first weight they cannot reproduce.
   const replicable = model instanceof GPT;
-  const workers = run.workers === 'auto' && !replicable ? 1 : await resolveWorkers(run.workers, run.gradAccumSteps);
+  const workers = run.workers === 'auto' && !replicable ? 1 : await resolveWorkers(run.workers, run.gradAccumSteps * run.batchSize);
   if (workers < 2) return null;
   if (typeof SharedArrayBuffer === 'undefined') {
     throw new Error('workers: SharedArrayBuffer is unavailable here (a browser page must be cross-origin isolated); set workers: 1.');
   }
   const spawner = spawn ?? ((await import(/* @vite-ignore */ NODE_THREAD)) as typeof import('./nodeThread.js')).spawnNodeReplica;
-  return DataParallel.start(model, {
+  return DataParallel.start(model, optimizer, {
     workers,
     micro: run.gradAccumSteps,
     batchSize: run.batchSize,
     blockSize: run.blockSize,
+    gradClip: run.gradClip,
     spawn: spawner,
   });
 }
