@@ -227,9 +227,14 @@ async function benchWorkers(backend: BenchBackend, model: GPT, opts: Options, re
   const workers = await resolveWorkers(requested, batch, backend);
   const times: number[] = [];
   const numTensorsBefore = tf.memory().numTensors;
+  const phaseSums = new Map<string, number>();
   for await (const r of trainer.run()) {
     if (r.kind !== 'step') continue;
-    if (r.step > opts.warmup) times.push(r.ms);
+    if (r.step > opts.warmup) {
+      times.push(r.ms);
+      // Mean over workers of each phase (the workers' own clocks), summed over the timed steps.
+      for (const p of trainer.workerPhases) for (const [k, ms] of Object.entries(p)) phaseSums.set(k, (phaseSums.get(k) ?? 0) + ms / trainer.workerPhases.length);
+    }
     process.stderr.write(`# ${backend} ${workers} worker(s) step ${r.step}/${total}: ${r.ms.toFixed(1)} ms, loss ${r.loss.toFixed(4)}\n`);
   }
   const numTensorsAfter = tf.memory().numTensors;
@@ -246,6 +251,8 @@ async function benchWorkers(backend: BenchBackend, model: GPT, opts: Options, re
     tokens_per_sec: Math.round(((batch * block) / (ms / 1000)) * 10) / 10,
     // The worker threads live in this process, so this high-water mark includes them.
     peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    // Per-step worker phases in ms (load weights, forward+backward, waiting, reduce, AdamW).
+    worker_phase_ms: Object.fromEntries([...phaseSums].map(([k, ms]) => [k, Math.round((ms / times.length) * 10) / 10])),
     num_tensors_before: numTensorsBefore,
     num_tensors_after: numTensorsAfter,
   };

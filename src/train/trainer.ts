@@ -3,6 +3,7 @@ import type { LanguageModel } from '../model/types.js';
 import { createRng, type Rng, type RngState } from '../util/rng.js';
 import { accumulateGradients } from './accumulate.js';
 import { AdamW, type AdamWState } from './adamw.js';
+import type { StepPhases } from './parallel/messages.js';
 import type { DataParallel, MicroBatch } from './parallel/pool.js';
 import { startDataParallel } from './parallel/start.js';
 import { estimateLoss, type BatchSource } from './evaluate.js';
@@ -122,6 +123,11 @@ export class Trainer {
   /** Optimizer steps completed. */
   get step(): number {
     return this.stepsDone;
+  }
+
+  /** With workers: where each worker's last step went, phase by phase (empty on one thread). */
+  get workerPhases(): readonly StepPhases[] {
+    return this.pool?.lastPhases ?? [];
   }
 
   /** Snapshot for a checkpoint (reads the optimizer moments from the device). */

@@ -79,8 +79,24 @@ export interface DoneReply {
   readonly loss: number;
   /** ‖g‖ of the summed gradient before clipping (every worker computes the same). */
   readonly norm: number;
+  /** Where the worker's step time went, in ms (for benches: bench/train-speed.ts prints it). */
+  readonly phases: StepPhases;
   /** tf.memory().numTensors in the worker after the step (must stay flat). */
   readonly numTensors: number;
+}
+
+/** A worker's step, phase by phase (ms). */
+export interface StepPhases {
+  /** Copying the shared weights into the replica's variables. */
+  readonly load: number;
+  /** Forward, backward and writing the gradient slot. */
+  readonly grads: number;
+  /** Waiting for the other workers (both meeting points). */
+  readonly wait: number;
+  /** Summing the slots over the worker's span and its Σ g². */
+  readonly reduce: number;
+  /** Clip and AdamW over the worker's span. */
+  readonly update: number;
 }
 
 /** Worker → main: init or a step threw; the message is the cause. */

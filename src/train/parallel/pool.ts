@@ -3,7 +3,7 @@ import type { LanguageModel } from '../../model/types.js';
 import type { AdamW, AdamWState } from '../adamw.js';
 import { controlWords } from './barrier.js';
 import { allocShared, flatLayout, type FlatLayout, type SharedBuffers } from './layout.js';
-import { isWorkerReply, type DoneReply, type FlatHyper, type ReplicaInit } from './messages.js';
+import { isWorkerReply, type DoneReply, type FlatHyper, type ReplicaInit, type StepPhases } from './messages.js';
 import { causeOf, type ReplicaThread, type SpawnReplica, type ThreadEvent } from './thread.js';
 import { shardSeed, stepUnits, type WorkUnit } from './units.js';
 
@@ -56,6 +56,8 @@ interface Pending {
 export class DataParallel {
   /** Last numTensors each worker reported (index = worker); flat from step to step. */
   readonly tensorCounts: number[];
+  /** Where each worker's last step went (index = worker), for benches. */
+  lastPhases: readonly StepPhases[] = [];
   private readonly pending: (Pending | null)[];
   private readonly dead: (string | null)[];
   private readonly params: Float32Array;
@@ -189,6 +191,7 @@ export class DataParallel {
     let loss = 0;
     for (const r of replies) loss += r.loss;
     replies.forEach((r, w) => (this.tensorCounts[w] = r.numTensors));
+    this.lastPhases = replies.map((r) => r.phases);
     return { loss, norm: replies[0].norm };
   }
 

@@ -7,6 +7,11 @@ import { checkSameLayout, flatLayout, type FlatLayout } from './layout.js';
 import type { DoneReply, ReplicaInit, StepRequest, UnitRequest } from './messages.js';
 import { shareOf } from './units.js';
 
+/** dst[i] += src[i] over [lo, hi). */
+function addInto(dst: Float32Array, src: Float32Array, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) dst[i] += src[i];
+}
+
 /**
  * One data-parallel replica, free of any thread API so that a Node worker, a Web Worker or a
  * test on the main thread can drive it. Per step, with no help from the main thread:
@@ -59,18 +64,21 @@ export class Replica {
     if (published !== req.step + 1) {
       throw new Error(`replica ${w + 1}: asked for step ${req.step} but shared memory holds step ${published - 1}.`);
     }
+    const t0 = performance.now();
     this.loadWeights();
+    const t1 = performance.now();
     const loss = await this.gradientsIntoSlot(req.units);
+    const t2 = performance.now();
     arriveAndWait(this.control, PHASE.grads, w, N, req.step);
+    const t3 = performance.now();
     const [a, b] = this.span;
     const sum = this.slots[0];
-    for (let i = a; i < b; i++) {
-      let acc = sum[i];
-      for (let s = 1; s < N; s++) acc = Math.fround(acc + this.slots[s][i]); // worker order, float32 like tf.add
-      sum[i] = acc;
-    }
+    // Slot by slot in worker order; each store rounds to float32, so this is tf.add's chain.
+    for (let s = 1; s < N; s++) addInto(sum, this.slots[s], a, b);
     this.norms[w] = sumSquares(sum, a, b);
+    const t4 = performance.now();
     arriveAndWait(this.control, PHASE.norms, w, N, req.step);
+    const t5 = performance.now();
     let sq = 0;
     for (let s = 0; s < N; s++) sq += this.norms[s];
     const norm = Math.sqrt(sq);
@@ -83,7 +91,8 @@ export class Replica {
     });
     // Publishes this span's new weights (a fence) before the reply is posted.
     Atomics.store(this.control, phaseIndex(PHASE.updated, w, N), req.step + 1);
-    return { type: 'done', step: req.step, loss, norm, numTensors: tf.memory().numTensors };
+    const phases = { load: t1 - t0, grads: t2 - t1, wait: t3 - t2 + (t5 - t4), reduce: t4 - t3, update: performance.now() - t5 };
+    return { type: 'done', step: req.step, loss, norm, phases, numTensors: tf.memory().numTensors };
   }
 
   /** Frees the replica's model. */
