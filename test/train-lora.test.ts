@@ -131,6 +131,16 @@ describe('trainOnText with lora', () => {
     for (const m of [merged.model, rest.model, whole.model]) m.dispose();
   });
 
+  it('keeps base_model_name_or_path of an --init-from run across a resume', async () => {
+    const out = join(scratch, 'based');
+    const init = { dir: 'runs/base', model: new GPT({ ...shape, vocabSize: tok.vocabSize }), tokenizer: tok };
+    (await trainOnText(opts(out, { init, train: { ...train, maxIters: 5 } }))).model.dispose();
+    const baseOf = () => JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')).base_model_name_or_path;
+    expect(baseOf()).toBe('runs/base');
+    (await trainOnText(opts(out, { resume: true, lora: undefined, train: { maxIters: 10 } }))).model.dispose();
+    expect(baseOf()).toBe('runs/base');
+  });
+
   it('refuses LoRA settings a resumed run does not have, naming both', async () => {
     const out = join(scratch, 'other');
     (await trainOnText(opts(out, { train: { ...train, maxIters: 5 } }))).model.dispose();

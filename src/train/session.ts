@@ -1,4 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { TextDataset } from '../data/dataset.js';
 import { encodeText, encodeTextFile } from '../data/corpus.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
@@ -15,7 +17,7 @@ import { checkSameShape, planResume } from './resumePlan.js';
 import { CHECKPOINT_SUBDIR, METRICS_FILE, openRunFolder, type RunFolder } from './runFolder.js';
 import { Trainer, type TrainerState } from './trainer.js';
 import type { LoRAOptions } from './lora.js';
-import { saveLoRA } from './loraFiles.js';
+import { ADAPTER_CONFIG_FILE, saveLoRA } from './loraFiles.js';
 import { checkpointAdapters, resumeLoRA, startLoRA } from './loraSession.js';
 
 export { CHECKPOINT_SUBDIR };
@@ -183,7 +185,8 @@ async function run(o: TrainSessionOptions, folder: RunFolder, start: Start, noti
   dataset.checkFits(resolved.blockSize);
   const setup = start.weights ? { weights: start.weights } : {};
   const trainer = start.state ? Trainer.restore(model, dataset, start.options, start.state, setup) : new Trainer(model, dataset, start.options, setup);
-  const baseModel = o.init?.dir;
+  // A resumed run keeps the base its first leg named (the checkpoint's adapter_config.json).
+  const baseModel = o.init?.dir ?? (o.resume ? savedBaseModel(folder.checkpointDir) : undefined);
   const progress = o.progress === false ? undefined : (o.progress ?? new ProgressReporter({ maxIters: trainer.options.maxIters }));
   let metrics: MetricsWriter | undefined;
   let lastEval: EvalRecord | undefined;
@@ -226,5 +229,17 @@ async function run(o: TrainSessionOptions, folder: RunFolder, start: Start, noti
     progress?.finish();
     metrics?.close();
     trainer.dispose();
+  }
+}
+
+/** base_model_name_or_path of a checkpoint's adapters, when it has adapters that name one. */
+function savedBaseModel(ckptDir: string): string | undefined {
+  const file = path.join(ckptDir, ADAPTER_CONFIG_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    const base = (JSON.parse(readFileSync(file, 'utf8')) as { base_model_name_or_path?: unknown }).base_model_name_or_path;
+    return typeof base === 'string' ? base : undefined;
+  } catch {
+    return undefined; // resumeLoRA reports a broken adapter file with its own message
   }
 }
