@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   {
     const m = model();
     const before = tf.memory().numTensors;
-    const t = new Trainer(m, new TextDataset(Int32Array.from(randomIds(20_000))), { ...common, blockSize: BLOCK, evalIters: 1 });
+    // One worker, as SFT and DPO run: the rows compare one thread's step with one thread's step.
+    const t = new Trainer(m, new TextDataset(Int32Array.from(randomIds(20_000))), { ...common, blockSize: BLOCK, evalIters: 1, workers: 1 });
     const runs = t.run();
     // The trainer evaluates after its last step; only the step records are timed.
     const ms = await timeRun(runs);
