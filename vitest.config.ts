@@ -5,7 +5,7 @@ import { importGraph } from './test/importGraph.js';
 // Test files whose imports reach tfjs run twice, once per backend, so one code path is checked on
 // both; the others (tokenizers, config, schedules, plots, the packed package) and the tests that
 // bring their own backend (a browser page) run once, in the 'node' project.
-const ONCE = new Set(['test/web.test.ts', 'test/package.test.ts', 'test/entries.test.ts']);
+const ONCE = new Set(['test/web.test.ts', 'test/web-train.test.ts', 'test/package.test.ts', 'test/entries.test.ts']);
 const files = readdirSync(new URL('./test', import.meta.url))
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => `test/${f}`);

@@ -47,6 +47,11 @@ function withoutGlueHandlers<T>(run: () => Promise<T>): Promise<T> {
 let lastFailure = '';
 
 async function trySet(name: string): Promise<boolean> {
+  // The wasm backend on one thread, everywhere (Node's already is). In a cross-origin-isolated
+  // page tfjs would load its threaded binary, whose pthreads run its glue's source text from a
+  // Blob: once a bundler has minified that glue it no longer runs alone, and setBackend never
+  // settles. tinygpt spreads training over cores with its own replica threads instead.
+  if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   try {
     const ok = await withoutGlueHandlers(() => tf.setBackend(name));
     lastFailure = ok ? '' : 'it did not initialise';

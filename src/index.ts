@@ -9,7 +9,7 @@
 
 // the tfjs namespace tinygpt runs on, so users need not install or import tfjs-core themselves
 export * as tf from '@tensorflow/tfjs-core';
-export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { setWasmPaths } from './wasmPaths.js';
 export { setBackend, type BackendName } from './backend.js';
 export { createRng, type Rng } from './util/rng.js';
 

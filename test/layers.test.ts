@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
  */
 const FLOOR: Record<string, number> = {
   util: 0, config: 0, grad: 0,
-  ops: 1, io: 1, tokenizer: 1, backend: 1,
+  ops: 1, io: 1, tokenizer: 1, backend: 1, wasmPaths: 1,
   layers: 2, norm: 2, data: 2,
   attention: 3,
   block: 4,

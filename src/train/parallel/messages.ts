@@ -1,4 +1,5 @@
 import type { ResolvedGPTConfig } from '../../config/config.js';
+import type { WasmPaths } from '../../wasmPaths.js';
 import type { FlatLayout, SharedBuffers } from './layout.js';
 
 /**
@@ -6,7 +7,7 @@ import type { FlatLayout, SharedBuffers } from './layout.js';
  * (shared buffers are shared, not copied) and a few numbers per step each way.
  */
 
-/** Everything a replica needs to build itself; sent once, as workerData. */
+/** Everything a replica needs to build itself; sent once (Node: as workerData; a Web Worker: as its first message). */
 export interface ReplicaInit {
   /** 0-based worker index; its gradient slot in shared.grads. */
   readonly index: number;
@@ -16,6 +17,11 @@ export interface ReplicaInit {
   readonly config: ResolvedGPTConfig;
   /** tfjs backend the main thread runs on; the replica selects the same one. */
   readonly backend: string;
+  /**
+   * The wasm binaries' URLs the page gave setWasmPaths (absolute), when the backend is wasm and
+   * they were set: a Web Worker cannot find them by itself (Node's replicas ignore them).
+   */
+  readonly wasmPaths?: WasmPaths;
   /** Weight order, shapes and offsets, shared by every thread. */
   readonly layout: FlatLayout;
   /** Weights, gradient slots, token ids and the control words. */

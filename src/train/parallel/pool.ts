@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
+import { wasmPathsSet } from '../../wasmPaths.js';
 import type { AdamW, AdamWState } from '../adamw.js';
 import { controlWords } from './barrier.js';
 import { allocShared, flatLayout, type FlatLayout, type SharedBuffers } from './layout.js';
@@ -120,6 +121,7 @@ export class DataParallel {
         workers: o.workers,
         config: model.config,
         backend: tf.getBackend(),
+        wasmPaths: tf.getBackend() === 'wasm' ? wasmPathsSet() : undefined,
         layout,
         shared,
         control,
