@@ -6,7 +6,12 @@
  * time outside any kernel (tape, tidy, JS glue). Kernel times on wasm are wall-clock spans of
  * synchronous calls, so they add up to the kernels' part of the step.
  *
- *   npx tsx bench/step-profile.ts [--backend wasm|cpu] [--steps 3] [--warmup 2] [--top 25]
+ *   npx tsx bench/step-profile.ts [--backend wasm|cpu] [--steps 3] [--warmup 2] [--top 25] [--optimizer adamw|none]
+ *
+ * --optimizer none stops after the gradients (no clip, no AdamW): the model's own forward and
+ * backward, the part that src/ops, src/attention and src/block decide. Besides the profiled steps,
+ * as many unprofiled steps are timed, alternating with them, and their median is step_ms_unprofiled:
+ * tf.profile adds bookkeeping per kernel, so the profiled step overstates the time outside kernels.
  *
  * Prints a table (per kernel: calls, ms per step, share) and one JSON line
  *   {"bench":"step-profile","step_ms":..,"kernel_ms":..,"matmul2d_ms":..,"matmul2d_share":..,..}
@@ -25,13 +30,21 @@ const BLOCK = 64;
 const BATCH = 12;
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, top: { type: 'string' } },
+  options: {
+    backend: { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    top: { type: 'string' },
+    optimizer: { type: 'string' },
+  },
 });
 const backend = values.backend ?? 'wasm';
 if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}".`);
 const steps = Number(values.steps ?? 3);
 const warmup = Number(values.warmup ?? 2);
 const top = Number(values.top ?? 25);
+const optimizer = values.optimizer ?? 'adamw';
+if (optimizer !== 'adamw' && optimizer !== 'none') throw new Error(`--optimizer must be adamw or none, got "${optimizer}".`);
 if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0)) {
   throw new Error('--steps must be an integer >= 1 and --warmup an integer >= 0.');
 }
@@ -68,6 +81,7 @@ async function step(): Promise<void> {
   const y = tf.tensor2d(draw(), [BATCH, BLOCK], 'int32'); // (B, T)
   const loss = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+    if (optimizer === 'none') return value; // (); the gradients are freed with the tidy
     const clipped = clipByGlobalNorm(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), 1);
     opt.step(clipped.grads);
     return value; // ()
@@ -86,7 +100,11 @@ let kernelMs = 0;
 let matmul2dMs = 0;
 let stepMs = 0;
 let wrapperCalls = 0;
+const plainMs: number[] = [];
 for (let i = 0; i < steps; i++) {
+  const tp = performance.now();
+  await step();
+  plainMs.push(performance.now() - tp);
   const t0 = performance.now();
   const info = await tf.profile(() => step());
   stepMs += performance.now() - t0;
@@ -110,8 +128,11 @@ opt.dispose();
 model.dispose();
 
 const per = (x: number) => x / steps;
+const unprofiledMs = [...plainMs].sort((a, b) => a - b)[plainMs.length >> 1];
 const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
-console.log(`tinygpt step profile on ${backend}: ${steps} profiled steps (after ${warmup} warm-up); ms are per step`);
+console.log(
+  `tinygpt step profile on ${backend} (optimizer ${optimizer}): ${steps} profiled steps (after ${warmup} warm-up); ms are per step`,
+);
 console.log(`${'kernel'.padEnd(30)} ${'calls'.padStart(6)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
 for (const [name, r] of rows.slice(0, top)) {
   console.log(`${name.padEnd(30)} ${String(r.calls / steps).padStart(6)} ${per(r.ms).toFixed(2).padStart(9)} ${((100 * r.ms) / kernelMs).toFixed(1).padStart(6)}%`);
@@ -125,16 +146,22 @@ console.log(`step ${per(stepMs).toFixed(1)} ms (profiled, so slower than unprofi
 console.log(`(${wrapperCalls / steps} custom-gradient / op() wrapper records per step left out: their kernels are listed above)`);
 console.log(`2-D matMul ${per(matmul2dMs).toFixed(1)} ms = ${((100 * matmul2dMs) / stepMs).toFixed(1)}% of the step; step / 2-D matMul = ${(stepMs / matmul2dMs).toFixed(2)}×`);
 console.log(
+  `unprofiled step ${unprofiledMs.toFixed(1)} ms (median of ${steps}); unprofiled step / 2-D matMul = ${(unprofiledMs / per(matmul2dMs)).toFixed(2)}×`,
+);
+console.log(
   JSON.stringify({
     bench: 'step-profile',
     backend,
+    optimizer,
     steps,
     step_ms: +per(stepMs).toFixed(2),
+    step_ms_unprofiled: +unprofiledMs.toFixed(2),
     kernel_ms: +per(kernelMs).toFixed(2),
     outside_kernels_ms: +per(outside).toFixed(2),
     matmul2d_ms: +per(matmul2dMs).toFixed(2),
     matmul2d_share: +(matmul2dMs / stepMs).toFixed(3),
     step_over_matmul2d: +(stepMs / matmul2dMs).toFixed(3),
+    unprofiled_over_matmul2d: +(unprofiledMs / per(matmul2dMs)).toFixed(3),
     kernels: Object.fromEntries(rows.map(([n, r]) => [n, { calls: r.calls / steps, ms: +per(r.ms).toFixed(3) }])),
   }),
 );

@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assembleDot } from '../bench/reference/assembleDot.js';
+import { geluAndDerivative } from '../src/ops/geluTable.js';
+import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
+import { heapGelu } from '../src/ops/wasm/heapKernels.js';
+import { HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
+import { createRng } from '../src/util/rng.js';
+import { normals } from './helpers.js';
+
+const onWasm = () => tf.getBackend() === 'wasm';
+
+describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
+  it('ships the bytes that heapKernels.wat assembles to', async () => {
+    const wat = readFileSync(join(import.meta.dirname, '../src/ops/wasm/heapKernels.wat'), 'utf8');
+    expect(Buffer.from(await assembleDot(wat)).toString('base64')).toBe(HEAP_KERNELS_WASM_BASE64);
+  });
+
+  it('gelu writes the same float32 values as geluAndDerivative, edge cases included', () => {
+    const edge = [0, -0, 1e-30, -1e-30, 7.999, 8, 8.5, -7.999, -8, -8.5, 1e6, -1e6, Infinity, -Infinity, Number.NaN];
+    const xs = Float32Array.from([...edge, ...normals(createRng(7), 4093, 3)]);
+    const [y0, d0] = [new Float32Array(xs.length), new Float32Array(xs.length)];
+    geluAndDerivative(xs, y0, d0);
+    const x = tf.tensor1d(xs);
+    const [y, d] = [tf.zeros([xs.length]), tf.zeros([xs.length])];
+    const ran = heapGelu(tf.backend(), x, y, d);
+    expect(ran).toBe(onWasm()); // the module loads on the wasm backend only
+    if (ran) {
+      expect(Array.from(y.dataSync())).toEqual(Array.from(y0));
+      expect(Array.from(d.dataSync())).toEqual(Array.from(d0));
+    }
+    tf.dispose([x, y, d]);
+  });
+});
+
+describe('aliasing Identity (src/ops/wasm/aliasIdentity.ts)', () => {
+  it('a clone shares the data, outlives its source, and leaks nothing', () => {
+    useAliasingIdentity();
+    const before = tf.memory();
+    const a = tf.tensor2d([[1, 2], [3, 4]]); // (2, 2)
+    const b = tf.clone(a); // (2, 2)
+    expect(tf.memory().numTensors).toBe(before.numTensors + 2);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3, 4]);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
+  it('a clone of a variable keeps the old value when the variable is assigned', () => {
+    useAliasingIdentity();
+    const v = tf.variable(tf.tensor1d([1, 2])); // (2)
+    const c = tf.clone(v); // (2)
+    v.assign(tf.tensor1d([5, 6]));
+    expect(Array.from(c.dataSync())).toEqual([1, 2]);
+    expect(Array.from(v.dataSync())).toEqual([5, 6]);
+    tf.dispose([v, c]);
+  });
+});
