@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleDot } from '../bench/reference/assembleDot.js';
 import { geluAndDerivative } from '../src/ops/geluTable.js';
+import { layerNorm } from '../src/ops/layerNorm.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
+import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
 import { HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
 import { createRng } from '../src/util/rng.js';
-import { normals } from './helpers.js';
+import { maxDiff, normals } from './helpers.js';
+import * as REFERENCE from './reference/ops.js';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -32,6 +35,33 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
       expect(Array.from(d.dataSync())).toEqual(Array.from(d0));
     }
     tf.dispose([x, y, d]);
+  });
+});
+
+describe('layerNorm (one wasm pass each way, tfjs ops elsewhere)', () => {
+  it.each([true, false])('matches tfjs autograd of the plain formula in value and gradients (bias %s)', (bias) => {
+    expect(wasmLayerNormAvailable()).toBe(onWasm());
+    const rng = createRng(11);
+    const [n, c] = [37, 24];
+    const x = tf.tensor2d(normals(rng, n * c, 2, 0.5), [n, c]); // (N, C)
+    const gamma = tf.tensor1d(normals(rng, c, 1, 1)); // (C)
+    const beta = bias ? tf.tensor1d(normals(rng, c)) : undefined; // (C)
+    const w = tf.tensor2d(normals(rng, n * c), [n, c]); // (N, C) weights of the loss, so dy is not constant
+    const loss = (f: typeof layerNorm) => (...t: tf.Tensor[]) =>
+      tf.sum(tf.mul(f(t[0] as tf.Tensor2D, t[1] as tf.Tensor1D, t[2] as tf.Tensor1D | undefined, 1e-5), w));
+    const inputs = beta ? [x, gamma, beta] : [x, gamma];
+    const before = tf.memory().numTensors;
+    const ours = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(loss(layerNorm))(inputs);
+      return [value, ...grads];
+    });
+    expect(tf.memory().numTensors).toBe(before + ours.length); // nothing else is left behind
+    const ref = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(loss(REFERENCE.layerNorm))(inputs);
+      return [value, ...grads];
+    });
+    ours.forEach((t, i) => expect(maxDiff(t.dataSync(), ref[i].dataSync())).toBeLessThan(2e-5));
+    tf.dispose([x, gamma, w, ...(beta ? [beta] : []), ...ours, ...ref]);
   });
 });
 

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { GELU_GRID, geluCoefficients } from '../geluTable.js';
 import { HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
@@ -8,8 +8,32 @@ import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
  * tensors where the backend keeps them, so a kernel costs no copy in or out. One instance per
  * backend module (a new wasm backend has a new memory).
  */
-interface HeapExports {
+export interface HeapExports {
   gelu(x: number, y: number, dy: number, count: number, co: number, scale: number, offset: number, top: number): void;
+  layernorm_fwd(
+    x: number,
+    gamma: number,
+    beta: number,
+    hasBeta: number,
+    y: number,
+    xhat: number,
+    rstd: number,
+    rows: number,
+    c: number,
+    eps: number,
+  ): void;
+  layernorm_bwd(
+    dy: number,
+    xhat: number,
+    rstd: number,
+    gamma: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    acc: number,
+    rows: number,
+    c: number,
+  ): void;
 }
 
 interface Instance {
@@ -49,7 +73,7 @@ function instantiate(be: WasmBackend): Instance | null {
   }
 }
 
-/** The instance on the current backend's heap, or undefined off wasm or where it cannot load. */
+/** The instance on a backend's heap, or undefined off wasm or where it cannot load. */
 function current(backend: unknown): { be: WasmBackend; inst: Instance } | undefined {
   if (!isWasmBackend(backend)) return undefined;
   let inst = instances.get(backend.wasm);
@@ -72,4 +96,23 @@ export function heapGelu(backend: unknown, x: tf.TensorInfo, y: tf.TensorInfo, d
   const at = (t: tf.TensorInfo) => heapOffset(c.be, t);
   c.inst.ex.gelu(at(x), at(y), at(dy), n, c.inst.geluTable, GELU_GRID.scale, GELU_GRID.offset, GELU_GRID.top);
   return true;
+}
+
+/** A backend's heap kernels and what calling them needs; undefined off wasm or where the module cannot load. */
+export interface HeapCall {
+  readonly be: WasmBackend;
+  readonly ex: HeapExports;
+  /** Byte offset of a tensor's data on the heap. */
+  at(t: tf.TensorInfo): number;
+}
+
+export function heapCall(backend: unknown): HeapCall | undefined {
+  const c = current(backend);
+  if (c === undefined) return undefined;
+  return { be: c.be, ex: c.inst.ex, at: (t) => heapOffset(c.be, t) };
+}
+
+/** Whether the current backend runs the heap kernels (wasm, with its memory reachable). */
+export function heapKernelsAvailable(): boolean {
+  return tf.getBackend() === 'wasm' && current(tf.backend()) !== undefined;
 }

@@ -48,4 +48,142 @@
         (local.set $y (i32.add (local.get $y) (i32.const 4)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
         (br $next))))
+
+  ;; LayerNorm forward over the rows of x (rows, c), in double within a row:
+  ;;   mean = sum(x)/c,  var = sum((x - mean)^2)/c,  rstd = 1/sqrt(var + eps),
+  ;;   xhat = (x - mean)*rstd,  y = xhat*gamma (+ beta when hasBeta),
+  ;; writing y and xhat (rows, c) and rstd (rows) as float32; y is formed from the float32 xhat,
+  ;; the value the backward pass reads back.
+  (func (export "layernorm_fwd")
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $hasBeta i32)
+    (param $y i32) (param $xhat i32) (param $rstd i32) (param $rows i32) (param $c i32) (param $eps f64)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $j i32) (local $sum f64) (local $mean f64)
+    (local $d f64) (local $inv f64) (local $xh f32) (local $cf f64) (local $v f32)
+    (local.set $cf (f64.convert_i32_u (local.get $c)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        ;; mean
+        (local.set $sum (f64.const 0))
+        (local.set $p (local.get $x))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l1)))
+        (local.set $mean (f64.div (local.get $sum) (local.get $cf)))
+        ;; variance about the mean
+        (local.set $sum (f64.const 0))
+        (local.set $p (local.get $x))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $mean)))
+            (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $d) (local.get $d))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l2)))
+        (local.set $inv (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div (local.get $sum) (local.get $cf)) (local.get $eps)))))
+        (f32.store (local.get $rstd) (f32.demote_f64 (local.get $inv)))
+        ;; xhat and y, column j of gamma and beta alongside
+        (local.set $j (i32.const 0))
+        (block $d3
+          (loop $l3
+            (br_if $d3 (i32.ge_u (local.get $x) (local.get $rowEnd)))
+            (local.set $xh
+              (f32.demote_f64 (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $x))) (local.get $mean)) (local.get $inv))))
+            (f32.store (local.get $xhat) (local.get $xh))
+            (local.set $v (f32.mul (local.get $xh) (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+            (if (local.get $hasBeta)
+              (then (local.set $v (f32.add (local.get $v) (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+            (f32.store (local.get $y) (local.get $v))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $xhat (i32.add (local.get $xhat) (i32.const 4)))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l3)))
+        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+        (br $row))))
+
+  ;; LayerNorm backward from dy (rows, c) and the forward's xhat (rows, c), rstd (rows): with
+  ;; g = dy*gamma per row,
+  ;;   dx = rstd*(g - mean(g) - xhat*mean(g*xhat)),  dgamma = sum_rows dy*xhat,  dbeta = sum_rows dy,
+  ;; row means in double; the column sums gather in double in acc (2c doubles of scratch) and are
+  ;; written to dgamma and dbeta (c each, float32) at the end.
+  (func (export "layernorm_bwd")
+    (param $dy i32) (param $xhat i32) (param $rstd i32) (param $gamma i32)
+    (param $dx i32) (param $dgamma i32) (param $dbeta i32) (param $acc i32) (param $rows i32) (param $c i32)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $q i32) (local $j i32) (local $g f64)
+    (local $sg f64) (local $sgx f64) (local $cf f64) (local $inv f64) (local $a i32) (local $accEnd i32)
+    (local.set $cf (f64.convert_i32_u (local.get $c)))
+    (local.set $accEnd (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 4))))
+    (local.set $a (local.get $acc))
+    (block $z
+      (loop $zl
+        (br_if $z (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (f64.store (local.get $a) (f64.const 0))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br $zl)))
+    (local.set $end (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $dy) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $dy) (i32.shl (local.get $c) (i32.const 2))))
+        ;; row sums of g and g*xhat; column sums of dy*xhat and dy (acc: [dgamma | dbeta])
+        (local.set $sg (f64.const 0))
+        (local.set $sgx (f64.const 0))
+        (local.set $p (local.get $dy))
+        (local.set $q (local.get $xhat))
+        (local.set $j (i32.const 0))
+        (local.set $a (local.get $acc))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $g (f64.promote_f32 (f32.mul (f32.load (local.get $p)) (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+            (local.set $sg (f64.add (local.get $sg) (local.get $g)))
+            (local.set $sgx (f64.add (local.get $sgx) (f64.mul (local.get $g) (f64.promote_f32 (f32.load (local.get $q))))))
+            (f64.store (local.get $a)
+              (f64.add (f64.load (local.get $a))
+                (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.promote_f32 (f32.load (local.get $q))))))
+            (f64.store (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))
+              (f64.add (f64.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (local.set $a (i32.add (local.get $a) (i32.const 8)))
+            (br $l1)))
+        (local.set $sg (f64.div (local.get $sg) (local.get $cf)))
+        (local.set $sgx (f64.div (local.get $sgx) (local.get $cf)))
+        (local.set $inv (f64.promote_f32 (f32.load (local.get $rstd))))
+        (local.set $j (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $dy) (local.get $rowEnd)))
+            (local.set $g (f64.promote_f32 (f32.mul (f32.load (local.get $dy)) (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+            (f32.store (local.get $dx)
+              (f32.demote_f64
+                (f64.mul (local.get $inv)
+                  (f64.sub (f64.sub (local.get $g) (local.get $sg))
+                    (f64.mul (f64.promote_f32 (f32.load (local.get $xhat))) (local.get $sgx))))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+            (local.set $xhat (i32.add (local.get $xhat) (i32.const 4)))
+            (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l2)))
+        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+        (br $row)))
+    ;; the column sums, rounded once
+    (local.set $a (local.get $acc))
+    (local.set $j (i32.const 0))
+    (block $w
+      (loop $wl
+        (br_if $w (i32.ge_u (local.get $j) (i32.shl (local.get $c) (i32.const 2))))
+        (f32.store (i32.add (local.get $dgamma) (local.get $j)) (f32.demote_f64 (f64.load (local.get $a))))
+        (f32.store (i32.add (local.get $dbeta) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $wl))))
 )
