@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleDot } from '../bench/reference/assembleDot.js';
 import { geluAndDerivative } from '../src/ops/geluTable.js';
 import { layerNorm } from '../src/ops/layerNorm.js';
+import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -62,6 +63,39 @@ describe('layerNorm (one wasm pass each way, tfjs ops elsewhere)', () => {
     });
     ours.forEach((t, i) => expect(maxDiff(t.dataSync(), ref[i].dataSync())).toBeLessThan(2e-5));
     tf.dispose([x, gamma, w, ...(beta ? [beta] : []), ...ours, ...ref]);
+  });
+});
+
+describe('transposes (SIMD tiles and runs on wasm, tf.transpose elsewhere)', () => {
+  const data = (n: number) => Float32Array.from({ length: n }, (_, i) => i * 0.5 - 7);
+  it.each([
+    [8, 12],
+    [4, 4],
+    [6, 10], // sides not multiples of 4: tf.transpose
+    [64, 128],
+  ])('transpose2d (%i, %i) equals tf.transpose', (r, c) => {
+    const x = tf.tensor2d(data(r * c), [r, c]); // (R, C)
+    const [ours, ref] = [transpose2d(x), tf.transpose(x)]; // (C, R) each
+    expect(ours.shape).toEqual([c, r]);
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
+    tf.dispose([x, ours, ref]);
+  });
+
+  it('transposeLast2 and swapAxes12 equal tf.transpose, and their gradients are the inverse permutations', () => {
+    const x3 = tf.tensor3d(data(3 * 8 * 4), [3, 8, 4]); // (G, R, C)
+    const x4 = tf.tensor4d(data(2 * 5 * 3 * 6), [2, 5, 3, 6]); // (A, B, C, D)
+    const w3 = tf.tensor3d(data(3 * 4 * 8).map((v) => v * v), [3, 4, 8]); // (G, C, R)
+    const w4 = tf.tensor4d(data(2 * 3 * 5 * 6).map((v) => Math.sin(v)), [2, 3, 5, 6]); // (A, C, B, D)
+    expect(Array.from(transposeLast2(x3).dataSync())).toEqual(Array.from(tf.transpose(x3, [0, 2, 1]).dataSync()));
+    expect(Array.from(swapAxes12(x4).dataSync())).toEqual(Array.from(tf.transpose(x4, [0, 2, 1, 3]).dataSync()));
+    const before = tf.memory().numTensors;
+    const [g3, g4] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.add(tf.sum(tf.mul(transposeLast2(a as tf.Tensor3D), w3)), tf.sum(tf.mul(swapAxes12(b as tf.Tensor4D), w4))),
+    )([x3, x4]);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(Array.from(g3.dataSync())).toEqual(Array.from(tf.transpose(w3, [0, 2, 1]).dataSync()));
+    expect(Array.from(g4.dataSync())).toEqual(Array.from(tf.transpose(w4, [0, 2, 1, 3]).dataSync()));
+    tf.dispose([x3, x4, w3, w4, g3, g4]);
   });
 });
 

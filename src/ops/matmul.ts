@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
+import { transpose2d } from './transpose.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
@@ -23,8 +24,8 @@ const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), // (M, N)·(N, K) = (M, K)
-        tf.matMul(tf.transpose(sa), dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
+        tf.matMul(dy as tf.Tensor2D, transpose2d(sb)), // (M, N)·(N, K) = (M, K)
+        tf.matMul(transpose2d(sa), dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
       ];
     },
   };
@@ -47,8 +48,8 @@ const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Ten
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D; // (N, out)
       return [
-        tf.matMul(g, tf.transpose(sw)), // (N, out)·(out, in) = (N, in)
-        tf.matMul(tf.transpose(sx), g), // (in, N)·(N, out) = (in, out)
+        tf.matMul(g, transpose2d(sw)), // (N, out)·(out, in) = (N, in)
+        tf.matMul(transpose2d(sx), g), // (in, N)·(N, out) = (in, out)
         columnSums(g), // (out)
       ];
     },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeLast2 } from '../transpose.js';
 import { transposeInto } from '../../util/transpose.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
@@ -163,8 +164,8 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
   const outer = checkOperands(a, b, o);
   if (wasmBatchMatMulAvailable()) {
     return tf.tidy(() => {
-      // An operand used whole is transposed by wasm's Transpose kernel (~2x faster than the
-      // kernel's per-slice JS copy); a selected block of slices is transposed slice by slice.
+      // An operand used whole is transposed by one SIMD kernel (ops/transpose.ts, several times
+      // faster than the kernel's per-slice JS copy); a selected block of slices is transposed slice by slice.
       const whole = (sel: SliceSelect, t: boolean) => t && sel.group === heads && sel.start === 0;
       const [wa, wb] = [whole(o.a, o.transposeA), whole(o.b, o.transposeB)];
       const attrs = {
@@ -177,7 +178,7 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
         bGroup: o.b.group,
         bStart: o.b.start,
       };
-      const inputs = { a: wa ? tf.transpose(a, [0, 2, 1]) : a, b: wb ? tf.transpose(b, [0, 2, 1]) : b };
+      const inputs = { a: wa ? transposeLast2(a) : a, b: wb ? transposeLast2(b) : b };
       return tf.engine().runKernel(WASM_BATCH_MATMUL, inputs, attrs) as tf.Tensor3D; // (outer·heads, M, N)
     });
   }

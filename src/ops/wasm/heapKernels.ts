@@ -34,6 +34,7 @@ export interface HeapExports {
     rows: number,
     c: number,
   ): void;
+  transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
 }
 
 interface Instance {

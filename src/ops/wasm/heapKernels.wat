@@ -186,4 +186,86 @@
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $wl))))
+
+  ;; Swaps the middle two axes of src (g, r, c, e) into dst (g, c, r, e): dst[a][j][i] = src[a][i][j],
+  ;; each entry a run of e floats. With e = 1 and r, c multiples of 4 it moves 4x4 tiles through
+  ;; SIMD registers (four row loads, eight shuffles, four column stores); otherwise it copies the
+  ;; runs one by one (memory.copy). src and dst must not overlap.
+  (func (export "transpose")
+    (param $src i32) (param $dst i32) (param $g i32) (param $r i32) (param $c i32) (param $e i32)
+    (local $a i32) (local $i i32) (local $j i32) (local $in i32) (local $out i32) (local $run i32)
+    (local $rowBytes i32) (local $colBytes i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $run (i32.shl (local.get $e) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $c) (local.get $run)))
+    (local.set $colBytes (i32.mul (local.get $r) (local.get $run)))
+    (if (i32.and (i32.eq (local.get $e) (i32.const 1))
+          (i32.eqz (i32.and (i32.or (local.get $r) (local.get $c)) (i32.const 3))))
+      (then
+        (block $gDone
+          (loop $gLoop
+            (br_if $gDone (i32.ge_u (local.get $a) (local.get $g)))
+            (local.set $i (i32.const 0))
+            (block $iDone
+              (loop $iLoop
+                (br_if $iDone (i32.ge_u (local.get $i) (local.get $r)))
+                (local.set $in (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $rowBytes))))
+                (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $jDone
+                  (loop $jLoop
+                    (br_if $jDone (i32.ge_u (local.get $j) (local.get $c)))
+                    (local.set $v0 (v128.load (local.get $in)))
+                    (local.set $v1 (v128.load (i32.add (local.get $in) (local.get $rowBytes))))
+                    (local.set $v2 (v128.load (i32.add (local.get $in) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+                    (local.set $v3 (v128.load (i32.add (local.get $in) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+                    ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3)
+                    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+                    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+                    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+                    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+                    ;; columns j..j+3 of rows i..i+3: (a0 b0 c0 d0) ... (a3 b3 c3 d3)
+                    (v128.store (local.get $out)
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $out) (local.get $colBytes))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $out) (i32.shl (local.get $colBytes) (i32.const 1)))
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                    (v128.store (i32.add (local.get $out) (i32.mul (local.get $colBytes) (i32.const 3)))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                    (local.set $in (i32.add (local.get $in) (i32.const 16)))
+                    (local.set $out (i32.add (local.get $out) (i32.shl (local.get $colBytes) (i32.const 2))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jLoop)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $iLoop)))
+            (local.set $src (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $gLoop))))
+      (else
+        (block $gDone2
+          (loop $gLoop2
+            (br_if $gDone2 (i32.ge_u (local.get $a) (local.get $g)))
+            (local.set $i (i32.const 0))
+            (block $iDone2
+              (loop $iLoop2
+                (br_if $iDone2 (i32.ge_u (local.get $i) (local.get $r)))
+                (local.set $in (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $rowBytes))))
+                (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $i) (local.get $run))))
+                (local.set $j (i32.const 0))
+                (block $jDone2
+                  (loop $jLoop2
+                    (br_if $jDone2 (i32.ge_u (local.get $j) (local.get $c)))
+                    (memory.copy (local.get $out) (local.get $in) (local.get $run))
+                    (local.set $in (i32.add (local.get $in) (local.get $run)))
+                    (local.set $out (i32.add (local.get $out) (local.get $colBytes)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jLoop2)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $iLoop2)))
+            (local.set $src (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $gLoop2))))))
 )
