@@ -5,6 +5,17 @@
 (module
   (import "env" "memory" (memory 1))
 
+  ;; Two cubics at once: lane l is c0 + u*(c1 + u*(c2 + u*c3)) with u = lane l of $u and the
+  ;; coefficients of lane 0 in $a01 (c0 c1), $a23 (c2 c3) and of lane 1 in $b01, $b23.
+  (func $cubic2 (param $u v128) (param $a01 v128) (param $a23 v128) (param $b01 v128) (param $b23 v128) (result v128)
+    (f64x2.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a01) (local.get $b01))
+      (f64x2.mul (local.get $u)
+        (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a01) (local.get $b01))
+          (f64x2.mul (local.get $u)
+            (f64x2.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a23) (local.get $b23))
+              (f64x2.mul (local.get $u)
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a23) (local.get $b23)))))))))
+
   ;; GeLU and its derivative from geluTable.ts's table, the same arithmetic in the same order as
   ;; geluAndDerivative there (so the same float32 results): for n < count,
   ;;   s = min(max(x*scale + offset, 0), top),  i = floor(s),  u = s - i,
@@ -15,7 +26,43 @@
     (param $x i32) (param $y i32) (param $dy i32) (param $count i32) (param $co i32)
     (param $scale f64) (param $offset f64) (param $top f64)
     (local $end i32) (local $v f64) (local $s f64) (local $i i32) (local $u f64) (local $k i32)
+    (local $k2 i32) (local $pairEnd i32) (local $vx v128) (local $vs v128) (local $vi v128) (local $vu v128)
+    (local $vscale v128) (local $voffset v128) (local $vtop v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $count) (i32.const 2))))
+    ;; Two elements at a time in f64x2 lanes (the same double operations, lane by lane; the clamp
+    ;; is pmax/pmin, a compare and select that keeps NaN as min/max do, without their slow -0/NaN
+    ;; handling): each
+    ;; element's four coefficients are loaded as two (c0 c1), (c2 c3) pairs and regrouped by
+    ;; shuffles into (c0 c0'), (c1 c1'), ... The scalar loop below finishes an odd count.
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $voffset (f64x2.splat (local.get $offset)))
+    (local.set $vtop (f64x2.splat (local.get $top)))
+    (local.set $pairEnd (i32.sub (local.get $end) (i32.const 4)))
+    (block $pairsDone
+      (loop $pair
+        (br_if $pairsDone (i32.ge_u (local.get $x) (local.get $pairEnd)))
+        (local.set $vx (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+        (local.set $vs
+          (f64x2.pmin
+            (f64x2.pmax (f64x2.add (f64x2.mul (local.get $vx) (local.get $vscale)) (local.get $voffset)) (v128.const f64x2 0 0))
+            (local.get $vtop)))
+        (local.set $vi (i32x4.trunc_sat_f64x2_s_zero (local.get $vs)))
+        (local.set $vu (f64x2.sub (local.get $vs) (f64x2.convert_low_i32x4_s (local.get $vi))))
+        (local.set $k (i32.add (local.get $co) (i32.shl (i32x4.extract_lane 0 (local.get $vi)) (i32.const 6))))
+        (local.set $k2 (i32.add (local.get $co) (i32.shl (i32x4.extract_lane 1 (local.get $vi)) (i32.const 6))))
+        (v128.store64_lane 0 (local.get $y)
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul (local.get $vx)
+              (call $cubic2 (local.get $vu) (v128.load (local.get $k)) (v128.load offset=16 (local.get $k))
+                (v128.load (local.get $k2)) (v128.load offset=16 (local.get $k2))))))
+        (v128.store64_lane 0 (local.get $dy)
+          (f32x4.demote_f64x2_zero
+            (call $cubic2 (local.get $vu) (v128.load offset=32 (local.get $k)) (v128.load offset=48 (local.get $k))
+              (v128.load offset=32 (local.get $k2)) (v128.load offset=48 (local.get $k2)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
+        (br $pair)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
