@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { assembleDot } from '../bench/reference/assembleDot.js';
 import { geluAndDerivative } from '../src/ops/geluTable.js';
 import { layerNorm } from '../src/ops/layerNorm.js';
+import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../src/ops/softmax.js';
 import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js';
+import { causalMask } from '../src/attention/causalMask.js';
+import { wasmSoftmaxAvailable } from '../src/ops/wasm/softmax.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -96,6 +99,32 @@ describe('transposes (SIMD tiles and runs on wasm, tf.transpose elsewhere)', () 
     expect(Array.from(g3.dataSync())).toEqual(Array.from(tf.transpose(w3, [0, 2, 1]).dataSync()));
     expect(Array.from(g4.dataSync())).toEqual(Array.from(tf.transpose(w4, [0, 2, 1, 3]).dataSync()));
     tf.dispose([x3, x4, w3, w4, g3, g4]);
+  });
+});
+
+describe('attention softmax (one wasm pass each way, tfjs ops elsewhere)', () => {
+  it('equals tfjs softmax(s·x + mask) and autograd of it, over scores from −60 to 60', () => {
+    expect(wasmSoftmaxAvailable()).toBe(onWasm());
+    const [g, t] = [5, 16];
+    const rng = createRng(3);
+    const x = tf.tensor3d(normals(rng, g * t * t, 20), [g, t, t]); // (G, T, T)
+    const mask = causalMask(t); // (T, T)
+    const dP = tf.tensor3d(normals(rng, g * t * t), [g, t, t]); // (G, T, T)
+    const scale = 0.7;
+    const before = tf.memory().numTensors;
+    const p = scaledMaskedSoftmax(x, mask, scale); // (G, T, T)
+    const dS = scaledMaskedSoftmaxGrad(dP, p, scale); // (G, T, T)
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const f = (z: tf.Tensor) => tf.softmax(tf.add(tf.mul(z, scale), mask)); // (G, T, T)
+    const pRef = f(x);
+    const dRef = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z), dP)))(x); // (G, T, T)
+    expect(maxDiff(p.dataSync(), pRef.dataSync())).toBeLessThan(1e-6);
+    expect(maxDiff(dS.dataSync(), dRef.dataSync())).toBeLessThan(1e-5);
+    // Masked entries are exactly 0, and rows sum to 1.
+    const pv = p.dataSync();
+    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) expect(pv[i * t + j]).toBe(0);
+    expect(maxDiff(tf.sum(p, -1).dataSync(), new Float32Array(g * t).fill(1))).toBeLessThan(1e-6);
+    tf.dispose([x, mask, dP, p, dS, pRef, dRef]);
   });
 });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLast2 } from '../transpose.js';
 import { transposeInto } from '../../util/transpose.js';
+import { heapCall } from './heapKernels.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
@@ -66,18 +67,23 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const scratchB = scratchA + (tA ? aSize : 0);
   const u32 = w.HEAPU32;
   u32.set([1, m, k, 0, 1, k, n, 0], shapes);
+  // A slice is transposed by heapKernels.wat's SIMD tiles when its sides allow, else by a JS loop.
+  const heap4 = heapCall(be);
+  // (The heap can grow, and its views be replaced, while XNNPACK packs weights: the JS loop re-reads it.)
+  const flip = (ptr: number, r: number, c: number, to: number) => {
+    if (heap4 !== undefined && r % 4 === 0 && c % 4 === 0) heap4.ex.transpose(ptr, to << 2, 1, r, c, 1);
+    else transposeInto(w.HEAPF32, ptr >> 2, r, c, w.HEAPF32, to);
+  };
   for (let o = 0; o < outer; o++) {
     for (let h = 0; h < heads; h++) {
-      // The heap can grow (and its views be replaced) while XNNPACK packs weights: re-read it.
-      const heap = w.HEAPF32;
       let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
       let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
       if (tA) {
-        transposeInto(heap, aPtr >> 2, ar, ac, heap, scratchA);
+        flip(aPtr, ar, ac, scratchA);
         aPtr = scratchA << 2;
       }
       if (tB) {
-        transposeInto(heap, bPtr >> 2, br, bc, heap, scratchB);
+        flip(bPtr, br, bc, scratchB);
         bPtr = scratchB << 2;
       }
       const aId = be.dataIdNextNumber++;
