@@ -19,7 +19,7 @@ function forwardKernel({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoM
   const y = h.be.makeOutput([rows, c], 'float32'); // (N, C)
   const xhat = h.be.makeOutput([rows, c], 'float32'); // (N, C)
   const rstd = h.be.makeOutput([rows, 1], 'float32'); // (N, 1)
-  const eps = (attrs ?? {}).eps as number;
+  const eps = attrs?.eps as number;
   const g = h.at(gamma as tf.TensorInfo);
   h.ex.layernorm_fwd(h.at(x as tf.TensorInfo), g, beta ? h.at(beta) : g, beta ? 1 : 0, h.at(y), h.at(xhat), h.at(rstd), rows, c, eps);
   return [y, xhat, rstd];

@@ -17,7 +17,7 @@ function forwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const [x, mask] = [inputs.x, inputs.mask] as tf.TensorInfo[];
   const n = x.shape[x.shape.length - 1];
   const p = h.be.makeOutput([...x.shape], 'float32'); // like x
-  h.ex.softmax_fwd(h.at(x), h.at(mask), h.at(p), tf.util.sizeFromShape(x.shape) / n, n, mask.shape[0], (attrs ?? {}).scale as number);
+  h.ex.softmax_fwd(h.at(x), h.at(mask), h.at(p), tf.util.sizeFromShape(x.shape) / n, n, mask.shape[0], attrs?.scale as number);
   return p;
 }
 
@@ -27,7 +27,7 @@ function backwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const [dp, p] = [inputs.dp, inputs.p] as tf.TensorInfo[];
   const n = p.shape[p.shape.length - 1];
   const ds = h.be.makeOutput([...p.shape], 'float32'); // like p
-  h.ex.softmax_bwd(h.at(dp), h.at(p), h.at(ds), tf.util.sizeFromShape(p.shape) / n, n, (attrs ?? {}).scale as number);
+  h.ex.softmax_bwd(h.at(dp), h.at(p), h.at(ds), tf.util.sizeFromShape(p.shape) / n, n, attrs?.scale as number);
   return ds;
 }
 
