@@ -35,7 +35,6 @@ export interface HeapExports {
     c: number,
   ): void;
   transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
-  softmax_fwd(x: number, mask: number, p: number, rows: number, n: number, maskRows: number, scale: number): void;
   softmax_bwd(dp: number, p: number, ds: number, rows: number, n: number, scale: number): void;
 }
 

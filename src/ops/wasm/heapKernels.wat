@@ -316,83 +316,8 @@
             (local.set $a (i32.add (local.get $a) (i32.const 1)))
             (br $gLoop2))))))
 
-  ;; e^x in double for softmax: x = k*ln2 + r with |r| <= ln2/2 (ln2 in two parts), e^r by its
-  ;; Taylor series to r^9 (relative error < 1e-11, far below float32's 6e-8), times 2^k built in
-  ;; the exponent bits. 0 below -708 (where 2^k would leave the normal range), NaN stays NaN
-  ;; (the saturating conversion cannot trap). Softmax calls it on x <= 0 only.
-  (func $exp (param $x f64) (result f64)
-    (local $k f64) (local $r f64)
-    (if (f64.lt (local.get $x) (f64.const -708)) (then (return (f64.const 0))))
-    (local.set $k (f64.nearest (f64.mul (local.get $x) (f64.const 1.4426950408889634))))
-    (local.set $r
-      (f64.sub
-        (f64.sub (local.get $x) (f64.mul (local.get $k) (f64.const 0.6931471803691238)))
-        (f64.mul (local.get $k) (f64.const 1.9082149292705877e-10))))
-    (f64.mul
-      (f64.add (f64.const 1) (f64.mul (local.get $r)
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.5))
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.3333333333333333))
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.25))
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.2))
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.16666666666666666))
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.14285714285714285))
-      (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.125))
-      (f64.add (f64.const 1) (f64.mul (local.get $r) (f64.const 0.1111111111111111)))))))))))))))))))
-      (f64.reinterpret_i64
-        (i64.shl (i64.add (i64.trunc_sat_f64_s (local.get $k)) (i64.const 1023)) (i64.const 52)))))
-
-  ;; Softmax of scaled, masked scores over rows of n: for row q of x (rows, n) and row q mod
-  ;; maskRows of mask (maskRows, n),
-  ;;   z = x*scale + mask,  p = e^(z - max z) / sum e^(z - max z),
-  ;; in double; e^(.) is kept in p as float32 between the two passes.
-  (func (export "softmax_fwd")
-    (param $x i32) (param $mask i32) (param $p i32) (param $rows i32) (param $n i32) (param $maskRows i32) (param $scale f64)
-    (local $q i32) (local $m i32) (local $j i32) (local $rowBytes i32) (local $max f64) (local $z f64)
-    (local $sum f64) (local $e f32) (local $inv f64)
-    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
-    (block $rowsDone
-      (loop $row
-        (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
-        (local.set $m (i32.add (local.get $mask)
-          (i32.mul (i32.rem_u (local.get $q) (local.get $maskRows)) (local.get $rowBytes))))
-        (local.set $max (f64.const -inf))
-        (local.set $j (i32.const 0))
-        (block $d1
-          (loop $l1
-            (br_if $d1 (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (local.set $max (f64.max (local.get $max)
-              (f64.add (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j)))) (local.get $scale))
-                (f64.promote_f32 (f32.load (i32.add (local.get $m) (local.get $j)))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $l1)))
-        (local.set $sum (f64.const 0))
-        (local.set $j (i32.const 0))
-        (block $d2
-          (loop $l2
-            (br_if $d2 (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (local.set $z
-              (f64.add (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $j)))) (local.get $scale))
-                (f64.promote_f32 (f32.load (i32.add (local.get $m) (local.get $j))))))
-            (local.set $e (f32.demote_f64 (call $exp (f64.sub (local.get $z) (local.get $max)))))
-            (f32.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
-            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $e))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $l2)))
-        (local.set $inv (f64.div (f64.const 1) (local.get $sum)))
-        (local.set $j (i32.const 0))
-        (block $d3
-          (loop $l3
-            (br_if $d3 (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (f32.store (i32.add (local.get $p) (local.get $j))
-              (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $j)))) (local.get $inv))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $l3)))
-        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
-        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
-        (local.set $q (i32.add (local.get $q) (i32.const 1)))
-        (br $row))))
-
-  ;; Its backward pass: ds = scale * p * (dp - sum_j dp_j*p_j) per row of n, the row sum in double.
+  ;; The backward pass of p = softmax(x*scale + mask) over rows of n:
+  ;;   ds = scale * p * (dp - sum_j dp_j*p_j),  the row sum in double.
   (func (export "softmax_bwd")
     (param $dp i32) (param $p i32) (param $ds i32) (param $rows i32) (param $n i32) (param $scale f64)
     (local $q i32) (local $j i32) (local $rowBytes i32) (local $dot f64) (local $pj f64)
