@@ -9,6 +9,7 @@ import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../src/ops/softmax
 import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js';
 import { causalMask } from '../src/attention/causalMask.js';
 import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
+import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -125,6 +126,40 @@ describe('attention softmax (its backward one wasm pass, tfjs ops elsewhere)', (
     for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) expect(pv[i * t + j]).toBe(0);
     expect(maxDiff(tf.sum(p, -1).dataSync(), new Float32Array(g * t).fill(1))).toBeLessThan(1e-6);
     tf.dispose([x, mask, dP, p, dS, pRef, dRef]);
+  });
+});
+
+describe('groupedBatchMatMul (tiled heap product where the sides fit, XNNPACK elsewhere)', () => {
+  it.each([
+    [8, 12, 16, false, false], // tiled
+    [8, 12, 16, true, false],
+    [8, 12, 16, false, true],
+    [8, 12, 16, true, true],
+    [6, 5, 7, false, false], // untiled: XNNPACK
+    [4, 1, 8, false, false], // k = 1
+  ])('M %i, K %i, N %i, transposeA %s, transposeB %s equals tf.matMul', (m, k, n, tA, tB) => {
+    const g = 3;
+    const rng = createRng(m * 100 + k);
+    const a = tf.tensor3d(normals(rng, g * m * k), tA ? [g, k, m] : [g, m, k]);
+    const b = tf.tensor3d(normals(rng, g * k * n), tB ? [g, n, k] : [g, k, n]);
+    const ours = groupedBatchMatMul(a, b, { transposeA: tA, transposeB: tB }); // (G, M, N)
+    const ref = tf.matMul(a, b, tA, tB); // (G, M, N)
+    expect(ours.shape).toEqual([g, m, n]);
+    expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([a, b, ours, ref]);
+  });
+
+  it('head-grouped slices: q·kᵀ of a (B·3·nh, T, hs) tensor equals slicing first', () => {
+    const [b, nh, t, hs] = [2, 2, 8, 4];
+    const x = tf.tensor3d(normals(createRng(5), b * 3 * nh * t * hs), [b * 3 * nh, t, hs]); // (B·3nh, T, hs)
+    const part = (p: number) => ({ group: 3 * nh, start: p * nh });
+    const ours = groupedBatchMatMul(x, x, { heads: nh, a: part(0), b: part(1), transposeB: true }); // (B·nh, T, T)
+    const x4 = tf.reshape(x, [b, 3 * nh, t, hs]);
+    const q = tf.reshape(tf.slice(x4, [0, 0, 0, 0], [b, nh, t, hs]), [b * nh, t, hs]) as tf.Tensor3D;
+    const k = tf.reshape(tf.slice(x4, [0, nh, 0, 0], [b, nh, t, hs]), [b * nh, t, hs]) as tf.Tensor3D;
+    const ref = tf.matMul(q, k, false, true); // (B·nh, T, T)
+    expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, ours, x4, q, k, ref]);
   });
 });
 
