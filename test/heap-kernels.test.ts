@@ -10,6 +10,7 @@ import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js
 import { causalMask } from '../src/attention/causalMask.js';
 import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
+import { columnSums } from '../src/ops/matmul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -160,6 +161,28 @@ describe('groupedBatchMatMul (tiled heap product where the sides fit, XNNPACK el
     const ref = tf.matMul(q, k, false, true); // (B·nh, T, T)
     expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
     tf.dispose([x, ours, x4, q, k, ref]);
+  });
+});
+
+describe('columnSums (one wasm pass, the product 1ᵀ·x elsewhere)', () => {
+  it.each([
+    [37, 8],
+    [768, 128],
+    [5, 6], // C not a multiple of 4: the product
+  ])('equals the column sums in double, rounded, for (%i, %i)', (n, c) => {
+    const data = normals(createRng(n + c), n * c, 3, 1);
+    const x = tf.tensor2d(data, [n, c]); // (N, C)
+    const exact = new Float64Array(c);
+    data.forEach((v, i) => {
+      exact[i % c] += v;
+    });
+    const before = tf.memory().numTensors;
+    const ours = columnSums(x); // (C)
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(ours.shape).toEqual([c]);
+    // float32 rounding of sums near N: a few ulps (the product path sums in float32).
+    expect(maxDiff(ours.dataSync(), exact)).toBeLessThan(2e-6 * n);
+    tf.dispose([x, ours]);
   });
 });
 

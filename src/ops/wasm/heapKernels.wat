@@ -420,4 +420,45 @@
             (br $jLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $iLoop))))
+
+  ;; Column sums out[j] = sum over rows of x[row][j], x (rows, c) with c a multiple of 4, summed in
+  ;; double in acc (c doubles of scratch), four columns a step as two f64x2 pairs, then rounded once.
+  ;; (A bias gradient. As the product ones(1, rows) . x on XNNPACK it repacks x as a weight matrix
+  ;; on every call, ~10x the cost of this pass.)
+  (func (export "column_sums") (param $x i32) (param $out i32) (param $acc i32) (param $rows i32) (param $c i32)
+    (local $a i32) (local $accEnd i32) (local $end i32) (local $rowEnd i32) (local $v v128)
+    (local.set $accEnd (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
+    (local.set $a (local.get $acc))
+    (block $z
+      (loop $zl
+        (br_if $z (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $zl)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $a (local.get $acc))
+        (block $d
+          (loop $l
+            (br_if $d (i32.ge_u (local.get $x) (local.get $rowEnd)))
+            (local.set $v (v128.load (local.get $x)))
+            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 (local.get $a)
+              (f64x2.add (v128.load offset=16 (local.get $a))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $a (i32.add (local.get $a) (i32.const 32)))
+            (br $l)))
+        (br $row)))
+    (local.set $a (local.get $acc))
+    (block $w
+      (loop $wl
+        (br_if $w (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (v128.load (local.get $a))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $wl))))
 )
