@@ -6,7 +6,9 @@ import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
 /**
  * heapKernels.wat instantiated on tfjs-backend-wasm's own memory: its functions read and write
  * tensors where the backend keeps them, so a kernel costs no copy in or out. One instance per
- * backend module (a new wasm backend has a new memory).
+ * backend module (a new wasm backend has a new memory). The module is compiled synchronously,
+ * which browsers allow on the main thread only for modules under 4 KB: keep it below that
+ * (test/heap-kernels.test.ts checks).
  */
 export interface HeapExports {
   gelu(x: number, y: number, dy: number, count: number, co: number, scale: number, offset: number, top: number): void;
