@@ -96,6 +96,144 @@
         (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
         (br $next))))
 
+  ;; LayerNorm forward over the rows of x (rows, c), in double within a row:
+  ;;   mean = sum(x)/c,  var = sum((x - mean)^2)/c,  rstd = 1/sqrt(var + eps),
+  ;;   xhat = (x - mean)*rstd,  y = xhat*gamma (+ beta when hasBeta),
+  ;; writing y and xhat (rows, c) and rstd (rows) as float32; y is formed from the float32 xhat,
+  ;; the value the backward pass reads back.
+  (func (export "layernorm_fwd")
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $hasBeta i32)
+    (param $y i32) (param $xhat i32) (param $rstd i32) (param $rows i32) (param $c i32) (param $eps f64)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $j i32) (local $sum f64) (local $mean f64)
+    (local $d f64) (local $inv f64) (local $xh f32) (local $cf f64) (local $v f32)
+    (local.set $cf (f64.convert_i32_u (local.get $c)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        ;; mean
+        (local.set $sum (f64.const 0))
+        (local.set $p (local.get $x))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l1)))
+        (local.set $mean (f64.div (local.get $sum) (local.get $cf)))
+        ;; variance about the mean
+        (local.set $sum (f64.const 0))
+        (local.set $p (local.get $x))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $mean)))
+            (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $d) (local.get $d))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l2)))
+        (local.set $inv (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div (local.get $sum) (local.get $cf)) (local.get $eps)))))
+        (f32.store (local.get $rstd) (f32.demote_f64 (local.get $inv)))
+        ;; xhat and y, column j of gamma and beta alongside
+        (local.set $j (i32.const 0))
+        (block $d3
+          (loop $l3
+            (br_if $d3 (i32.ge_u (local.get $x) (local.get $rowEnd)))
+            (local.set $xh
+              (f32.demote_f64 (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $x))) (local.get $mean)) (local.get $inv))))
+            (f32.store (local.get $xhat) (local.get $xh))
+            (local.set $v (f32.mul (local.get $xh) (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+            (if (local.get $hasBeta)
+              (then (local.set $v (f32.add (local.get $v) (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+            (f32.store (local.get $y) (local.get $v))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $xhat (i32.add (local.get $xhat) (i32.const 4)))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l3)))
+        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+        (br $row))))
+
+  ;; LayerNorm backward from dy (rows, c) and the forward's xhat (rows, c), rstd (rows): with
+  ;; g = dy*gamma per row,
+  ;;   dx = rstd*(g - mean(g) - xhat*mean(g*xhat)),  dgamma = sum_rows dy*xhat,  dbeta = sum_rows dy,
+  ;; row means in double; the column sums gather in double in acc (2c doubles of scratch) and are
+  ;; written to dgamma and dbeta (c each, float32) at the end.
+  (func (export "layernorm_bwd")
+    (param $dy i32) (param $xhat i32) (param $rstd i32) (param $gamma i32)
+    (param $dx i32) (param $dgamma i32) (param $dbeta i32) (param $acc i32) (param $rows i32) (param $c i32)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $q i32) (local $j i32) (local $g f64)
+    (local $sg f64) (local $sgx f64) (local $cf f64) (local $inv f64) (local $a i32) (local $accEnd i32)
+    (local.set $cf (f64.convert_i32_u (local.get $c)))
+    (local.set $accEnd (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 4))))
+    (local.set $a (local.get $acc))
+    (block $z
+      (loop $zl
+        (br_if $z (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (f64.store (local.get $a) (f64.const 0))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br $zl)))
+    (local.set $end (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $dy) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $dy) (i32.shl (local.get $c) (i32.const 2))))
+        ;; row sums of g and g*xhat; column sums of dy*xhat and dy (acc: [dgamma | dbeta])
+        (local.set $sg (f64.const 0))
+        (local.set $sgx (f64.const 0))
+        (local.set $p (local.get $dy))
+        (local.set $q (local.get $xhat))
+        (local.set $j (i32.const 0))
+        (local.set $a (local.get $acc))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $g (f64.promote_f32 (f32.mul (f32.load (local.get $p)) (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+            (local.set $sg (f64.add (local.get $sg) (local.get $g)))
+            (local.set $sgx (f64.add (local.get $sgx) (f64.mul (local.get $g) (f64.promote_f32 (f32.load (local.get $q))))))
+            (f64.store (local.get $a)
+              (f64.add (f64.load (local.get $a))
+                (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.promote_f32 (f32.load (local.get $q))))))
+            (f64.store (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))
+              (f64.add (f64.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (local.set $a (i32.add (local.get $a) (i32.const 8)))
+            (br $l1)))
+        (local.set $sg (f64.div (local.get $sg) (local.get $cf)))
+        (local.set $sgx (f64.div (local.get $sgx) (local.get $cf)))
+        (local.set $inv (f64.promote_f32 (f32.load (local.get $rstd))))
+        (local.set $j (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $dy) (local.get $rowEnd)))
+            (local.set $g (f64.promote_f32 (f32.mul (f32.load (local.get $dy)) (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+            (f32.store (local.get $dx)
+              (f32.demote_f64
+                (f64.mul (local.get $inv)
+                  (f64.sub (f64.sub (local.get $g) (local.get $sg))
+                    (f64.mul (f64.promote_f32 (f32.load (local.get $xhat))) (local.get $sgx))))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+            (local.set $xhat (i32.add (local.get $xhat) (i32.const 4)))
+            (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l2)))
+        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+        (br $row)))
+    ;; the column sums, rounded once
+    (local.set $a (local.get $acc))
+    (local.set $j (i32.const 0))
+    (block $w
+      (loop $wl
+        (br_if $w (i32.ge_u (local.get $j) (i32.shl (local.get $c) (i32.const 2))))
+        (f32.store (i32.add (local.get $dgamma) (local.get $j)) (f32.demote_f64 (f64.load (local.get $a))))
+        (f32.store (i32.add (local.get $dbeta) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $wl))))
+
   ;; Swaps the middle two axes of src (g, r, c, e) into dst (g, c, r, e): dst[a][j][i] = src[a][i][j],
   ;; each entry a run of e floats. With e = 1 and r, c multiples of 4 it moves 4x4 tiles through
   ;; SIMD registers (four row loads, eight shuffles, four column stores); otherwise it copies the
@@ -322,183 +460,5 @@
         (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (v128.load (local.get $a))))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
-        (br $wl))))
-
-  ;; Sum of the two lanes of an f64x2.
-  (func $hsum2 (param $v v128) (result f64)
-    (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
-
-  ;; The high two float32 lanes of v widened to double.
-  (func $promoteHigh (param $v v128) (result v128)
-    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
-
-  ;; Two f64x2 rounded to float32 and joined into one f32x4 (lo's two lanes first).
-  (func $demote4 (param $lo v128) (param $hi v128) (result v128)
-    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
-
-  ;; LayerNorm forward over the rows of x (rows, c), c a multiple of 4, in double within a row:
-  ;;   mean = sum(x)/c,  var = sum((x - mean)^2)/c,  rstd = 1/sqrt(var + eps),
-  ;;   xhat = (x - mean)*rstd,  y = xhat*gamma (+ beta when hasBeta),
-  ;; writing y and xhat (rows, c) and rstd (rows) as float32, four columns a step (each row sum
-  ;; over two f64x2 accumulators); y is formed from the float32 xhat, the value the backward reads.
-  (func (export "layernorm_fwd")
-    (param $x i32) (param $gamma i32) (param $beta i32) (param $hasBeta i32)
-    (param $y i32) (param $xhat i32) (param $rstd i32) (param $rows i32) (param $c i32) (param $eps f64)
-    (local $end i32) (local $rowEnd i32) (local $p i32) (local $j i32) (local $cf f64) (local $mean f64)
-    (local $inv f64) (local $v v128) (local $s0 v128) (local $s1 v128) (local $vm v128) (local $vi v128)
-    (local $d0 v128) (local $d1 v128) (local $xh v128) (local $out v128)
-    (local.set $cf (f64.convert_i32_u (local.get $c)))
-    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
-    (block $rowsDone
-      (loop $row
-        (br_if $rowsDone (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
-        (local.set $s0 (v128.const i32x4 0 0 0 0))
-        (local.set $s1 (v128.const i32x4 0 0 0 0))
-        (local.set $p (local.get $x))
-        (block $d1
-          (loop $l1
-            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
-            (local.set $v (v128.load (local.get $p)))
-            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
-            (local.set $s1 (f64x2.add (local.get $s1) (call $promoteHigh (local.get $v))))
-            (local.set $p (i32.add (local.get $p) (i32.const 16)))
-            (br $l1)))
-        (local.set $mean (f64.div (call $hsum2 (f64x2.add (local.get $s0) (local.get $s1))) (local.get $cf)))
-        (local.set $vm (f64x2.splat (local.get $mean)))
-        (local.set $s0 (v128.const i32x4 0 0 0 0))
-        (local.set $s1 (v128.const i32x4 0 0 0 0))
-        (local.set $p (local.get $x))
-        (block $d2
-          (loop $l2
-            (br_if $d2 (i32.ge_u (local.get $p) (local.get $rowEnd)))
-            (local.set $v (v128.load (local.get $p)))
-            (local.set $d0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $vm)))
-            (local.set $d1 (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $vm)))
-            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $d0) (local.get $d0))))
-            (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $d1) (local.get $d1))))
-            (local.set $p (i32.add (local.get $p) (i32.const 16)))
-            (br $l2)))
-        (local.set $inv (f64.div (f64.const 1)
-          (f64.sqrt (f64.add (f64.div (call $hsum2 (f64x2.add (local.get $s0) (local.get $s1))) (local.get $cf)) (local.get $eps)))))
-        (f32.store (local.get $rstd) (f32.demote_f64 (local.get $inv)))
-        (local.set $vi (f64x2.splat (local.get $inv)))
-        (local.set $j (i32.const 0))
-        (block $d3
-          (loop $l3
-            (br_if $d3 (i32.ge_u (local.get $x) (local.get $rowEnd)))
-            (local.set $v (v128.load (local.get $x)))
-            (local.set $xh
-              (call $demote4
-                (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $vm)) (local.get $vi))
-                (f64x2.mul (f64x2.sub (call $promoteHigh (local.get $v)) (local.get $vm)) (local.get $vi))))
-            (v128.store (local.get $xhat) (local.get $xh))
-            (local.set $out (f32x4.mul (local.get $xh) (v128.load (i32.add (local.get $gamma) (local.get $j)))))
-            (if (local.get $hasBeta)
-              (then (local.set $out (f32x4.add (local.get $out) (v128.load (i32.add (local.get $beta) (local.get $j)))))))
-            (v128.store (local.get $y) (local.get $out))
-            (local.set $x (i32.add (local.get $x) (i32.const 16)))
-            (local.set $xhat (i32.add (local.get $xhat) (i32.const 16)))
-            (local.set $y (i32.add (local.get $y) (i32.const 16)))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $l3)))
-        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
-        (br $row))))
-
-  ;; LayerNorm backward from dy (rows, c), c a multiple of 4, and the forward's xhat (rows, c),
-  ;; rstd (rows): with g = dy*gamma per row,
-  ;;   dx = rstd*(g - mean(g) - xhat*mean(g*xhat)),  dgamma = sum_rows dy*xhat,  dbeta = sum_rows dy,
-  ;; row means in double over two f64x2 accumulators; the column sums gather in double in acc
-  ;; (dgamma's c doubles, then dbeta's) and are rounded to float32 once at the end.
-  (func (export "layernorm_bwd")
-    (param $dy i32) (param $xhat i32) (param $rstd i32) (param $gamma i32)
-    (param $dx i32) (param $dgamma i32) (param $dbeta i32) (param $acc i32) (param $rows i32) (param $c i32)
-    (local $end i32) (local $rowEnd i32) (local $p i32) (local $q i32) (local $j i32) (local $a i32)
-    (local $accEnd i32) (local $cb i32) (local $cf f64) (local $vdy v128) (local $vx v128) (local $g v128)
-    (local $g0 v128) (local $g1 v128) (local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128)
-    (local $sg0 v128) (local $sg1 v128) (local $sx0 v128) (local $sx1 v128) (local $msg v128) (local $msx v128) (local $vi v128)
-    (local.set $cf (f64.convert_i32_u (local.get $c)))
-    (local.set $cb (i32.shl (local.get $c) (i32.const 3)))
-    (local.set $accEnd (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 1))))
-    (local.set $a (local.get $acc))
-    (block $z
-      (loop $zl
-        (br_if $z (i32.ge_u (local.get $a) (local.get $accEnd)))
-        (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
-        (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (br $zl)))
-    (local.set $end (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
-    (block $rowsDone
-      (loop $row
-        (br_if $rowsDone (i32.ge_u (local.get $dy) (local.get $end)))
-        (local.set $rowEnd (i32.add (local.get $dy) (i32.shl (local.get $c) (i32.const 2))))
-        (local.set $sg0 (v128.const i32x4 0 0 0 0))
-        (local.set $sg1 (v128.const i32x4 0 0 0 0))
-        (local.set $sx0 (v128.const i32x4 0 0 0 0))
-        (local.set $sx1 (v128.const i32x4 0 0 0 0))
-        (local.set $p (local.get $dy))
-        (local.set $q (local.get $xhat))
-        (local.set $j (i32.const 0))
-        (local.set $a (local.get $acc))
-        (block $d1
-          (loop $l1
-            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
-            (local.set $vdy (v128.load (local.get $p)))
-            (local.set $vx (v128.load (local.get $q)))
-            (local.set $g (f32x4.mul (local.get $vdy) (v128.load (i32.add (local.get $gamma) (local.get $j)))))
-            (local.set $g0 (f64x2.promote_low_f32x4 (local.get $g)))
-            (local.set $g1 (call $promoteHigh (local.get $g)))
-            (local.set $x0 (f64x2.promote_low_f32x4 (local.get $vx)))
-            (local.set $x1 (call $promoteHigh (local.get $vx)))
-            (local.set $y0 (f64x2.promote_low_f32x4 (local.get $vdy)))
-            (local.set $y1 (call $promoteHigh (local.get $vdy)))
-            (local.set $sg0 (f64x2.add (local.get $sg0) (local.get $g0)))
-            (local.set $sg1 (f64x2.add (local.get $sg1) (local.get $g1)))
-            (local.set $sx0 (f64x2.add (local.get $sx0) (f64x2.mul (local.get $g0) (local.get $x0))))
-            (local.set $sx1 (f64x2.add (local.get $sx1) (f64x2.mul (local.get $g1) (local.get $x1))))
-            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.mul (local.get $y0) (local.get $x0))))
-            (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (f64x2.mul (local.get $y1) (local.get $x1))))
-            (v128.store (i32.add (local.get $a) (local.get $cb)) (f64x2.add (v128.load (i32.add (local.get $a) (local.get $cb))) (local.get $y0)))
-            (v128.store offset=16 (i32.add (local.get $a) (local.get $cb))
-              (f64x2.add (v128.load offset=16 (i32.add (local.get $a) (local.get $cb))) (local.get $y1)))
-            (local.set $p (i32.add (local.get $p) (i32.const 16)))
-            (local.set $q (i32.add (local.get $q) (i32.const 16)))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (local.set $a (i32.add (local.get $a) (i32.const 32)))
-            (br $l1)))
-        (local.set $msg (f64x2.splat (f64.div (call $hsum2 (f64x2.add (local.get $sg0) (local.get $sg1))) (local.get $cf))))
-        (local.set $msx (f64x2.splat (f64.div (call $hsum2 (f64x2.add (local.get $sx0) (local.get $sx1))) (local.get $cf))))
-        (local.set $vi (f64x2.splat (f64.promote_f32 (f32.load (local.get $rstd)))))
-        (local.set $j (i32.const 0))
-        (block $d2
-          (loop $l2
-            (br_if $d2 (i32.ge_u (local.get $dy) (local.get $rowEnd)))
-            (local.set $g (f32x4.mul (v128.load (local.get $dy)) (v128.load (i32.add (local.get $gamma) (local.get $j)))))
-            (local.set $vx (v128.load (local.get $xhat)))
-            (v128.store (local.get $dx)
-              (call $demote4
-                (f64x2.mul (local.get $vi)
-                  (f64x2.sub (f64x2.sub (f64x2.promote_low_f32x4 (local.get $g)) (local.get $msg))
-                    (f64x2.mul (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $msx))))
-                (f64x2.mul (local.get $vi)
-                  (f64x2.sub (f64x2.sub (call $promoteHigh (local.get $g)) (local.get $msg))
-                    (f64x2.mul (call $promoteHigh (local.get $vx)) (local.get $msx))))))
-            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
-            (local.set $xhat (i32.add (local.get $xhat) (i32.const 16)))
-            (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $l2)))
-        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
-        (br $row)))
-    (local.set $a (local.get $acc))
-    (block $w
-      (loop $wl
-        (br_if $w (i32.ge_u (local.get $a) (i32.add (local.get $acc) (local.get $cb))))
-        (v128.store64_lane 0 (local.get $dgamma) (f32x4.demote_f64x2_zero (v128.load (local.get $a))))
-        (v128.store64_lane 0 (local.get $dbeta) (f32x4.demote_f64x2_zero (v128.load (i32.add (local.get $a) (local.get $cb)))))
-        (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (local.set $dgamma (i32.add (local.get $dgamma) (i32.const 8)))
-        (local.set $dbeta (i32.add (local.get $dbeta) (i32.const 8)))
         (br $wl))))
 )

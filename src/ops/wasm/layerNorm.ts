@@ -6,8 +6,7 @@ import { heapCall, heapKernelsAvailable } from './heapKernels.js';
  *
  * Written with tfjs ops, a LayerNorm of the recipe model (768 × 128) is ~10 kernels forward and
  * ~12 backward (means, centring, rsqrt, products, two column sums), each a pass over the data and
- * a dispatch; here each direction is one pass per row, four columns a step, with means and
- * column sums in double. Widths that are not a multiple of 4 keep the tfjs ops.
+ * a dispatch; here each direction is one pass per row, with means and column sums in double.
  */
 export const WASM_LAYER_NORM = 'TinyGptLayerNorm';
 export const WASM_LAYER_NORM_GRAD = 'TinyGptLayerNormGrad';
@@ -34,7 +33,7 @@ function backwardKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; ba
   const dx = h.be.makeOutput([rows, c], 'float32'); // (N, C)
   const dgamma = h.be.makeOutput([c], 'float32'); // (C)
   const dbeta = h.be.makeOutput([c], 'float32'); // (C)
-  const acc = h.be.wasm._malloc(16 * c); // 2C doubles of column sums (8-byte aligned: enough for v128 loads)
+  const acc = h.be.wasm._malloc(16 * c); // 2C doubles of column sums
   try {
     h.ex.layernorm_bwd(h.at(dy), h.at(xhat), h.at(rstd), h.at(gamma), h.at(dx), h.at(dgamma), h.at(dbeta), acc, rows, c);
   } finally {
@@ -43,9 +42,9 @@ function backwardKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; ba
   return [dx, dgamma, dbeta];
 }
 
-/** True when the current backend is wasm with the heap kernels and the width c fits them (a multiple of 4); registers both kernels on first use. */
-export function wasmLayerNormAvailable(c: number): boolean {
-  if (c % 4 !== 0 || !heapKernelsAvailable()) return false;
+/** True when the current backend is wasm with the heap kernels (registering both kernels on first use). */
+export function wasmLayerNormAvailable(): boolean {
+  if (!heapKernelsAvailable()) return false;
   if (tf.getKernel(WASM_LAYER_NORM, 'wasm') === undefined) {
     tf.registerKernel({ kernelName: WASM_LAYER_NORM, backendName: 'wasm', kernelFunc: forwardKernel as tf.KernelFunc });
     tf.registerKernel({ kernelName: WASM_LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: backwardKernel as tf.KernelFunc });
