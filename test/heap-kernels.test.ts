@@ -10,7 +10,8 @@ import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js
 import { causalMask } from '../src/attention/causalMask.js';
 import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
-import { columnSums } from '../src/ops/matmul.js';
+import { columnSums, linear } from '../src/ops/matmul.js';
+import { wasmMatMulTN } from '../src/ops/wasm/matMulTN.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -185,6 +186,41 @@ describe('columnSums (one wasm pass, the product 1ᵀ·x elsewhere)', () => {
     // float32 rounding of sums near N: a few ulps (the product path sums in float32).
     expect(maxDiff(ours.dataSync(), exact)).toBeLessThan(2e-6 * n);
     tf.dispose([x, ours]);
+  });
+});
+
+describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
+  it.each([
+    [40, 8, 16, true],
+    [768, 128, 128, true],
+    [768, 512, 128, false], // A too large for the cache rule
+    [10, 6, 16, false], // M not a multiple of 4
+  ])('wasmMatMulTN with A (%i, %i), N %i equals tf.matMul(a, b, true)', (k, m, n, fits) => {
+    const rng = createRng(k + m + n);
+    const a = tf.tensor2d(normals(rng, k * m), [k, m]); // (K, M)
+    const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
+    const ours = wasmMatMulTN(a, b); // (M, N) or undefined
+    expect(ours !== undefined).toBe(fits && onWasm());
+    if (ours) {
+      const ref = tf.matMul(a, b, true, false); // (M, N)
+      expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5 * Math.sqrt(k) * 4);
+      tf.dispose([ours, ref]);
+    }
+    tf.dispose([a, b]);
+  });
+
+  it('linear\'s weight gradient xᵀ·dy matches tfjs autograd of x·W + b', () => {
+    const rng = createRng(21);
+    const x = tf.tensor2d(normals(rng, 64 * 16), [64, 16]); // (N, in)
+    const w = tf.tensor2d(normals(rng, 16 * 24), [16, 24]); // (in, out)
+    const b = tf.tensor1d(normals(rng, 24)); // (out)
+    const r = tf.tensor2d(normals(rng, 64 * 24), [64, 24]); // (N, out) weights of the loss
+    const f = (lin: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D) =>
+      tf.grads((p: tf.Tensor, q: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(lin(p as tf.Tensor2D, q as tf.Tensor2D, s as tf.Tensor1D), r)))([x, w, b]);
+    const ours = f(linear);
+    const ref = f((p, q, s) => tf.add(tf.matMul(p, q), s));
+    ours.forEach((g, i) => expect(maxDiff(g.dataSync(), ref[i].dataSync())).toBeLessThan(1e-4));
+    tf.dispose([x, w, b, r, ...ours, ...ref]);
   });
 });
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { transpose2d } from './transpose.js';
 import { wasmColumnSums } from './wasm/columnSums.js';
+import { wasmMatMulTN } from './wasm/matMulTN.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
@@ -11,6 +12,11 @@ import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
   const [n, c] = x.shape;
   return wasmColumnSums(x) ?? tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c]) as tf.Tensor1D); // (1, N)·(N, C) → (C)
+}
+
+/** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm one kernel reading A's columns where it is faster, else an explicit transpose then a flag-free matMul. */
+function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return wasmMatMulTN(a, b) ?? tf.matMul(transpose2d(a), b); // (M, K)·(K, N) = (M, N)
 }
 
 /**
@@ -26,7 +32,7 @@ const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
         tf.matMul(dy as tf.Tensor2D, transpose2d(sb)), // (M, N)·(N, K) = (M, K)
-        tf.matMul(transpose2d(sa), dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
+        matMulTN(sa, dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
       ];
     },
   };
@@ -50,7 +56,7 @@ const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Ten
       const g = dy as tf.Tensor2D; // (N, out)
       return [
         tf.matMul(g, transpose2d(sw)), // (N, out)·(out, in) = (N, in)
-        tf.matMul(transpose2d(sx), g), // (in, N)·(N, out) = (in, out)
+        matMulTN(sx, g), // (in, N)·(N, out) = (in, out)
         columnSums(g), // (out)
       ];
     },
