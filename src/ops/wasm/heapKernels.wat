@@ -465,7 +465,8 @@
   ;; C (m, n) = A^T . B for A stored (k, m) and B (k, n), row-major float32, m a multiple of 4 and
   ;; n of 8: matmul's 4x8 tiles, the four entries of A's column block read as one vector (row kk
   ;; of A, columns i..i+3) and splatted lane by lane. It spares a weight gradient x^T . dy the
-  ;; transpose of x. Sums run over k in order, in float32.
+  ;; transpose of x. Column blocks of C are the outer loop, so B's block (k x 8) stays in the
+  ;; first-level cache while A streams from the second. Sums run over k in order, in float32.
   (func (export "matmul_tn")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
     (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $pEnd i32) (local $mb i32) (local $nb i32)
@@ -474,13 +475,13 @@
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (block $iDone
-      (loop $iLoop
-        (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $j (i32.const 0))
-        (block $jDone
-          (loop $jLoop
-            (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+    (block $jDone
+      (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
             (local.set $c00 (v128.const i32x4 0 0 0 0))
             (local.set $c01 (v128.const i32x4 0 0 0 0))
             (local.set $c10 (v128.const i32x4 0 0 0 0))
@@ -525,8 +526,8 @@
             (local.set $out (i32.add (local.get $out) (local.get $nb)))
             (v128.store (local.get $out) (local.get $c30))
             (v128.store offset=16 (local.get $out) (local.get $c31))
-            (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br $jLoop)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $iLoop))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jLoop))))
 )

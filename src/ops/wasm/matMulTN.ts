@@ -5,9 +5,9 @@ import { heapCall, heapKernelsAvailable } from './heapKernels.js';
  * Aᵀ·B for 2-D A (K, M), B (K, N) as a wasm-backend kernel over heapKernels.wat's matmul_tn, which
  * reads A's columns in place: a weight gradient xᵀ·dy then needs no transpose of x, and no
  * repacking of dy as XNNPACK weights (dy is new every step). Used where A fits the L2 cache
- * (M·K ≤ 128K floats), where it measured faster than transpose + XNNPACK: 1.2 against 2.2 ms for
- * (768, 128)ᵀ·(768, 128), 3.8 against 4.5 ms for (768, 128)ᵀ·(768, 384); for a (768, 512) x the
- * strided reads of its columns lose.
+ * (M·K ≤ 128K floats), where it measured faster than transpose + XNNPACK: 0.9 against 2.2 ms for
+ * (768, 128)ᵀ·(768, 128), 2.7 against 3.9 ms for (768, 128)ᵀ·(768, 384), 3.9 against 5.5-8 ms
+ * for (768, 128)ᵀ·(768, 512); for a (768, 512) x it only draws level.
  */
 export const WASM_MATMUL_TN = 'TinyGptMatMulTN';
 const MAX_A_FLOATS = 128 * 1024;
