@@ -12,6 +12,7 @@ import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
 import { columnSums, linear } from '../src/ops/matmul.js';
 import { wasmMatMulTN } from '../src/ops/wasm/matMulTN.js';
+import { wasmMatMul } from '../src/ops/wasm/matMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -207,6 +208,28 @@ describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
       tf.dispose([ours, ref]);
     }
     tf.dispose([a, b]);
+  });
+
+  it.each([
+    [8, 12, 16],
+    [64, 65, 128], // any K
+    [12, 7, 8],
+    [6, 4, 8], // M not a multiple of 4: XNNPACK
+  ])('wasmMatMul (%i, %i)·(%i, ·) with and without bias equals XNNPACK bit for bit', (m, k, n) => {
+    const rng = createRng(m * k + n);
+    const a = tf.tensor2d(normals(rng, m * k), [m, k]); // (M, K)
+    const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
+    const bias = tf.tensor1d(normals(rng, n)); // (N)
+    for (const withBias of [false, true]) {
+      const ours = wasmMatMul(a, b, withBias ? bias : undefined); // (M, N) or undefined
+      expect(ours !== undefined).toBe(onWasm() && m % 4 === 0 && n % 8 === 0);
+      if (ours) {
+        const ref = withBias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b); // (M, N)
+        expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
+        tf.dispose([ours, ref]);
+      }
+    }
+    tf.dispose([a, b, bias]);
   });
 
   it('linear\'s weight gradient xᵀ·dy matches tfjs autograd of x·W + b', () => {

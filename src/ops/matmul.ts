@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { transpose2d } from './transpose.js';
 import { wasmColumnSums } from './wasm/columnSums.js';
+import { wasmMatMul } from './wasm/matMul.js';
 import { wasmMatMulTN } from './wasm/matMulTN.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
@@ -12,6 +13,13 @@ import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
   const [n, c] = x.shape;
   return wasmColumnSums(x) ?? tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c]) as tf.Tensor1D); // (1, N)·(N, C) → (C)
+}
+
+/** A·B (+ bias) for 2-D A (M, K), B (K, N): on wasm the tiled heap kernel where it fits, else XNNPACK (fused with the bias). */
+function mm(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  const y = wasmMatMul(a, b, bias); // (M, N)
+  if (y) return y;
+  return (bias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b)) as tf.Tensor2D; // (M, N)
 }
 
 /** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm one kernel reading A's columns where it is faster, else an explicit transpose then a flag-free matMul. */
@@ -27,11 +35,11 @@ function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
   save([a, b]);
   return {
-    value: tf.matMul(a, b), // (M, N)
+    value: mm(a, b), // (M, N)
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
-        tf.matMul(dy as tf.Tensor2D, transpose2d(sb)), // (M, N)·(N, K) = (M, K)
+        mm(dy as tf.Tensor2D, transpose2d(sb)), // (M, N)·(N, K) = (M, K)
         matMulTN(sa, dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
       ];
     },
@@ -50,12 +58,12 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => {
   save([x, w]);
   return {
-    value: tf.fused.matMul({ a: x, b: w, bias: b }), // (N, out)
+    value: mm(x, w, b), // (N, out)
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D; // (N, out)
       return [
-        tf.matMul(g, transpose2d(sw)), // (N, out)·(out, in) = (N, in)
+        mm(g, transpose2d(sw)), // (N, out)·(out, in) = (N, in)
         matMulTN(sx, g), // (in, N)·(N, out) = (in, out)
         columnSums(g), // (out)
       ];

@@ -93,7 +93,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
       }
       const oPtr = oBase + 4 * (o * heads + h) * m * n;
       if (tiled) {
-        heap4.ex.matmul(aPtr, bPtr, oPtr, m, k, n);
+        heap4.ex.matmul(aPtr, bPtr, oPtr, m, k, n, 0, 0);
         continue;
       }
       const aId = be.dataIdNextNumber++;

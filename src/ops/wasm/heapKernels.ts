@@ -38,7 +38,7 @@ export interface HeapExports {
   ): void;
   transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
   softmax_bwd(dp: number, p: number, ds: number, rows: number, n: number, scale: number): void;
-  matmul(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  matmul(a: number, b: number, c: number, m: number, k: number, n: number, bias: number, hasBias: number): void;
   matmul_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
   column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
 }

@@ -353,34 +353,43 @@
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br $row))))
 
-  ;; C (m, n) = A (m, k) . B (k, n), row-major float32, for m a multiple of 4 and n of 8: each
-  ;; 4x8 tile of C is held in eight f32x4 accumulators while k runs, every step one row of B
-  ;; (two vectors) times four splatted entries of A. Sums run over k in order, in float32.
-  ;; For the small per-head products of attention (64 x 32 x 64), where calling XNNPACK through
-  ;; tfjs-backend-wasm costs more per slice (operator creation, weight packing) than the product.
+  ;; C (m, n) = A (m, k) . B (k, n) (+ bias (n) on every row when hasBias), row-major float32, for
+  ;; m a multiple of 4 and n of 8: each 4x8 tile of C is held in eight f32x4 accumulators (starting
+  ;; from the bias) while k runs, every step one row of B (two vectors) times four splatted
+  ;; entries of A; column blocks of C are the outer loop, so B's block (k x 8) stays in the
+  ;; first-level cache. Sums run over k in order, in float32, as XNNPACK's do (same results).
+  ;; Calling XNNPACK through tfjs-backend-wasm costs an operator creation and a repacking of B per
+  ;; call (B is new every step: a gradient, or weights the optimizer replaced); this does neither.
   (func (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+    (param $bias i32) (param $hasBias i32)
     (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $pEnd i32) (local $kb i32) (local $nb i32)
-    (local $out i32) (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $out i32) (local $b0 v128) (local $b1 v128) (local $x v128) (local $z0 v128) (local $z1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (block $iDone
-      (loop $iLoop
-        (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $j (i32.const 0))
-        (block $jDone
-          (loop $jLoop
-            (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
-            (local.set $c00 (v128.const i32x4 0 0 0 0))
-            (local.set $c01 (v128.const i32x4 0 0 0 0))
-            (local.set $c10 (v128.const i32x4 0 0 0 0))
-            (local.set $c11 (v128.const i32x4 0 0 0 0))
-            (local.set $c20 (v128.const i32x4 0 0 0 0))
-            (local.set $c21 (v128.const i32x4 0 0 0 0))
-            (local.set $c30 (v128.const i32x4 0 0 0 0))
-            (local.set $c31 (v128.const i32x4 0 0 0 0))
+    (block $jDone
+      (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $z0 (v128.const i32x4 0 0 0 0))
+        (local.set $z1 (v128.const i32x4 0 0 0 0))
+        (if (local.get $hasBias)
+          (then
+            (local.set $z0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $z1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $c00 (local.get $z0))
+            (local.set $c01 (local.get $z1))
+            (local.set $c10 (local.get $z0))
+            (local.set $c11 (local.get $z1))
+            (local.set $c20 (local.get $z0))
+            (local.set $c21 (local.get $z1))
+            (local.set $c30 (local.get $z0))
+            (local.set $c31 (local.get $z1))
             (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
             (local.set $pEnd (i32.add (local.get $pa) (local.get $kb)))
             (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
@@ -416,10 +425,10 @@
             (local.set $out (i32.add (local.get $out) (local.get $nb)))
             (v128.store (local.get $out) (local.get $c30))
             (v128.store offset=16 (local.get $out) (local.get $c31))
-            (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br $jLoop)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $iLoop))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jLoop))))
 
   ;; Column sums out[j] = sum over rows of x[row][j], x (rows, c) with c a multiple of 4, summed in
   ;; double in acc (c doubles of scratch), four columns a step as two f64x2 pairs, then rounded once.
