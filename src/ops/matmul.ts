@@ -22,9 +22,9 @@ function mm(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
   return (bias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b)) as tf.Tensor2D; // (M, N)
 }
 
-/** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm one kernel reading A's columns where it is faster, else an explicit transpose then a flag-free matMul. */
+/** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm one kernel reading A's columns where it is faster, else an explicit transpose then a flag-free product. */
 function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return wasmMatMulTN(a, b) ?? tf.matMul(transpose2d(a), b); // (M, K)·(K, N) = (M, N)
+  return wasmMatMulTN(a, b) ?? mm(transpose2d(a), b); // (M, K)·(K, N) = (M, N)
 }
 
 /**
