@@ -53,11 +53,20 @@ if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmu
 /** Kernels that multiply matrices: tfjs's own and tinygpt's (ops/wasm/batchMatMul.ts, matMul.ts, matMulTN.ts). */
 const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'TinyGptBatchMatMul', 'TinyGptMatMul', 'TinyGptMatMulTN']);
 
-/** A product is "2-D" when it is one matrix pair: rank 2 operands, or a batch of 1. */
+/**
+ * A product is "2-D" when it is one matrix pair: rank 2 operands, or a batch of 1, and the left
+ * operand has more than one row. A one-row product 1ᵀ·x is a column sum (how bias gradients were
+ * once computed), listed as "(1-row)" and not counted as matrix work.
+ */
 function isMatMul2D(k: { readonly name: string; readonly inputShapes: number[][] }): boolean {
-  if (!MATMUL_KERNELS.has(k.name)) return false;
+  if (!MATMUL_KERNELS.has(k.name) || isOneRow(k)) return false;
   const a = k.inputShapes[0] ?? [];
   return a.length === 2 || (a.length === 3 && a[0] === 1);
+}
+
+function isOneRow(k: { readonly name: string; readonly inputShapes: number[][] }): boolean {
+  const a = k.inputShapes[0] ?? [];
+  return MATMUL_KERNELS.has(k.name) && a.length >= 2 && a[a.length - 2] === 1;
 }
 
 /**
@@ -116,7 +125,8 @@ for (let i = 0; i < steps; i++) {
       wrapperCalls += 1;
       continue;
     }
-    const key = isMatMul2D(k) ? `${k.name} (2-D)` : MATMUL_KERNELS.has(k.name) ? `${k.name} (batched)` : k.name;
+    const kind = isMatMul2D(k) ? '2-D' : isOneRow(k) ? '1-row' : 'batched';
+    const key = MATMUL_KERNELS.has(k.name) ? `${k.name} (${kind})` : k.name;
     const row = byName.get(key) ?? { calls: 0, ms: 0 };
     row.calls += 1;
     row.ms += t;
