@@ -29,8 +29,9 @@ function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * C = A·B for 2-D A (M, K), B (K, N). The gradients dA = dC·Bᵀ and dB = Aᵀ·dC are formed
- * with explicit transposes, so all three products are flag-free 2-D matMuls (XNNPACK on wasm);
- * tfjs's own gradient passes transpose flags, which wasm runs in a scalar loop.
+ * with an explicit transpose of B and a product that reads A's columns (or A's transpose), so all
+ * three are flag-free 2-D products (the tiled heap kernel or XNNPACK on wasm); tfjs's own
+ * gradient passes transpose flags, which wasm runs in a scalar loop.
  */
 const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
   save([a, b]);
@@ -52,8 +53,8 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * y = x·W + b in one fused matMul (XNNPACK adds the bias while writing the output), with
- * dx = dy·Wᵀ, dW = xᵀ·dy and db = 1ᵀ·dy all flag-free 2-D matMuls.
+ * y = x·W + b in one product (the bias starts the sums), with dx = dy·Wᵀ and dW = xᵀ·dy
+ * flag-free 2-D products and db the column sums of dy.
  */
 const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => {
   save([x, w]);
