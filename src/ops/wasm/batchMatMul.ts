@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLast2 } from '../transpose.js';
 import { transposeInto } from '../../util/transpose.js';
-import { heapCall } from './heapKernels.js';
+import { heapCall, heapKernelsAvailable } from './heapKernels.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
@@ -83,7 +83,8 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
     for (let h = 0; h < heads; h++) {
       let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
       let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
-      if (tA) {
+      // The tiled path reads a transposed A's columns in place (matmul_tn); XNNPACK needs a copy.
+      if (tA && !tiled) {
         flip(aPtr, ar, ac, scratchA);
         aPtr = scratchA << 2;
       }
@@ -93,7 +94,8 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
       }
       const oPtr = oBase + 4 * (o * heads + h) * m * n;
       if (tiled) {
-        heap4.ex.matmul(aPtr, bPtr, oPtr, m, k, n, 0, 0);
+        if (tA) heap4.ex.matmul_tn(aPtr, bPtr, oPtr, m, k, n);
+        else heap4.ex.matmul(aPtr, bPtr, oPtr, m, k, n, 0, 0);
         continue;
       }
       const aId = be.dataIdNextNumber++;
@@ -162,6 +164,13 @@ function selectSlices(x: tf.Tensor3D, outer: number, heads: number, sel: SliceSe
   return tf.reshape(tf.slice(grouped, [0, sel.start, 0, 0], [outer, heads, r, c]), [outer * heads, r, c]); // (outer·heads, r, c)
 }
 
+/** Whether the kernel's slices will run on heapKernels.wat's tiles (M a multiple of 4, N of 8). */
+function tiledFits(a: tf.Tensor3D, b: tf.Tensor3D, o: Required<GroupedBatchMatMulOptions>): boolean {
+  const m = o.transposeA ? a.shape[2] : a.shape[1];
+  const n = o.transposeB ? b.shape[1] : b.shape[2];
+  return m % 4 === 0 && n % 8 === 0 && heapKernelsAvailable();
+}
+
 /**
  * out[o·heads + h] = op(a[o·aGroup + aStart + h]) · op(b[o·bGroup + bStart + h]), float32 3-D a and b.
  * On wasm every slice runs on XNNPACK straight from the operands' memory; on other backends the
@@ -181,9 +190,11 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
   if (wasmBatchMatMulAvailable()) {
     return tf.tidy(() => {
       // An operand used whole is transposed by one SIMD kernel (ops/transpose.ts, several times
-      // faster than the kernel's per-slice JS copy); a selected block of slices is transposed slice by slice.
+      // faster than the kernel's per-slice JS copy); a selected block of slices is transposed slice
+      // by slice; a transposed A on the tiled path is read in place.
       const whole = (sel: SliceSelect, t: boolean) => t && sel.group === heads && sel.start === 0;
-      const [wa, wb] = [whole(o.a, o.transposeA), whole(o.b, o.transposeB)];
+      const wa = whole(o.a, o.transposeA) && !tiledFits(a, b, o);
+      const wb = whole(o.b, o.transposeB);
       const attrs = {
         transposeA: o.transposeA && !wa,
         transposeB: o.transposeB && !wb,
