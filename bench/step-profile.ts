@@ -6,7 +6,13 @@
  * time outside any kernel (tape, tidy, JS glue). Kernel times on wasm are wall-clock spans of
  * synchronous calls, so they add up to the kernels' part of the step.
  *
- *   npx tsx bench/step-profile.ts [--backend wasm|cpu] [--steps 3] [--warmup 2] [--top 25]
+ *   npx tsx bench/step-profile.ts [--backend wasm|cpu] [--steps 3] [--warmup 2] [--top 25] [--optimizer adamw|none]
+ *
+ * --optimizer none stops after the gradients (no clip, no AdamW): the model's own forward and
+ * backward, the part that src/ops, src/attention and src/block decide. Besides the profiled steps,
+ * as many unprofiled steps are timed, alternating with them; their median is step_ms_unprofiled and
+ * their fastest step_ms_unprofiled_min (the one least disturbed by other processes): tf.profile adds
+ * bookkeeping per kernel, so the profiled step overstates the time outside kernels.
  *
  * Prints a table (per kernel: calls, ms per step, share) and one JSON line
  *   {"bench":"step-profile","step_ms":..,"kernel_ms":..,"matmul2d_ms":..,"matmul2d_share":..,..}
@@ -25,25 +31,42 @@ const BLOCK = 64;
 const BATCH = 12;
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, top: { type: 'string' } },
+  options: {
+    backend: { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    top: { type: 'string' },
+    optimizer: { type: 'string' },
+  },
 });
 const backend = values.backend ?? 'wasm';
 if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}".`);
 const steps = Number(values.steps ?? 3);
 const warmup = Number(values.warmup ?? 2);
 const top = Number(values.top ?? 25);
+const optimizer = values.optimizer ?? 'adamw';
+if (optimizer !== 'adamw' && optimizer !== 'none') throw new Error(`--optimizer must be adamw or none, got "${optimizer}".`);
 if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0)) {
   throw new Error('--steps must be an integer >= 1 and --warmup an integer >= 0.');
 }
 
-/** Kernels that multiply matrices (tfjs's own and tinygpt's sliced one in ops/wasm/batchMatMul.ts). */
-const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'TinyGptBatchMatMul']);
+/** Kernels that multiply matrices: tfjs's own and tinygpt's (ops/wasm/batchMatMul.ts, matMul.ts, matMulTN.ts). */
+const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'TinyGptBatchMatMul', 'TinyGptMatMul', 'TinyGptMatMulTN']);
 
-/** A product is "2-D" when it is one matrix pair: rank 2 operands, or a batch of 1. */
+/**
+ * A product is "2-D" when it is one matrix pair: rank 2 operands, or a batch of 1, and the left
+ * operand has more than one row. A one-row product 1ᵀ·x is a column sum (how bias gradients were
+ * once computed), listed as "(1-row)" and not counted as matrix work.
+ */
 function isMatMul2D(k: { readonly name: string; readonly inputShapes: number[][] }): boolean {
-  if (!MATMUL_KERNELS.has(k.name)) return false;
+  if (!MATMUL_KERNELS.has(k.name) || isOneRow(k)) return false;
   const a = k.inputShapes[0] ?? [];
   return a.length === 2 || (a.length === 3 && a[0] === 1);
+}
+
+function isOneRow(k: { readonly name: string; readonly inputShapes: number[][] }): boolean {
+  const a = k.inputShapes[0] ?? [];
+  return MATMUL_KERNELS.has(k.name) && a.length >= 2 && a[a.length - 2] === 1;
 }
 
 /**
@@ -68,6 +91,7 @@ async function step(): Promise<void> {
   const y = tf.tensor2d(draw(), [BATCH, BLOCK], 'int32'); // (B, T)
   const loss = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+    if (optimizer === 'none') return value; // (); the gradients are freed with the tidy
     const clipped = clipByGlobalNorm(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), 1);
     opt.step(clipped.grads);
     return value; // ()
@@ -86,7 +110,11 @@ let kernelMs = 0;
 let matmul2dMs = 0;
 let stepMs = 0;
 let wrapperCalls = 0;
+const plainMs: number[] = [];
 for (let i = 0; i < steps; i++) {
+  const tp = performance.now();
+  await step();
+  plainMs.push(performance.now() - tp);
   const t0 = performance.now();
   const info = await tf.profile(() => step());
   stepMs += performance.now() - t0;
@@ -97,7 +125,8 @@ for (let i = 0; i < steps; i++) {
       wrapperCalls += 1;
       continue;
     }
-    const key = isMatMul2D(k) ? `${k.name} (2-D)` : MATMUL_KERNELS.has(k.name) ? `${k.name} (batched)` : k.name;
+    const kind = isMatMul2D(k) ? '2-D' : isOneRow(k) ? '1-row' : 'batched';
+    const key = MATMUL_KERNELS.has(k.name) ? `${k.name} (${kind})` : k.name;
     const row = byName.get(key) ?? { calls: 0, ms: 0 };
     row.calls += 1;
     row.ms += t;
@@ -110,8 +139,13 @@ opt.dispose();
 model.dispose();
 
 const per = (x: number) => x / steps;
+const sortedPlain = [...plainMs].sort((a, b) => a - b);
+const unprofiledMs = sortedPlain[sortedPlain.length >> 1];
+const unprofiledMinMs = sortedPlain[0];
 const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
-console.log(`tinygpt step profile on ${backend}: ${steps} profiled steps (after ${warmup} warm-up); ms are per step`);
+console.log(
+  `tinygpt step profile on ${backend} (optimizer ${optimizer}): ${steps} profiled steps (after ${warmup} warm-up); ms are per step`,
+);
 console.log(`${'kernel'.padEnd(30)} ${'calls'.padStart(6)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
 for (const [name, r] of rows.slice(0, top)) {
   console.log(`${name.padEnd(30)} ${String(r.calls / steps).padStart(6)} ${per(r.ms).toFixed(2).padStart(9)} ${((100 * r.ms) / kernelMs).toFixed(1).padStart(6)}%`);
@@ -125,16 +159,24 @@ console.log(`step ${per(stepMs).toFixed(1)} ms (profiled, so slower than unprofi
 console.log(`(${wrapperCalls / steps} custom-gradient / op() wrapper records per step left out: their kernels are listed above)`);
 console.log(`2-D matMul ${per(matmul2dMs).toFixed(1)} ms = ${((100 * matmul2dMs) / stepMs).toFixed(1)}% of the step; step / 2-D matMul = ${(stepMs / matmul2dMs).toFixed(2)}×`);
 console.log(
+  `unprofiled step ${unprofiledMs.toFixed(1)} ms (median of ${steps}, fastest ${unprofiledMinMs.toFixed(1)}); ` +
+    `unprofiled step / 2-D matMul = ${(unprofiledMs / per(matmul2dMs)).toFixed(2)}×`,
+);
+console.log(
   JSON.stringify({
     bench: 'step-profile',
     backend,
+    optimizer,
     steps,
     step_ms: +per(stepMs).toFixed(2),
+    step_ms_unprofiled: +unprofiledMs.toFixed(2),
+    step_ms_unprofiled_min: +unprofiledMinMs.toFixed(2),
     kernel_ms: +per(kernelMs).toFixed(2),
     outside_kernels_ms: +per(outside).toFixed(2),
     matmul2d_ms: +per(matmul2dMs).toFixed(2),
     matmul2d_share: +(matmul2dMs / stepMs).toFixed(3),
     step_over_matmul2d: +(stepMs / matmul2dMs).toFixed(3),
+    unprofiled_over_matmul2d: +(unprofiledMs / per(matmul2dMs)).toFixed(3),
     kernels: Object.fromEntries(rows.map(([n, r]) => [n, { calls: r.calls / steps, ms: +per(r.ms).toFixed(3) }])),
   }),
 );

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isPlainAttention, qkvWidth, type LayerPlan } from '../config/plan.js';
 import { RMSNorm } from '../norm/rmsNorm.js';
 import { Linear } from '../layers/linear.js';
+import { swapAxes12 } from '../ops/transpose.js';
 import { maybeDropout, prefixed, type Module, type NamedVariables } from '../util/params.js';
 import type { Rng } from '../util/rng.js';
 import { fusedCausalAttention } from './fusedAttention.js';
@@ -68,7 +69,7 @@ export class Attention implements Module {
     const qkv = this.qkv.forward(x, call.training, call.seed + 4); // (B·T, (A + 2G)·hd)
     // Column j·hd + e of qkv is feature e of head slot j (A query slots, then G key, G value), so a 4-D
     // transpose brings every slot's (T, hd) block together; a 5-D one is ~30x slower on wasm.
-    const slots = tf.transpose(tf.reshape(qkv, [b, t, nh + 2 * nkv, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, A + 2G, T, hd)
+    const slots = swapAxes12(tf.reshape(qkv, [b, t, nh + 2 * nkv, hd])); // (B, A + 2G, T, hd)
     const s = call.cache ? call.cache.store.lengthOf(call.cache.layer) : 0; // positions already cached
     if (s + t > this.blockSize) {
       throw new Error(`KV cache holds ${s} positions; ${t} more exceed blockSize ${this.blockSize}: reset and re-read the window.`);
@@ -95,7 +96,7 @@ export class Attention implements Module {
       if (call.keepWeights) call.keepWeights(att.weights); // (B, A, T, S+T)
       heads = att.output; // (B, A, T, hd)
     }
-    const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [b * t, nh * hd]) as tf.Tensor2D; // (B·T, A·hd) heads concatenated
+    const merged = tf.reshape(swapAxes12(heads), [b * t, nh * hd]) as tf.Tensor2D; // (B·T, A·hd) heads concatenated
     const y = this.out.forward(merged, call.training, call.seed + 5); // (B·T, C)
     return maybeDropout(y, dropout, call.training, call.seed + 1); // (B·T, C)
   }

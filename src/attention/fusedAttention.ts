@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from '../ops/customOp.js';
+import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../ops/softmax.js';
 import { groupedBatchMatMul, type SliceSelect } from '../ops/wasm/batchMatMul.js';
 
 /**
@@ -28,7 +29,7 @@ export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf
   const f = customOp((save, x: tf.Tensor4D) => {
     const s3 = tf.reshape(x, [b * 3 * nHead, t, hs]) as tf.Tensor3D; // (B·3nh, T, hs)
     const scores = groupedBatchMatMul(s3, s3, { heads: nHead, a: part(0), b: part(1), transposeB: true }); // (G, T, T) q·kᵀ
-    const p = tf.softmax(tf.add(tf.mul(scores, s), mask)) as tf.Tensor3D; // (G, T, T)
+    const p = scaledMaskedSoftmax(scores, mask, s); // (G, T, T)
     const out = groupedBatchMatMul(p, s3, { heads: nHead, a: { group: nHead, start: 0 }, b: part(2) }); // (G, T, hs) P·v
     save([s3, p]);
     return {
@@ -38,8 +39,7 @@ export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf
         const dO = tf.reshape(dy, [g, t, hs]) as tf.Tensor3D; // (G, T, hs)
         const own = { group: nHead, start: 0 };
         const dP = groupedBatchMatMul(dO, ss, { heads: nHead, a: own, b: part(2), transposeB: true }); // (G, T, T) dO·vᵀ
-        const rowDot = tf.sum(tf.mul(dP, sp), -1, true); // (G, T, 1)
-        const dS = tf.mul(tf.mul(sp, tf.sub(dP, rowDot)), s) as tf.Tensor3D; // (G, T, T)
+        const dS = scaledMaskedSoftmaxGrad(dP, sp, s); // (G, T, T) = s · P ⊙ (dP − rowsum(dP ⊙ P))
         const dq = groupedBatchMatMul(dS, ss, { heads: nHead, a: own, b: part(1) }); // (G, T, hs) dS·k
         const dk = groupedBatchMatMul(dS, ss, { heads: nHead, a: own, b: part(0), transposeA: true }); // (G, T, hs) dSᵀ·q
         const dv = groupedBatchMatMul(sp, dO, { transposeA: true }); // (G, T, hs) Pᵀ·dO

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { useAliasingIdentity } from './wasm/aliasIdentity.js';
 import { inOutermostBackward, tapeIsRecording } from './wasm/tape.js';
 
 /** What a hand-differentiated op returns: its value and dL/dinputs given dL/dvalue. */
@@ -35,5 +36,9 @@ export function customOp<I extends tf.Tensor[]>(
   const noSave: tf.GradSaveFunc = () => undefined;
   // With no gradient being recorded (inference, generation) the custom-gradient machinery is pure
   // overhead (a scope and a saved copy per call, ~40% of a cached decoding step): run the forward alone.
-  return (...inputs: I) => (tapeIsRecording() ? wrapped(...inputs) : tf.tidy(() => f(noSave, ...inputs).value));
+  return (...inputs: I) => {
+    if (!tapeIsRecording()) return tf.tidy(() => f(noSave, ...inputs).value);
+    useAliasingIdentity(); // saving clones each saved tensor: on wasm, share it rather than copy it
+    return wrapped(...inputs);
+  };
 }

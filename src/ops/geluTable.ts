@@ -67,10 +67,14 @@ function buildCoefficients(): Float64Array {
 
 let table: Float64Array | undefined;
 
-/** The shared table, built on first use (~8k cubic steps, a few ms). */
-function coefficients(): Float64Array {
+/** The shared table, built on first use (~2k cubic steps of 8 coefficients, a few ms). */
+export function geluCoefficients(): Float64Array {
   return (table ??= buildCoefficients());
 }
+const coefficients = geluCoefficients;
+
+/** The grid map s = min(max(x·scale + offset, 0), top), for kernels that walk the table themselves (heapKernels.wat). */
+export const GELU_GRID = { scale: PER_UNIT, offset: LIMIT * PER_UNIT, top: STEPS - 1e-6 } as const;
 
 /** (x + 8)·64 clamped into the grid, exact in double: step index and offset u ∈ [0, 1) in one number. */
 function gridPosition(x: number): number {

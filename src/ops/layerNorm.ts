@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { columnSums } from './matmul.js';
+import { wasmLayerNorm, wasmLayerNormAvailable, wasmLayerNormGrad } from './wasm/layerNorm.js';
 
 /** x̂ = (x − μ)/√(σ² + ε) per row, with μ, σ² the row's mean and (biased) variance. */
 function normalizeRows(x: tf.Tensor2D, eps: number): { xhat: tf.Tensor2D; rstd: tf.Tensor2D } {
@@ -47,8 +48,31 @@ function layerNormBackward(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor, tf.
   return [dx, columnSums(tf.mul(dy, xhat))]; // (N, C), (C)
 }
 
+/**
+ * The same LayerNorm on wasm as two heap kernels (src/ops/wasm/layerNorm.ts): one pass forward
+ * writing y, x̂ and rstd, one backward writing dx, dγ and dβ, in place of ~20 tfjs kernels.
+ */
+const layerNormWasm = (eps: number, bias: boolean) =>
+  customOp((save, ...inputs: tf.Tensor[]) => {
+    const [x, gamma, beta] = inputs as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D?];
+    const [y, xhat, rstd] = wasmLayerNorm(x, gamma, beta, eps); // (N, C), (N, C), (N, 1)
+    save([xhat, rstd, gamma]);
+    return {
+      value: y, // (N, C)
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sr, sg] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [dx, dgamma, dbeta] = wasmLayerNormGrad(dy as tf.Tensor2D, sx, sr, sg); // (N, C), (C), (C)
+        return bias ? [dx, dgamma, dbeta] : [dx, dgamma];
+      },
+    };
+  });
+
 /** Layer normalization over the last axis of a 2-D x (N, C) with gain γ and optional offset β. */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number): tf.Tensor2D {
+  if (x.dtype === 'float32' && x.rank === 2 && wasmLayerNormAvailable()) {
+    const f = layerNormWasm(eps, beta !== undefined);
+    return (beta ? f(x, gamma, beta) : f(x, gamma)) as tf.Tensor2D; // (N, C)
+  }
   const y = beta ? layerNormFastBias(eps)(x, gamma, beta) : layerNormFastNoBias(eps)(x, gamma);
   return y as tf.Tensor2D;
 }

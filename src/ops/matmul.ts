@@ -1,30 +1,47 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
+import { transpose2d } from './transpose.js';
+import { wasmColumnSums } from './wasm/columnSums.js';
+import { wasmMatMul } from './wasm/matMul.js';
+import { wasmMatMulTN } from './wasm/matMulTN.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
- * Column sums Σ_rows x (N, C) → (C) as the product 1ᵀ·x: on wasm a 2-D matMul runs on XNNPACK,
- * 2-5x faster than Sum over axis 0 (which transposes first); it is the bias gradient of every layer.
+ * Column sums Σ_rows x (N, C) → (C), the bias gradient of every layer: on wasm one heap-kernel
+ * pass (ops/wasm/columnSums.ts); elsewhere the product 1ᵀ·x, faster than Sum over axis 0.
  */
 export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
   const [n, c] = x.shape;
-  return tf.reshape(tf.matMul(tf.ones([1, n]), x), [c]); // (1, N)·(N, C) → (C)
+  return wasmColumnSums(x) ?? tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c]) as tf.Tensor1D); // (1, N)·(N, C) → (C)
+}
+
+/** A·B (+ bias) for 2-D A (M, K), B (K, N): on wasm the tiled heap kernel where it fits, else XNNPACK (fused with the bias). */
+function mm(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  const y = wasmMatMul(a, b, bias); // (M, N)
+  if (y) return y;
+  return (bias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b)) as tf.Tensor2D; // (M, N)
+}
+
+/** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm one kernel reading A's columns where it is faster, else an explicit transpose then a flag-free product. */
+function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return wasmMatMulTN(a, b) ?? mm(transpose2d(a), b); // (M, K)·(K, N) = (M, N)
 }
 
 /**
  * C = A·B for 2-D A (M, K), B (K, N). The gradients dA = dC·Bᵀ and dB = Aᵀ·dC are formed
- * with explicit transposes, so all three products are flag-free 2-D matMuls (XNNPACK on wasm);
- * tfjs's own gradient passes transpose flags, which wasm runs in a scalar loop.
+ * with an explicit transpose of B and a product that reads A's columns (or A's transpose), so all
+ * three are flag-free 2-D products (the tiled heap kernel or XNNPACK on wasm); tfjs's own
+ * gradient passes transpose flags, which wasm runs in a scalar loop.
  */
 const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
   save([a, b]);
   return {
-    value: tf.matMul(a, b), // (M, N)
+    value: mm(a, b), // (M, N)
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), // (M, N)·(N, K) = (M, K)
-        tf.matMul(tf.transpose(sa), dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
+        mm(dy as tf.Tensor2D, transpose2d(sb)), // (M, N)·(N, K) = (M, K)
+        matMulTN(sa, dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
       ];
     },
   };
@@ -36,19 +53,19 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * y = x·W + b in one fused matMul (XNNPACK adds the bias while writing the output), with
- * dx = dy·Wᵀ, dW = xᵀ·dy and db = 1ᵀ·dy all flag-free 2-D matMuls.
+ * y = x·W + b in one product (the bias starts the sums), with dx = dy·Wᵀ and dW = xᵀ·dy
+ * flag-free 2-D products and db the column sums of dy.
  */
 const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => {
   save([x, w]);
   return {
-    value: tf.fused.matMul({ a: x, b: w, bias: b }), // (N, out)
+    value: mm(x, w, b), // (N, out)
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D; // (N, out)
       return [
-        tf.matMul(g, tf.transpose(sw)), // (N, out)·(out, in) = (N, in)
-        tf.matMul(tf.transpose(sx), g), // (in, N)·(N, out) = (in, out)
+        mm(g, transpose2d(sw)), // (N, out)·(out, in) = (N, in)
+        matMulTN(sx, g), // (in, N)·(N, out) = (in, out)
         columnSums(g), // (out)
       ];
     },

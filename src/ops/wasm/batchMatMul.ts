@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeLast2 } from '../transpose.js';
 import { transposeInto } from '../../util/transpose.js';
+import { heapCall, heapKernelsAvailable } from './heapKernels.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
- * Batched matMul for the wasm backend that runs every slice on XNNPACK.
+ * Batched matMul for the wasm backend that runs every slice at 2-D matMul speed.
  *
  * tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when both operands are a single
  * 2-D matrix without transpose flags; anything batched or transposed runs a scalar loop
@@ -12,7 +14,9 @@ import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
  * copy), a transposed operand is first transposed slice by slice into a scratch buffer, and the
  * wasm module's own BatchMatMul entry then multiplies the 2-D pair on XNNPACK, writing straight
  * into the output's slice. The ids are released at once, which also frees XNNPACK's packed copy
- * of the right operand (it is cached by id).
+ * of the right operand (it is cached by id). Slices with M a multiple of 4 and N of 8 (attention's
+ * per-head products) skip XNNPACK for heapKernels.wat's tiled product, which has no such per-call
+ * set-up and gives the same sums.
  *
  * Operands are described as slices of 3-D tensors: a (Ga, ·, ·) and b (Gb, ·, ·); output slice g
  * (g = o·heads + h, o < outer, h < heads) multiplies a-slice o·aGroup + aStart + h with b-slice
@@ -65,26 +69,41 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const scratchB = scratchA + (tA ? aSize : 0);
   const u32 = w.HEAPU32;
   u32.set([1, m, k, 0, 1, k, n, 0], shapes);
+  // A slice is transposed by heapKernels.wat's SIMD tiles when its sides allow, else by a JS loop.
+  const heap4 = heapCall(be);
+  // (The heap can grow, and its views be replaced, while XNNPACK packs weights: the JS loop re-reads it.)
+  const flip = (ptr: number, r: number, c: number, to: number) => {
+    if (heap4 !== undefined && r % 4 === 0 && c % 4 === 0) heap4.ex.transpose(ptr, to << 2, 1, r, c, 1);
+    else transposeInto(w.HEAPF32, ptr >> 2, r, c, w.HEAPF32, to);
+  };
+  // Slices whose sides fit heapKernels.wat's 4×8 tiles run there (~3x faster for attention's
+  // 64 × 32 × 64 products: no operator creation or weight packing per slice); others on XNNPACK.
+  const tiled = heap4 !== undefined && m % 4 === 0 && n % 8 === 0;
   for (let o = 0; o < outer; o++) {
     for (let h = 0; h < heads; h++) {
-      // The heap can grow (and its views be replaced) while XNNPACK packs weights: re-read it.
-      const heap = w.HEAPF32;
       let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
       let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
-      if (tA) {
-        transposeInto(heap, aPtr >> 2, ar, ac, heap, scratchA);
+      // The tiled path reads a transposed A's columns in place (matmul_tn); XNNPACK needs a copy.
+      if (tA && !tiled) {
+        flip(aPtr, ar, ac, scratchA);
         aPtr = scratchA << 2;
       }
       if (tB) {
-        transposeInto(heap, bPtr >> 2, br, bc, heap, scratchB);
+        flip(bPtr, br, bc, scratchB);
         bPtr = scratchB << 2;
+      }
+      const oPtr = oBase + 4 * (o * heads + h) * m * n;
+      if (tiled) {
+        if (tA) heap4.ex.matmul_tn(aPtr, bPtr, oPtr, m, k, n);
+        else heap4.ex.matmul(aPtr, bPtr, oPtr, m, k, n, 0, 0);
+        continue;
       }
       const aId = be.dataIdNextNumber++;
       const bId = be.dataIdNextNumber++;
       const oId = be.dataIdNextNumber++;
       w._register_tensor(aId, m * k, aPtr);
       w._register_tensor(bId, k * n, bPtr);
-      w._register_tensor(oId, m * n, oBase + 4 * (o * heads + h) * m * n);
+      w._register_tensor(oId, m * n, oPtr);
       w._BatchMatMul(aId, scratch, 3, bId, scratch + 16, 3, 0, 0, oId);
       w._dispose_data(aId);
       w._dispose_data(bId);
@@ -145,6 +164,13 @@ function selectSlices(x: tf.Tensor3D, outer: number, heads: number, sel: SliceSe
   return tf.reshape(tf.slice(grouped, [0, sel.start, 0, 0], [outer, heads, r, c]), [outer * heads, r, c]); // (outer·heads, r, c)
 }
 
+/** Whether the kernel's slices will run on heapKernels.wat's tiles (M a multiple of 4, N of 8). */
+function tiledFits(a: tf.Tensor3D, b: tf.Tensor3D, o: Required<GroupedBatchMatMulOptions>): boolean {
+  const m = o.transposeA ? a.shape[2] : a.shape[1];
+  const n = o.transposeB ? b.shape[1] : b.shape[2];
+  return m % 4 === 0 && n % 8 === 0 && heapKernelsAvailable();
+}
+
 /**
  * out[o·heads + h] = op(a[o·aGroup + aStart + h]) · op(b[o·bGroup + bStart + h]), float32 3-D a and b.
  * On wasm every slice runs on XNNPACK straight from the operands' memory; on other backends the
@@ -163,10 +189,12 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
   const outer = checkOperands(a, b, o);
   if (wasmBatchMatMulAvailable()) {
     return tf.tidy(() => {
-      // An operand used whole is transposed by wasm's Transpose kernel (~2x faster than the
-      // kernel's per-slice JS copy); a selected block of slices is transposed slice by slice.
+      // An operand used whole is transposed by one SIMD kernel (ops/transpose.ts, several times
+      // faster than the kernel's per-slice JS copy); a selected block of slices is transposed slice
+      // by slice; a transposed A on the tiled path is read in place.
       const whole = (sel: SliceSelect, t: boolean) => t && sel.group === heads && sel.start === 0;
-      const [wa, wb] = [whole(o.a, o.transposeA), whole(o.b, o.transposeB)];
+      const wa = whole(o.a, o.transposeA) && !tiledFits(a, b, o);
+      const wb = whole(o.b, o.transposeB);
       const attrs = {
         transposeA: o.transposeA && !wa,
         transposeB: o.transposeB && !wb,
@@ -177,7 +205,7 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
         bGroup: o.b.group,
         bStart: o.b.start,
       };
-      const inputs = { a: wa ? tf.transpose(a, [0, 2, 1]) : a, b: wb ? tf.transpose(b, [0, 2, 1]) : b };
+      const inputs = { a: wa ? transposeLast2(a) : a, b: wb ? transposeLast2(b) : b };
       return tf.engine().runKernel(WASM_BATCH_MATMUL, inputs, attrs) as tf.Tensor3D; // (outer·heads, M, N)
     });
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isWasmHeapBackend, wasmKernelReady } from './module.js';
 import { geluAndDerivative } from '../geluTable.js';
+import { heapGelu } from './heapKernels.js';
 
 /**
  * Exact GeLU and its derivative in one pass, as a wasm-backend kernel written in JS.
@@ -17,6 +18,8 @@ function kernelFunc({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
   const x = inputs.x as tf.TensorInfo;
   const y = backend.makeOutput([...x.shape], 'float32');
   const dy = backend.makeOutput([...x.shape], 'float32');
+  // heapKernels.wat's loop, the same arithmetic ~4x faster than this JS one, when it loads.
+  if (heapGelu(backend, x, y, dy)) return [y, dy];
   // Views are taken after both allocations: an allocation may grow (and detach) the heap.
   const xs = backend.typedArrayFromHeap(x) as Float32Array;
   geluAndDerivative(xs, backend.typedArrayFromHeap(y) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array);

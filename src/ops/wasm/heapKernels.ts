@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GELU_GRID, geluCoefficients } from '../geluTable.js';
+import { HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
+
+/**
+ * heapKernels.wat instantiated on tfjs-backend-wasm's own memory: its functions read and write
+ * tensors where the backend keeps them, so a kernel costs no copy in or out. One instance per
+ * backend module (a new wasm backend has a new memory). The module is compiled synchronously,
+ * which browsers allow on the main thread only for modules under 4 KB: keep it below that
+ * (test/heap-kernels.test.ts checks).
+ */
+export interface HeapExports {
+  gelu(x: number, y: number, dy: number, count: number, co: number, scale: number, offset: number, top: number): void;
+  layernorm_fwd(
+    x: number,
+    gamma: number,
+    beta: number,
+    hasBeta: number,
+    y: number,
+    xhat: number,
+    rstd: number,
+    rows: number,
+    c: number,
+    eps: number,
+  ): void;
+  layernorm_bwd(
+    dy: number,
+    xhat: number,
+    rstd: number,
+    gamma: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    acc: number,
+    rows: number,
+    c: number,
+  ): void;
+  transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
+  softmax_bwd(dp: number, p: number, ds: number, rows: number, n: number, scale: number): void;
+  matmul(a: number, b: number, c: number, m: number, k: number, n: number, bias: number, hasBias: number): void;
+  matmul_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
+}
+
+interface Instance {
+  readonly ex: HeapExports;
+  /** Byte offset of geluTable.ts's coefficients, copied onto the heap once. */
+  readonly geluTable: number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<object, Instance | null>();
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The backend module's WebAssembly.Memory (Emscripten exports it as asm.memory), if it is there. */
+function memoryOf(be: WasmBackend): WebAssembly.Memory | undefined {
+  const asm = (be.wasm as unknown as { asm?: { memory?: unknown } }).asm;
+  return asm?.memory instanceof WebAssembly.Memory ? asm.memory : undefined;
+}
+
+function instantiate(be: WasmBackend): Instance | null {
+  const memory = memoryOf(be);
+  if (memory === undefined) return null;
+  try {
+    compiled ??= new WebAssembly.Module(decodeBase64(HEAP_KERNELS_WASM_BASE64));
+    const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports;
+    const co = geluCoefficients();
+    const geluTable = be.wasm._malloc(8 * co.length); // kept for the backend's lifetime
+    new Float64Array(memory.buffer, geluTable, co.length).set(co);
+    return { ex, geluTable };
+  } catch {
+    return null; // e.g. a shared (threaded) memory the module's import does not declare: JS kernels then run
+  }
+}
+
+/** The instance on a backend's heap, or undefined off wasm or where it cannot load. */
+function current(backend: unknown): { be: WasmBackend; inst: Instance } | undefined {
+  if (!isWasmBackend(backend)) return undefined;
+  let inst = instances.get(backend.wasm);
+  if (inst === undefined) {
+    inst = instantiate(backend);
+    instances.set(backend.wasm, inst);
+  }
+  return inst === null ? undefined : { be: backend, inst };
+}
+
+/**
+ * y = x·Φ(x) and dy = Φ(x) + x·φ(x) written into the float32 tensors y and dy (shaped like x) on
+ * the heap, as geluAndDerivative computes them; false (nothing written) when the module is not
+ * available on this backend.
+ */
+export function heapGelu(backend: unknown, x: tf.TensorInfo, y: tf.TensorInfo, dy: tf.TensorInfo): boolean {
+  const c = current(backend);
+  if (c === undefined) return false;
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  const at = (t: tf.TensorInfo) => heapOffset(c.be, t);
+  c.inst.ex.gelu(at(x), at(y), at(dy), n, c.inst.geluTable, GELU_GRID.scale, GELU_GRID.offset, GELU_GRID.top);
+  return true;
+}
+
+/** A backend's heap kernels and what calling them needs; undefined off wasm or where the module cannot load. */
+export interface HeapCall {
+  readonly be: WasmBackend;
+  readonly ex: HeapExports;
+  /** Byte offset of a tensor's data on the heap. */
+  at(t: tf.TensorInfo): number;
+}
+
+export function heapCall(backend: unknown): HeapCall | undefined {
+  const c = current(backend);
+  if (c === undefined) return undefined;
+  return { be: c.be, ex: c.inst.ex, at: (t) => heapOffset(c.be, t) };
+}
+
+/** Whether the current backend runs the heap kernels (wasm, with its memory reachable). */
+export function heapKernelsAvailable(): boolean {
+  return tf.getBackend() === 'wasm' && current(tf.backend()) !== undefined;
+}

@@ -1,0 +1,542 @@
+;; Element-wise training kernels that run on tfjs-backend-wasm's own heap: the module imports the
+;; backend's memory, so it reads and writes tensors in place (src/ops/wasm/heapKernels.ts loads it).
+;; `npx tsx bench/reference/build-heap-wasm.ts` assembles it into heapKernelsWasm.ts; a test checks
+;; that the committed bytes are this file's. Every address is a byte offset into that memory.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; Two cubics at once: lane l is c0 + u*(c1 + u*(c2 + u*c3)) with u = lane l of $u and the
+  ;; coefficients of lane 0 in $a01 (c0 c1), $a23 (c2 c3) and of lane 1 in $b01, $b23.
+  (func $cubic2 (param $u v128) (param $a01 v128) (param $a23 v128) (param $b01 v128) (param $b23 v128) (result v128)
+    (f64x2.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a01) (local.get $b01))
+      (f64x2.mul (local.get $u)
+        (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a01) (local.get $b01))
+          (f64x2.mul (local.get $u)
+            (f64x2.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a23) (local.get $b23))
+              (f64x2.mul (local.get $u)
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a23) (local.get $b23)))))))))
+
+  ;; GeLU and its derivative from geluTable.ts's table, the same arithmetic in the same order as
+  ;; geluAndDerivative there (so the same float32 results): for n < count,
+  ;;   s = min(max(x*scale + offset, 0), top),  i = floor(s),  u = s - i,
+  ;;   y[n] = x * Phi_i(u),  dy[n] = dPhi_i(u)   (Phi = normal cdf, dPhi = Phi + x*phi),
+  ;; each cubic c0 + u*(c1 + u*(c2 + u*c3)) in double from the 8 doubles of step i at co + 64*i.
+  ;; NaN stays NaN (the saturating truncation sends it to step 0, u is NaN).
+  (func (export "gelu")
+    (param $x i32) (param $y i32) (param $dy i32) (param $count i32) (param $co i32)
+    (param $scale f64) (param $offset f64) (param $top f64)
+    (local $end i32) (local $v f64) (local $s f64) (local $i i32) (local $u f64) (local $k i32)
+    (local $k2 i32) (local $pairEnd i32) (local $vx v128) (local $vs v128) (local $vi v128) (local $vu v128)
+    (local $vscale v128) (local $voffset v128) (local $vtop v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $count) (i32.const 2))))
+    ;; Two elements at a time in f64x2 lanes (the same double operations, lane by lane; the clamp
+    ;; is pmax/pmin, a compare and select that keeps NaN as min/max do, without their slow -0/NaN
+    ;; handling): each
+    ;; element's four coefficients are loaded as two (c0 c1), (c2 c3) pairs and regrouped by
+    ;; shuffles into (c0 c0'), (c1 c1'), ... The scalar loop below finishes an odd count.
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $voffset (f64x2.splat (local.get $offset)))
+    (local.set $vtop (f64x2.splat (local.get $top)))
+    (local.set $pairEnd (i32.sub (local.get $end) (i32.const 4)))
+    (block $pairsDone
+      (loop $pair
+        (br_if $pairsDone (i32.ge_u (local.get $x) (local.get $pairEnd)))
+        (local.set $vx (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+        (local.set $vs
+          (f64x2.pmin
+            (f64x2.pmax (f64x2.add (f64x2.mul (local.get $vx) (local.get $vscale)) (local.get $voffset)) (v128.const f64x2 0 0))
+            (local.get $vtop)))
+        (local.set $vi (i32x4.trunc_sat_f64x2_s_zero (local.get $vs)))
+        (local.set $vu (f64x2.sub (local.get $vs) (f64x2.convert_low_i32x4_s (local.get $vi))))
+        (local.set $k (i32.add (local.get $co) (i32.shl (i32x4.extract_lane 0 (local.get $vi)) (i32.const 6))))
+        (local.set $k2 (i32.add (local.get $co) (i32.shl (i32x4.extract_lane 1 (local.get $vi)) (i32.const 6))))
+        (v128.store64_lane 0 (local.get $y)
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul (local.get $vx)
+              (call $cubic2 (local.get $vu) (v128.load (local.get $k)) (v128.load offset=16 (local.get $k))
+                (v128.load (local.get $k2)) (v128.load offset=16 (local.get $k2))))))
+        (v128.store64_lane 0 (local.get $dy)
+          (f32x4.demote_f64x2_zero
+            (call $cubic2 (local.get $vu) (v128.load offset=32 (local.get $k)) (v128.load offset=48 (local.get $k))
+              (v128.load offset=32 (local.get $k2)) (v128.load offset=48 (local.get $k2)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
+        (br $pair)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (f64.promote_f32 (f32.load (local.get $x))))
+        (local.set $s
+          (f64.min
+            (f64.max (f64.add (f64.mul (local.get $v) (local.get $scale)) (local.get $offset)) (f64.const 0))
+            (local.get $top)))
+        (local.set $i (i32.trunc_sat_f64_u (local.get $s)))
+        (local.set $u (f64.sub (local.get $s) (f64.convert_i32_u (local.get $i))))
+        (local.set $k (i32.add (local.get $co) (i32.shl (local.get $i) (i32.const 6))))
+        (f32.store (local.get $y)
+          (f32.demote_f64
+            (f64.mul (local.get $v)
+              (f64.add (f64.load (local.get $k))
+                (f64.mul (local.get $u)
+                  (f64.add (f64.load offset=8 (local.get $k))
+                    (f64.mul (local.get $u)
+                      (f64.add (f64.load offset=16 (local.get $k))
+                        (f64.mul (local.get $u) (f64.load offset=24 (local.get $k)))))))))))
+        (f32.store (local.get $dy)
+          (f32.demote_f64
+            (f64.add (f64.load offset=32 (local.get $k))
+              (f64.mul (local.get $u)
+                (f64.add (f64.load offset=40 (local.get $k))
+                  (f64.mul (local.get $u)
+                    (f64.add (f64.load offset=48 (local.get $k))
+                      (f64.mul (local.get $u) (f64.load offset=56 (local.get $k))))))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+        (br $next))))
+
+  ;; LayerNorm forward over the rows of x (rows, c), in double within a row:
+  ;;   mean = sum(x)/c,  var = sum((x - mean)^2)/c,  rstd = 1/sqrt(var + eps),
+  ;;   xhat = (x - mean)*rstd,  y = xhat*gamma (+ beta when hasBeta),
+  ;; writing y and xhat (rows, c) and rstd (rows) as float32; y is formed from the float32 xhat,
+  ;; the value the backward pass reads back.
+  (func (export "layernorm_fwd")
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $hasBeta i32)
+    (param $y i32) (param $xhat i32) (param $rstd i32) (param $rows i32) (param $c i32) (param $eps f64)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $j i32) (local $sum f64) (local $mean f64)
+    (local $d f64) (local $inv f64) (local $xh f32) (local $cf f64) (local $v f32)
+    (local.set $cf (f64.convert_i32_u (local.get $c)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        ;; mean
+        (local.set $sum (f64.const 0))
+        (local.set $p (local.get $x))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l1)))
+        (local.set $mean (f64.div (local.get $sum) (local.get $cf)))
+        ;; variance about the mean
+        (local.set $sum (f64.const 0))
+        (local.set $p (local.get $x))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $mean)))
+            (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $d) (local.get $d))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l2)))
+        (local.set $inv (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div (local.get $sum) (local.get $cf)) (local.get $eps)))))
+        (f32.store (local.get $rstd) (f32.demote_f64 (local.get $inv)))
+        ;; xhat and y, column j of gamma and beta alongside
+        (local.set $j (i32.const 0))
+        (block $d3
+          (loop $l3
+            (br_if $d3 (i32.ge_u (local.get $x) (local.get $rowEnd)))
+            (local.set $xh
+              (f32.demote_f64 (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $x))) (local.get $mean)) (local.get $inv))))
+            (f32.store (local.get $xhat) (local.get $xh))
+            (local.set $v (f32.mul (local.get $xh) (f32.load (i32.add (local.get $gamma) (local.get $j)))))
+            (if (local.get $hasBeta)
+              (then (local.set $v (f32.add (local.get $v) (f32.load (i32.add (local.get $beta) (local.get $j)))))))
+            (f32.store (local.get $y) (local.get $v))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $xhat (i32.add (local.get $xhat) (i32.const 4)))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l3)))
+        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+        (br $row))))
+
+  ;; LayerNorm backward from dy (rows, c) and the forward's xhat (rows, c), rstd (rows): with
+  ;; g = dy*gamma per row,
+  ;;   dx = rstd*(g - mean(g) - xhat*mean(g*xhat)),  dgamma = sum_rows dy*xhat,  dbeta = sum_rows dy,
+  ;; row means in double; the column sums gather in double in acc (2c doubles of scratch) and are
+  ;; written to dgamma and dbeta (c each, float32) at the end.
+  (func (export "layernorm_bwd")
+    (param $dy i32) (param $xhat i32) (param $rstd i32) (param $gamma i32)
+    (param $dx i32) (param $dgamma i32) (param $dbeta i32) (param $acc i32) (param $rows i32) (param $c i32)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $q i32) (local $j i32) (local $g f64)
+    (local $sg f64) (local $sgx f64) (local $cf f64) (local $inv f64) (local $a i32) (local $accEnd i32)
+    (local.set $cf (f64.convert_i32_u (local.get $c)))
+    (local.set $accEnd (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 4))))
+    (local.set $a (local.get $acc))
+    (block $z
+      (loop $zl
+        (br_if $z (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (f64.store (local.get $a) (f64.const 0))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br $zl)))
+    (local.set $end (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $dy) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $dy) (i32.shl (local.get $c) (i32.const 2))))
+        ;; row sums of g and g*xhat; column sums of dy*xhat and dy (acc: [dgamma | dbeta])
+        (local.set $sg (f64.const 0))
+        (local.set $sgx (f64.const 0))
+        (local.set $p (local.get $dy))
+        (local.set $q (local.get $xhat))
+        (local.set $j (i32.const 0))
+        (local.set $a (local.get $acc))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $g (f64.promote_f32 (f32.mul (f32.load (local.get $p)) (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+            (local.set $sg (f64.add (local.get $sg) (local.get $g)))
+            (local.set $sgx (f64.add (local.get $sgx) (f64.mul (local.get $g) (f64.promote_f32 (f32.load (local.get $q))))))
+            (f64.store (local.get $a)
+              (f64.add (f64.load (local.get $a))
+                (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.promote_f32 (f32.load (local.get $q))))))
+            (f64.store (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))
+              (f64.add (f64.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (local.set $a (i32.add (local.get $a) (i32.const 8)))
+            (br $l1)))
+        (local.set $sg (f64.div (local.get $sg) (local.get $cf)))
+        (local.set $sgx (f64.div (local.get $sgx) (local.get $cf)))
+        (local.set $inv (f64.promote_f32 (f32.load (local.get $rstd))))
+        (local.set $j (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $dy) (local.get $rowEnd)))
+            (local.set $g (f64.promote_f32 (f32.mul (f32.load (local.get $dy)) (f32.load (i32.add (local.get $gamma) (local.get $j))))))
+            (f32.store (local.get $dx)
+              (f32.demote_f64
+                (f64.mul (local.get $inv)
+                  (f64.sub (f64.sub (local.get $g) (local.get $sg))
+                    (f64.mul (f64.promote_f32 (f32.load (local.get $xhat))) (local.get $sgx))))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+            (local.set $xhat (i32.add (local.get $xhat) (i32.const 4)))
+            (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l2)))
+        (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+        (br $row)))
+    ;; the column sums, rounded once
+    (local.set $a (local.get $acc))
+    (local.set $j (i32.const 0))
+    (block $w
+      (loop $wl
+        (br_if $w (i32.ge_u (local.get $j) (i32.shl (local.get $c) (i32.const 2))))
+        (f32.store (i32.add (local.get $dgamma) (local.get $j)) (f32.demote_f64 (f64.load (local.get $a))))
+        (f32.store (i32.add (local.get $dbeta) (local.get $j))
+          (f32.demote_f64 (f64.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $wl))))
+
+  ;; Swaps the middle two axes of src (g, r, c, e) into dst (g, c, r, e): dst[a][j][i] = src[a][i][j],
+  ;; each entry a run of e floats. With e = 1 and r, c multiples of 4 it moves 4x4 tiles through
+  ;; SIMD registers (four row loads, eight shuffles, four column stores); otherwise it copies the
+  ;; runs one by one (memory.copy). src and dst must not overlap.
+  (func (export "transpose")
+    (param $src i32) (param $dst i32) (param $g i32) (param $r i32) (param $c i32) (param $e i32)
+    (local $a i32) (local $i i32) (local $j i32) (local $in i32) (local $out i32) (local $run i32)
+    (local $rowBytes i32) (local $colBytes i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $run (i32.shl (local.get $e) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $c) (local.get $run)))
+    (local.set $colBytes (i32.mul (local.get $r) (local.get $run)))
+    (if (i32.and (i32.eq (local.get $e) (i32.const 1))
+          (i32.eqz (i32.and (i32.or (local.get $r) (local.get $c)) (i32.const 3))))
+      (then
+        (block $gDone
+          (loop $gLoop
+            (br_if $gDone (i32.ge_u (local.get $a) (local.get $g)))
+            (local.set $i (i32.const 0))
+            (block $iDone
+              (loop $iLoop
+                (br_if $iDone (i32.ge_u (local.get $i) (local.get $r)))
+                (local.set $in (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $rowBytes))))
+                (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $jDone
+                  (loop $jLoop
+                    (br_if $jDone (i32.ge_u (local.get $j) (local.get $c)))
+                    (local.set $v0 (v128.load (local.get $in)))
+                    (local.set $v1 (v128.load (i32.add (local.get $in) (local.get $rowBytes))))
+                    (local.set $v2 (v128.load (i32.add (local.get $in) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+                    (local.set $v3 (v128.load (i32.add (local.get $in) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+                    ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3)
+                    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+                    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+                    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+                    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+                    ;; columns j..j+3 of rows i..i+3: (a0 b0 c0 d0) ... (a3 b3 c3 d3)
+                    (v128.store (local.get $out)
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $out) (local.get $colBytes))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $out) (i32.shl (local.get $colBytes) (i32.const 1)))
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                    (v128.store (i32.add (local.get $out) (i32.mul (local.get $colBytes) (i32.const 3)))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                    (local.set $in (i32.add (local.get $in) (i32.const 16)))
+                    (local.set $out (i32.add (local.get $out) (i32.shl (local.get $colBytes) (i32.const 2))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jLoop)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $iLoop)))
+            (local.set $src (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $gLoop))))
+      (else
+        (block $gDone2
+          (loop $gLoop2
+            (br_if $gDone2 (i32.ge_u (local.get $a) (local.get $g)))
+            (local.set $i (i32.const 0))
+            (block $iDone2
+              (loop $iLoop2
+                (br_if $iDone2 (i32.ge_u (local.get $i) (local.get $r)))
+                (local.set $in (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $rowBytes))))
+                (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $i) (local.get $run))))
+                (local.set $j (i32.const 0))
+                (block $jDone2
+                  (loop $jLoop2
+                    (br_if $jDone2 (i32.ge_u (local.get $j) (local.get $c)))
+                    (memory.copy (local.get $out) (local.get $in) (local.get $run))
+                    (local.set $in (i32.add (local.get $in) (local.get $run)))
+                    (local.set $out (i32.add (local.get $out) (local.get $colBytes)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jLoop2)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $iLoop2)))
+            (local.set $src (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $gLoop2))))))
+
+  ;; The backward pass of p = softmax(x*scale + mask) over rows of n:
+  ;;   ds = scale * p * (dp - sum_j dp_j*p_j),  the row sum in double.
+  (func (export "softmax_bwd")
+    (param $dp i32) (param $p i32) (param $ds i32) (param $rows i32) (param $n i32) (param $scale f64)
+    (local $q i32) (local $j i32) (local $rowBytes i32) (local $dot f64) (local $pj f64)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
+        (local.set $dot (f64.const 0))
+        (local.set $j (i32.const 0))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $dot (f64.add (local.get $dot)
+              (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dp) (local.get $j))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $j)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l1)))
+        (local.set $j (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $pj (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $j)))))
+            (f32.store (i32.add (local.get $ds) (local.get $j))
+              (f32.demote_f64
+                (f64.mul (f64.mul (local.get $pj)
+                  (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $dp) (local.get $j)))) (local.get $dot)))
+                  (local.get $scale))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l2)))
+        (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
+        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+        (local.set $ds (i32.add (local.get $ds) (local.get $rowBytes)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $row))))
+
+  ;; C (m, n) = A (m, k) . B (k, n) (+ bias (n) on every row when hasBias), row-major float32, for
+  ;; m a multiple of 4 and n of 8: each 4x8 tile of C is held in eight f32x4 accumulators (starting
+  ;; from the bias) while k runs, every step one row of B (two vectors) times four splatted
+  ;; entries of A; column blocks of C are the outer loop, so B's block (k x 8) stays in the
+  ;; first-level cache. Sums run over k in order, in float32, as XNNPACK's do (same results).
+  ;; Calling XNNPACK through tfjs-backend-wasm costs an operator creation and a repacking of B per
+  ;; call (B is new every step: a gradient, or weights the optimizer replaced); this does neither.
+  (func (export "matmul")
+    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+    (param $bias i32) (param $hasBias i32)
+    (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $pEnd i32) (local $kb i32) (local $nb i32)
+    (local $out i32) (local $b0 v128) (local $b1 v128) (local $x v128) (local $z0 v128) (local $z1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $jDone
+      (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $z0 (v128.const i32x4 0 0 0 0))
+        (local.set $z1 (v128.const i32x4 0 0 0 0))
+        (if (local.get $hasBias)
+          (then
+            (local.set $z0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $z1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $c00 (local.get $z0))
+            (local.set $c01 (local.get $z1))
+            (local.set $c10 (local.get $z0))
+            (local.set $c11 (local.get $z1))
+            (local.set $c20 (local.get $z0))
+            (local.set $c21 (local.get $z1))
+            (local.set $c30 (local.get $z0))
+            (local.set $c31 (local.get $z1))
+            (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+            (local.set $pEnd (i32.add (local.get $pa) (local.get $kb)))
+            (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (block $kDone
+              (loop $kLoop
+                (br_if $kDone (i32.ge_u (local.get $pa) (local.get $pEnd)))
+                (local.set $b0 (v128.load (local.get $pb)))
+                (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                (local.set $x (v128.load32_splat (local.get $pa)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $kb))))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (i32.shl (local.get $kb) (i32.const 1)))))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $kb) (i32.const 3)))))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+                (br $kLoop)))
+            (local.set $out (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
+            (v128.store (local.get $out) (local.get $c00))
+            (v128.store offset=16 (local.get $out) (local.get $c01))
+            (local.set $out (i32.add (local.get $out) (local.get $nb)))
+            (v128.store (local.get $out) (local.get $c10))
+            (v128.store offset=16 (local.get $out) (local.get $c11))
+            (local.set $out (i32.add (local.get $out) (local.get $nb)))
+            (v128.store (local.get $out) (local.get $c20))
+            (v128.store offset=16 (local.get $out) (local.get $c21))
+            (local.set $out (i32.add (local.get $out) (local.get $nb)))
+            (v128.store (local.get $out) (local.get $c30))
+            (v128.store offset=16 (local.get $out) (local.get $c31))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jLoop))))
+
+  ;; Column sums out[j] = sum over rows of x[row][j], x (rows, c) with c a multiple of 4, summed in
+  ;; double in acc (c doubles of scratch), four columns a step as two f64x2 pairs, then rounded once.
+  ;; (A bias gradient. As the product ones(1, rows) . x on XNNPACK it repacks x as a weight matrix
+  ;; on every call, ~10x the cost of this pass.)
+  (func (export "column_sums") (param $x i32) (param $out i32) (param $acc i32) (param $rows i32) (param $c i32)
+    (local $a i32) (local $accEnd i32) (local $end i32) (local $rowEnd i32) (local $v v128)
+    (local.set $accEnd (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
+    (local.set $a (local.get $acc))
+    (block $z
+      (loop $zl
+        (br_if $z (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $zl)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $rows) (local.get $c)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $a (local.get $acc))
+        (block $d
+          (loop $l
+            (br_if $d (i32.ge_u (local.get $x) (local.get $rowEnd)))
+            (local.set $v (v128.load (local.get $x)))
+            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 (local.get $a)
+              (f64x2.add (v128.load offset=16 (local.get $a))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $a (i32.add (local.get $a) (i32.const 32)))
+            (br $l)))
+        (br $row)))
+    (local.set $a (local.get $acc))
+    (block $w
+      (loop $wl
+        (br_if $w (i32.ge_u (local.get $a) (local.get $accEnd)))
+        (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (v128.load (local.get $a))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $wl))))
+
+  ;; C (m, n) = A^T . B for A stored (k, m) and B (k, n), row-major float32, m a multiple of 4 and
+  ;; n of 8: matmul's 4x8 tiles, the four entries of A's column block read as one vector (row kk
+  ;; of A, columns i..i+3) and splatted lane by lane. It spares a weight gradient x^T . dy the
+  ;; transpose of x. Column blocks of C are the outer loop, so B's block (k x 8) stays in the
+  ;; first-level cache while A streams from the second. Sums run over k in order, in float32.
+  (func (export "matmul_tn")
+    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $pEnd i32) (local $mb i32) (local $nb i32)
+    (local $out i32) (local $b0 v128) (local $b1 v128) (local $av v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $jDone
+      (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $c00 (v128.const i32x4 0 0 0 0))
+            (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0))
+            (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0))
+            (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0))
+            (local.set $c31 (v128.const i32x4 0 0 0 0))
+            (local.set $pa (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $pEnd (i32.add (local.get $pa) (i32.mul (local.get $k) (local.get $mb))))
+            (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (block $kDone
+              (loop $kLoop
+                (br_if $kDone (i32.ge_u (local.get $pa) (local.get $pEnd)))
+                (local.set $b0 (v128.load (local.get $pb)))
+                (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                (local.set $av (v128.load (local.get $pa)))
+                (local.set $x (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $av) (local.get $av)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $av) (local.get $av)))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $av) (local.get $av)))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $av) (local.get $av)))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $pa (i32.add (local.get $pa) (local.get $mb)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+                (br $kLoop)))
+            (local.set $out (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
+            (v128.store (local.get $out) (local.get $c00))
+            (v128.store offset=16 (local.get $out) (local.get $c01))
+            (local.set $out (i32.add (local.get $out) (local.get $nb)))
+            (v128.store (local.get $out) (local.get $c10))
+            (v128.store offset=16 (local.get $out) (local.get $c11))
+            (local.set $out (i32.add (local.get $out) (local.get $nb)))
+            (v128.store (local.get $out) (local.get $c20))
+            (v128.store offset=16 (local.get $out) (local.get $c21))
+            (local.set $out (i32.add (local.get $out) (local.get $nb)))
+            (v128.store (local.get $out) (local.get $c30))
+            (v128.store offset=16 (local.get $out) (local.get $c31))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jLoop))))
+)

@@ -1,0 +1,273 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assembleDot } from '../bench/reference/assembleDot.js';
+import { geluAndDerivative } from '../src/ops/geluTable.js';
+import { layerNorm } from '../src/ops/layerNorm.js';
+import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../src/ops/softmax.js';
+import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js';
+import { causalMask } from '../src/attention/causalMask.js';
+import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
+import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
+import { columnSums, linear } from '../src/ops/matmul.js';
+import { wasmMatMulTN } from '../src/ops/wasm/matMulTN.js';
+import { wasmMatMul } from '../src/ops/wasm/matMul.js';
+import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
+import { heapGelu } from '../src/ops/wasm/heapKernels.js';
+import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
+import { HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
+import { createRng } from '../src/util/rng.js';
+import { maxDiff, normals } from './helpers.js';
+import * as REFERENCE from './reference/ops.js';
+
+const onWasm = () => tf.getBackend() === 'wasm';
+
+describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
+  it('ships the bytes that heapKernels.wat assembles to', async () => {
+    const wat = readFileSync(join(import.meta.dirname, '../src/ops/wasm/heapKernels.wat'), 'utf8');
+    expect(Buffer.from(await assembleDot(wat)).toString('base64')).toBe(HEAP_KERNELS_WASM_BASE64);
+    // Browsers compile a module synchronously on the main thread only below 4 KB.
+    expect(atob(HEAP_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
+  });
+
+  it('gelu writes the same float32 values as geluAndDerivative, edge cases included', () => {
+    const edge = [0, -0, 1e-30, -1e-30, 7.999, 8, 8.5, -7.999, -8, -8.5, 1e6, -1e6, Infinity, -Infinity, Number.NaN];
+    const xs = Float32Array.from([...edge, ...normals(createRng(7), 4093, 3)]);
+    const [y0, d0] = [new Float32Array(xs.length), new Float32Array(xs.length)];
+    geluAndDerivative(xs, y0, d0);
+    const x = tf.tensor1d(xs);
+    const [y, d] = [tf.zeros([xs.length]), tf.zeros([xs.length])];
+    const ran = heapGelu(tf.backend(), x, y, d);
+    expect(ran).toBe(onWasm()); // the module loads on the wasm backend only
+    if (ran) {
+      expect(Array.from(y.dataSync())).toEqual(Array.from(y0));
+      expect(Array.from(d.dataSync())).toEqual(Array.from(d0));
+    }
+    tf.dispose([x, y, d]);
+  });
+});
+
+describe('layerNorm (one wasm pass each way, tfjs ops elsewhere)', () => {
+  it.each([true, false])('matches tfjs autograd of the plain formula in value and gradients (bias %s)', (bias) => {
+    expect(wasmLayerNormAvailable()).toBe(onWasm());
+    const rng = createRng(11);
+    const [n, c] = [37, 24];
+    const x = tf.tensor2d(normals(rng, n * c, 2, 0.5), [n, c]); // (N, C)
+    const gamma = tf.tensor1d(normals(rng, c, 1, 1)); // (C)
+    const beta = bias ? tf.tensor1d(normals(rng, c)) : undefined; // (C)
+    const w = tf.tensor2d(normals(rng, n * c), [n, c]); // (N, C) weights of the loss, so dy is not constant
+    const loss = (f: typeof layerNorm) => (...t: tf.Tensor[]) =>
+      tf.sum(tf.mul(f(t[0] as tf.Tensor2D, t[1] as tf.Tensor1D, t[2] as tf.Tensor1D | undefined, 1e-5), w));
+    const inputs = beta ? [x, gamma, beta] : [x, gamma];
+    const before = tf.memory().numTensors;
+    const ours = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(loss(layerNorm))(inputs);
+      return [value, ...grads];
+    });
+    expect(tf.memory().numTensors).toBe(before + ours.length); // nothing else is left behind
+    const ref = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(loss(REFERENCE.layerNorm))(inputs);
+      return [value, ...grads];
+    });
+    ours.forEach((t, i) => expect(maxDiff(t.dataSync(), ref[i].dataSync())).toBeLessThan(2e-5));
+    tf.dispose([x, gamma, w, ...(beta ? [beta] : []), ...ours, ...ref]);
+  });
+});
+
+describe('transposes (SIMD tiles and runs on wasm, tf.transpose elsewhere)', () => {
+  const data = (n: number) => Float32Array.from({ length: n }, (_, i) => i * 0.5 - 7);
+  it.each([
+    [8, 12],
+    [4, 4],
+    [6, 10], // sides not multiples of 4: tf.transpose
+    [64, 128],
+  ])('transpose2d (%i, %i) equals tf.transpose', (r, c) => {
+    const x = tf.tensor2d(data(r * c), [r, c]); // (R, C)
+    const [ours, ref] = [transpose2d(x), tf.transpose(x)]; // (C, R) each
+    expect(ours.shape).toEqual([c, r]);
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
+    tf.dispose([x, ours, ref]);
+  });
+
+  it('transposeLast2 and swapAxes12 equal tf.transpose, and their gradients are the inverse permutations', () => {
+    const x3 = tf.tensor3d(data(3 * 8 * 4), [3, 8, 4]); // (G, R, C)
+    const x4 = tf.tensor4d(data(2 * 5 * 3 * 6), [2, 5, 3, 6]); // (A, B, C, D)
+    const w3 = tf.tensor3d(data(3 * 4 * 8).map((v) => v * v), [3, 4, 8]); // (G, C, R)
+    const w4 = tf.tensor4d(data(2 * 3 * 5 * 6).map((v) => Math.sin(v)), [2, 3, 5, 6]); // (A, C, B, D)
+    expect(Array.from(transposeLast2(x3).dataSync())).toEqual(Array.from(tf.transpose(x3, [0, 2, 1]).dataSync()));
+    expect(Array.from(swapAxes12(x4).dataSync())).toEqual(Array.from(tf.transpose(x4, [0, 2, 1, 3]).dataSync()));
+    const before = tf.memory().numTensors;
+    const [g3, g4] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.add(tf.sum(tf.mul(transposeLast2(a as tf.Tensor3D), w3)), tf.sum(tf.mul(swapAxes12(b as tf.Tensor4D), w4))),
+    )([x3, x4]);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(Array.from(g3.dataSync())).toEqual(Array.from(tf.transpose(w3, [0, 2, 1]).dataSync()));
+    expect(Array.from(g4.dataSync())).toEqual(Array.from(tf.transpose(w4, [0, 2, 1, 3]).dataSync()));
+    tf.dispose([x3, x4, w3, w4, g3, g4]);
+  });
+});
+
+describe('attention softmax (its backward one wasm pass, tfjs ops elsewhere)', () => {
+  it('equals tfjs softmax(s·x + mask) and autograd of it, over scores from −60 to 60', () => {
+    expect(wasmSoftmaxGradAvailable()).toBe(onWasm());
+    const [g, t] = [5, 16];
+    const rng = createRng(3);
+    const x = tf.tensor3d(normals(rng, g * t * t, 20), [g, t, t]); // (G, T, T)
+    const mask = causalMask(t); // (T, T)
+    const dP = tf.tensor3d(normals(rng, g * t * t), [g, t, t]); // (G, T, T)
+    const scale = 0.7;
+    const before = tf.memory().numTensors;
+    const p = scaledMaskedSoftmax(x, mask, scale); // (G, T, T)
+    const dS = scaledMaskedSoftmaxGrad(dP, p, scale); // (G, T, T)
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const f = (z: tf.Tensor) => tf.softmax(tf.add(tf.mul(z, scale), mask)); // (G, T, T)
+    const pRef = f(x);
+    const dRef = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z), dP)))(x); // (G, T, T)
+    expect(maxDiff(p.dataSync(), pRef.dataSync())).toBeLessThan(1e-6);
+    expect(maxDiff(dS.dataSync(), dRef.dataSync())).toBeLessThan(1e-5);
+    // Masked entries are exactly 0, and rows sum to 1.
+    const pv = p.dataSync();
+    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) expect(pv[i * t + j]).toBe(0);
+    expect(maxDiff(tf.sum(p, -1).dataSync(), new Float32Array(g * t).fill(1))).toBeLessThan(1e-6);
+    tf.dispose([x, mask, dP, p, dS, pRef, dRef]);
+  });
+});
+
+describe('groupedBatchMatMul (tiled heap product where the sides fit, XNNPACK elsewhere)', () => {
+  it.each([
+    [8, 12, 16, false, false], // tiled
+    [8, 12, 16, true, false],
+    [8, 12, 16, false, true],
+    [8, 12, 16, true, true],
+    [6, 5, 7, false, false], // untiled: XNNPACK
+    [4, 1, 8, false, false], // k = 1
+  ])('M %i, K %i, N %i, transposeA %s, transposeB %s equals tf.matMul', (m, k, n, tA, tB) => {
+    const g = 3;
+    const rng = createRng(m * 100 + k);
+    const a = tf.tensor3d(normals(rng, g * m * k), tA ? [g, k, m] : [g, m, k]);
+    const b = tf.tensor3d(normals(rng, g * k * n), tB ? [g, n, k] : [g, k, n]);
+    const ours = groupedBatchMatMul(a, b, { transposeA: tA, transposeB: tB }); // (G, M, N)
+    const ref = tf.matMul(a, b, tA, tB); // (G, M, N)
+    expect(ours.shape).toEqual([g, m, n]);
+    expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([a, b, ours, ref]);
+  });
+
+  it('head-grouped slices: q·kᵀ of a (B·3·nh, T, hs) tensor equals slicing first', () => {
+    const [b, nh, t, hs] = [2, 2, 8, 4];
+    const x = tf.tensor3d(normals(createRng(5), b * 3 * nh * t * hs), [b * 3 * nh, t, hs]); // (B·3nh, T, hs)
+    const part = (p: number) => ({ group: 3 * nh, start: p * nh });
+    const ours = groupedBatchMatMul(x, x, { heads: nh, a: part(0), b: part(1), transposeB: true }); // (B·nh, T, T)
+    const x4 = tf.reshape(x, [b, 3 * nh, t, hs]);
+    const q = tf.reshape(tf.slice(x4, [0, 0, 0, 0], [b, nh, t, hs]), [b * nh, t, hs]) as tf.Tensor3D;
+    const k = tf.reshape(tf.slice(x4, [0, nh, 0, 0], [b, nh, t, hs]), [b * nh, t, hs]) as tf.Tensor3D;
+    const ref = tf.matMul(q, k, false, true); // (B·nh, T, T)
+    expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, ours, x4, q, k, ref]);
+  });
+});
+
+describe('columnSums (one wasm pass, the product 1ᵀ·x elsewhere)', () => {
+  it.each([
+    [37, 8],
+    [768, 128],
+    [5, 6], // C not a multiple of 4: the product
+  ])('equals the column sums in double, rounded, for (%i, %i)', (n, c) => {
+    const data = normals(createRng(n + c), n * c, 3, 1);
+    const x = tf.tensor2d(data, [n, c]); // (N, C)
+    const exact = new Float64Array(c);
+    data.forEach((v, i) => {
+      exact[i % c] += v;
+    });
+    const before = tf.memory().numTensors;
+    const ours = columnSums(x); // (C)
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(ours.shape).toEqual([c]);
+    // float32 rounding of sums near N: a few ulps (the product path sums in float32).
+    expect(maxDiff(ours.dataSync(), exact)).toBeLessThan(2e-6 * n);
+    tf.dispose([x, ours]);
+  });
+});
+
+describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
+  it.each([
+    [40, 8, 16, true],
+    [768, 128, 128, true],
+    [768, 512, 128, false], // A too large for the cache rule
+    [10, 6, 16, false], // M not a multiple of 4
+  ])('wasmMatMulTN with A (%i, %i), N %i equals tf.matMul(a, b, true)', (k, m, n, fits) => {
+    const rng = createRng(k + m + n);
+    const a = tf.tensor2d(normals(rng, k * m), [k, m]); // (K, M)
+    const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
+    const ours = wasmMatMulTN(a, b); // (M, N) or undefined
+    expect(ours !== undefined).toBe(fits && onWasm());
+    if (ours) {
+      const ref = tf.matMul(a, b, true, false); // (M, N)
+      expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5 * Math.sqrt(k) * 4);
+      tf.dispose([ours, ref]);
+    }
+    tf.dispose([a, b]);
+  });
+
+  it.each([
+    [8, 12, 16],
+    [64, 65, 128], // any K
+    [12, 7, 8],
+    [6, 4, 8], // M not a multiple of 4: XNNPACK
+  ])('wasmMatMul (%i, %i)·(%i, ·) with and without bias equals XNNPACK bit for bit', (m, k, n) => {
+    const rng = createRng(m * k + n);
+    const a = tf.tensor2d(normals(rng, m * k), [m, k]); // (M, K)
+    const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
+    const bias = tf.tensor1d(normals(rng, n)); // (N)
+    for (const withBias of [false, true]) {
+      const ours = wasmMatMul(a, b, withBias ? bias : undefined); // (M, N) or undefined
+      expect(ours !== undefined).toBe(onWasm() && m % 4 === 0 && n % 8 === 0);
+      if (ours) {
+        const ref = withBias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b); // (M, N)
+        expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
+        tf.dispose([ours, ref]);
+      }
+    }
+    tf.dispose([a, b, bias]);
+  });
+
+  it('linear\'s weight gradient xᵀ·dy matches tfjs autograd of x·W + b', () => {
+    const rng = createRng(21);
+    const x = tf.tensor2d(normals(rng, 64 * 16), [64, 16]); // (N, in)
+    const w = tf.tensor2d(normals(rng, 16 * 24), [16, 24]); // (in, out)
+    const b = tf.tensor1d(normals(rng, 24)); // (out)
+    const r = tf.tensor2d(normals(rng, 64 * 24), [64, 24]); // (N, out) weights of the loss
+    const f = (lin: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D) =>
+      tf.grads((p: tf.Tensor, q: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(lin(p as tf.Tensor2D, q as tf.Tensor2D, s as tf.Tensor1D), r)))([x, w, b]);
+    const ours = f(linear);
+    const ref = f((p, q, s) => tf.add(tf.matMul(p, q), s));
+    ours.forEach((g, i) => expect(maxDiff(g.dataSync(), ref[i].dataSync())).toBeLessThan(1e-4));
+    tf.dispose([x, w, b, r, ...ours, ...ref]);
+  });
+});
+
+describe('aliasing Identity (src/ops/wasm/aliasIdentity.ts)', () => {
+  it('a clone shares the data, outlives its source, and leaks nothing', () => {
+    useAliasingIdentity();
+    const before = tf.memory();
+    const a = tf.tensor2d([[1, 2], [3, 4]]); // (2, 2)
+    const b = tf.clone(a); // (2, 2)
+    expect(tf.memory().numTensors).toBe(before.numTensors + 2);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3, 4]);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
+  it('a clone of a variable keeps the old value when the variable is assigned', () => {
+    useAliasingIdentity();
+    const v = tf.variable(tf.tensor1d([1, 2])); // (2)
+    const c = tf.clone(v); // (2)
+    v.assign(tf.tensor1d([5, 6]));
+    expect(Array.from(c.dataSync())).toEqual([1, 2]);
+    expect(Array.from(v.dataSync())).toEqual([5, 6]);
+    tf.dispose([v, c]);
+  });
+});
