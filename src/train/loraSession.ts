@@ -95,7 +95,7 @@ export async function resumeLoRA(
 }
 
 /**
- * The adapters for saveCheckpoint when the model has any: one entry per adapter, unfused (q, k
+ * The adapters for saveCheckpoint when the model has adapters: one entry per adapter, unfused (q, k
  * and v slices of GPT-2's c_attn keep their own q_proj/k_proj/v_proj keys), so a resumed run gets
  * back exactly the adapters, and AdamW moments, it saved. The PEFT copy in <out> is fused.
  */
