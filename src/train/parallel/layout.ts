@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+
 /**
  * Where each weight lives in one flat Float32 buffer. The main thread and every replica derive
  * the same layout from the model's namedWeights() order, so a weight, its gradient and its slot
@@ -52,6 +54,18 @@ export function checkSameLayout(main: FlatLayout, replica: FlatLayout): void {
           'data-parallel training needs a GPT whose config rebuilds it exactly — use workers: 1 for other models.',
       );
     }
+  }
+}
+
+/**
+ * Copies the flat buffer into the variables of the same names (a replica before its step, the main
+ * thread before anyone reads the model). slice(): a private copy, so no tensor ever aliases memory
+ * another thread writes.
+ */
+export function assignFromFlat(layout: FlatLayout, flat: Float32Array, weights: ReadonlyMap<string, tf.Variable>): void {
+  for (const e of layout.entries) {
+    const v = weights.get(e.name) as tf.Variable;
+    tf.tidy(() => v.assign(tf.tensor(flat.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
   }
 }
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
 import { wasmPathsSet } from '../../wasmPaths.js';
 import type { AdamW, AdamWState } from '../adamw.js';
-import { controlWords } from './barrier.js';
-import { allocShared, flatLayout, type FlatLayout, type SharedBuffers } from './layout.js';
+import { controlWords, PHASE, phaseIndex } from './barrier.js';
+import { allocShared, assignFromFlat, flatLayout, type FlatLayout, type SharedBuffers } from './layout.js';
 import { isWorkerReply, type DoneReply, type FlatHyper, type ReplicaInit, type StepPhases } from './messages.js';
 import { causeOf, type ReplicaThread, type SpawnReplica, type ThreadEvent } from './thread.js';
 import { shardSeed, stepUnits, type WorkUnit } from './units.js';
@@ -188,6 +188,13 @@ export class DataParallel {
       await this.dispose();
       throw err;
     }
+    for (let w = 0; w < N; w++) {
+      // Reading the flag each worker stored after updating its span (a fence for those writes).
+      if (Atomics.load(this.control, phaseIndex(PHASE.updated, w, N)) !== step + 1) {
+        await this.dispose();
+        throw new Error(`DataParallel: worker ${w + 1} replied before publishing its update of step ${step}.`);
+      }
+    }
     this.steps += 1;
     this.t += 1;
     let loss = 0;
@@ -199,10 +206,7 @@ export class DataParallel {
 
   /** Copies the run's weights into `weights` (the model's variables) and its moments into `optimizer`. */
   syncTo(weights: ReadonlyMap<string, tf.Variable>, optimizer?: AdamW): void {
-    for (const e of this.layout.entries) {
-      const v = weights.get(e.name) as tf.Variable;
-      tf.tidy(() => v.assign(tf.tensor(this.params.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
-    }
+    assignFromFlat(this.layout, this.params, weights);
     optimizer?.setState(this.optimizerState());
   }
 

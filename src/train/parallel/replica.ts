@@ -3,7 +3,7 @@ import type { LanguageModel } from '../../model/types.js';
 import { accumulateGradients } from '../accumulate.js';
 import { arriveAndWait, phaseIndex, PHASE } from './barrier.js';
 import { adamwSpan, clipFactor, sumSquares } from './flatAdamW.js';
-import { checkSameLayout, flatLayout, type FlatLayout } from './layout.js';
+import { assignFromFlat, checkSameLayout, flatLayout, type FlatLayout } from './layout.js';
 import type { DoneReply, ReplicaInit, StepRequest, UnitRequest } from './messages.js';
 import { shareOf } from './units.js';
 
@@ -65,7 +65,7 @@ export class Replica {
       throw new Error(`replica ${w + 1}: asked for step ${req.step} but shared memory holds step ${published - 1}.`);
     }
     const t0 = performance.now();
-    this.loadWeights();
+    assignFromFlat(this.layout, this.params, this.weights);
     const t1 = performance.now();
     const loss = await this.gradientsIntoSlot(req.units);
     const t2 = performance.now();
@@ -98,15 +98,6 @@ export class Replica {
   /** Frees the replica's model. */
   dispose(): void {
     this.model.dispose();
-  }
-
-  /** The shared weights into the model's variables. */
-  private loadWeights(): void {
-    for (const e of this.layout.entries) {
-      const v = this.weights.get(e.name) as tf.Variable;
-      // slice(): a private copy, so no tensor ever aliases memory another thread writes.
-      tf.tidy(() => v.assign(tf.tensor(this.params.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
-    }
   }
 
   /** Σ over the units of ∂(wᵤ·Lᵤ)/∂w into this worker's slot; returns Σ wᵤ·Lᵤ. */
