@@ -7,6 +7,11 @@
  * synchronous calls, so they add up to the kernels' part of the step.
  *
  *   npx tsx bench/step-profile.ts [--backend wasm|cpu] [--steps 3] [--warmup 2] [--top 25] [--optimizer adamw|none]
+ *                                 [--wide] [--batch B]
+ *
+ * --wide profiles bench/compare-speed.ts's wide workload instead (6 layers, 6 heads, 384 embd,
+ * block 256, batch 8); --batch sets the rows of either (e.g. one worker's share: 6 of the recipe's
+ * 12 on 2 workers, 4 of the wide 8).
  *
  * --optimizer none stops after the gradients (no clip, no AdamW): the model's own forward and
  * backward, the part that src/ops, src/attention and src/block decide. Besides the profiled steps,
@@ -27,8 +32,6 @@ import { clipByGlobalNorm } from '../src/train/clip.js';
 import { createRng } from '../src/util/rng.js';
 
 const VOCAB = 65;
-const BLOCK = 64;
-const BATCH = 12;
 
 const { values } = parseArgs({
   options: {
@@ -37,8 +40,15 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     top: { type: 'string' },
     optimizer: { type: 'string' },
+    wide: { type: 'boolean' },
+    batch: { type: 'string' },
   },
 });
+const wide = values.wide === true;
+const BLOCK = wide ? 256 : 64;
+const BATCH = Number(values.batch ?? (wide ? 8 : 12));
+if (!(Number.isInteger(BATCH) && BATCH >= 1)) throw new Error(`--batch must be an integer >= 1, got "${values.batch}".`);
+const shape = wide ? { nLayer: 6, nHead: 6, nEmbd: 384 } : { nLayer: 4, nHead: 4, nEmbd: 128 };
 const backend = values.backend ?? 'wasm';
 if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}".`);
 const steps = Number(values.steps ?? 3);
@@ -77,7 +87,7 @@ function isOneRow(k: { readonly name: string; readonly inputShapes: number[][] }
 const isWrapper = (name: string) => name === 'unnamed scope' || name.endsWith('__op');
 
 await setBackend(backend);
-const model = new GPT({ vocabSize: VOCAB, blockSize: BLOCK, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true, seed: 1337 });
+const model = new GPT({ vocabSize: VOCAB, blockSize: BLOCK, ...shape, dropout: 0, bias: true, seed: 1337 });
 const named = model.namedWeights();
 const names = [...named.keys()];
 const vars = [...named.values()];
@@ -144,7 +154,7 @@ const unprofiledMs = sortedPlain[sortedPlain.length >> 1];
 const unprofiledMinMs = sortedPlain[0];
 const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
 console.log(
-  `tinygpt step profile on ${backend} (optimizer ${optimizer}): ${steps} profiled steps (after ${warmup} warm-up); ms are per step`,
+  `tinygpt step profile on ${backend} (${wide ? 'wide' : 'recipe'}, batch ${BATCH}, optimizer ${optimizer}): ${steps} profiled steps (after ${warmup} warm-up); ms are per step`,
 );
 console.log(`${'kernel'.padEnd(30)} ${'calls'.padStart(6)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
 for (const [name, r] of rows.slice(0, top)) {
@@ -166,6 +176,8 @@ console.log(
   JSON.stringify({
     bench: 'step-profile',
     backend,
+    workload: wide ? 'wide' : 'recipe',
+    batch: BATCH,
     optimizer,
     steps,
     step_ms: +per(stepMs).toFixed(2),

@@ -100,7 +100,7 @@ describe('the KV cache with RoPE, GQA, q/k norms and sliding windows', () => {
     ['learned positions with a window on every layer', { ...GEMMA_TINY, position: 'learned', localGlobalPattern: undefined, slidingWindow: 2 }],
   ];
 
-  it.each(configs)('gives a full pass\'s logits within 1e-5 at every step, past blockSize (%s)', (_label, config) => {
+  it.each(configs)('gives a full pass\'s logits within 1e-5 of their scale at every step, past blockSize (%s)', (_label, config) => {
     const model = tiny(config, 0.5);
     const before = tf.memory().numTensors;
     for (const shift of [1, 3]) {
@@ -109,9 +109,15 @@ describe('the KV cache with RoPE, GQA, q/k norms and sliding windows', () => {
       for (let len = 1; len <= ids.length; len++) {
         const a = cached.next(ids.slice(0, len));
         const b = full.next(ids.slice(0, len));
+        // Relative to max(1, max|logit|): with fused multiply-adds (relaxed SIMD) the two paths round
+        // their dot products differently, and logits reach ~3 here (init std 0.5).
         let diff = 0;
-        for (let j = 0; j < a.length; j++) diff = Math.max(diff, Math.abs(a[j] - b[j]));
-        expect(diff, `shift ${shift}, length ${len}`).toBeLessThan(1e-5);
+        let scale = 1;
+        for (let j = 0; j < a.length; j++) {
+          diff = Math.max(diff, Math.abs(a[j] - b[j]));
+          scale = Math.max(scale, Math.abs(b[j]));
+        }
+        expect(diff / scale, `shift ${shift}, length ${len}`).toBeLessThan(1e-5);
       }
       cached.dispose();
       full.dispose();

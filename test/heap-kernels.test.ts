@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assembleDot } from '../bench/reference/assembleDot.js';
+import { assembleDot, fuseMultiplyAdds } from '../bench/reference/assembleDot.js';
 import { geluAndDerivative } from '../src/ops/geluTable.js';
 import { layerNorm } from '../src/ops/layerNorm.js';
 import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../src/ops/softmax.js';
@@ -14,9 +14,9 @@ import { columnSums, linear } from '../src/ops/matmul.js';
 import { wasmMatMulTN } from '../src/ops/wasm/matMulTN.js';
 import { wasmMatMul } from '../src/ops/wasm/matMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
-import { heapGelu } from '../src/ops/wasm/heapKernels.js';
+import { heapGelu, heapKernelsFused } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
-import { HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
+import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
 import { createRng } from '../src/util/rng.js';
 import { maxDiff, normals } from './helpers.js';
 import * as REFERENCE from './reference/ops.js';
@@ -27,8 +27,50 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
   it('ships the bytes that heapKernels.wat assembles to', async () => {
     const wat = readFileSync(join(import.meta.dirname, '../src/ops/wasm/heapKernels.wat'), 'utf8');
     expect(Buffer.from(await assembleDot(wat)).toString('base64')).toBe(HEAP_KERNELS_WASM_BASE64);
+    // The fused variant: matmul's and matmul_tn's 4×8 tiles, 8 accumulators each = 16 multiply-adds.
+    expect(Buffer.from(await assembleDot(fuseMultiplyAdds(wat, 16))).toString('base64')).toBe(HEAP_KERNELS_FMA_WASM_BASE64);
     // Browsers compile a module synchronously on the main thread only below 4 KB.
     expect(atob(HEAP_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
+    expect(atob(HEAP_KERNELS_FMA_WASM_BASE64).length).toBeLessThan(4096);
+  });
+
+  it('the plain and the fused module multiply as in-order float32 sums, unfused and fused', () => {
+    // Both modules on a memory of their own, C = A·B for A (8, 37), B (37, 16). Plain: each step
+    // c = fround(c + fround(x·b)), two roundings. Fused: c = fround(x·b + c), where x·b is exact in
+    // double (24 + 24 bits ≤ 53), so the double sum is rounded twice (to 53 bits, then to 24): it
+    // can differ from one true rounding by 1 ulp of c at most, hence the 2-ulp-of-|C| bound.
+    const [m, k, n] = [8, 37, 16];
+    const rng = createRng(11);
+    const [a, b] = [Float32Array.from(normals(rng, m * k)), Float32Array.from(normals(rng, k * n))];
+    const sums = (fused: boolean) => {
+      const out = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let c = 0;
+          for (let kk = 0; kk < k; kk++) c = fused ? Math.fround(a[i * k + kk] * b[kk * n + j] + c) : Math.fround(c + Math.fround(a[i * k + kk] * b[kk * n + j]));
+          out[i * n + j] = c;
+        }
+      }
+      return out;
+    };
+    const run = (b64: string) => {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as { matmul: (...args: number[]) => void };
+      const f32 = new Float32Array(memory.buffer);
+      f32.set(a, 0);
+      f32.set(b, m * k);
+      ex.matmul(0, 4 * m * k, 4 * (m * k + k * n), m, k, n, 0, 0);
+      return f32.slice(m * k + k * n, m * k + k * n + m * n);
+    };
+    expect(Array.from(run(HEAP_KERNELS_WASM_BASE64))).toEqual(Array.from(sums(false)));
+    // Node 20 validates the fused module once relaxedSimd.ts has set V8's flag (heapKernelsFused does).
+    if (!heapKernelsFused()) return;
+    const fused = run(HEAP_KERNELS_FMA_WASM_BASE64);
+    const ref = sums(true);
+    for (let i = 0; i < m * n; i++) expect(Math.abs(fused[i] - ref[i])).toBeLessThanOrEqual(2 * 2 ** -23 * Math.abs(ref[i]) + 1e-30);
+    // The fused sums are not the unfused ones: the variant really runs a fused multiply-add.
+    expect(maxDiff(fused, sums(false))).toBeGreaterThan(0);
   });
 
   it('gelu writes the same float32 values as geluAndDerivative, edge cases included', () => {
@@ -215,7 +257,7 @@ describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
     [64, 65, 128], // any K
     [12, 7, 8],
     [6, 4, 8], // M not a multiple of 4: XNNPACK
-  ])('wasmMatMul (%i, %i)·(%i, ·) with and without bias equals XNNPACK bit for bit', (m, k, n) => {
+  ])('wasmMatMul (%i, %i)·(%i, ·) with and without bias equals XNNPACK (bit for bit unless fused)', (m, k, n) => {
     const rng = createRng(m * k + n);
     const a = tf.tensor2d(normals(rng, m * k), [m, k]); // (M, K)
     const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
@@ -225,7 +267,10 @@ describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
       expect(ours !== undefined).toBe(onWasm() && m % 4 === 0 && n % 8 === 0);
       if (ours) {
         const ref = withBias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b); // (M, N)
-        expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
+        // Fused multiply-adds round once per step where XNNPACK rounds twice: k steps of ≤ 1 ulp
+        // of partial sums of unit normals (|partial| ≲ 3·√k), so ≤ k · 3√k · 2⁻²³ apart.
+        if (heapKernelsFused()) expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(k * 3 * Math.sqrt(k) * 2 ** -23 + 1e-6);
+        else expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
         tf.dispose([ours, ref]);
       }
     }

@@ -1,13 +1,24 @@
 /**
  * Assembles src/ops/wasm/heapKernels.wat (hand-written WebAssembly text) into
  * src/ops/wasm/heapKernelsWasm.ts, the module's bytes as base64, so the library needs no assembler
- * at run time. Run after editing the .wat; test/heap-kernels.test.ts fails while the two disagree.
+ * at run time, and a second module from the same text whose matrix tiles multiply-accumulate
+ * with relaxed SIMD's fused f32x4.relaxed_madd (heapKernels.ts loads it where the engine has
+ * relaxed SIMD). Run after editing the .wat; test/heap-kernels.test.ts fails while they disagree.
  *
  *   npx tsx bench/reference/build-heap-wasm.ts
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeWasmModule } from './assembleDot.js';
+import { fuseMultiplyAdds, writeWasmModule } from './assembleDot.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/ops/wasm');
-await writeWasmModule(dir, 'heapKernels.wat', 'heapKernelsWasm.ts', 'HEAP_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts');
+/** matmul's and matmul_tn's 4×8 tiles: eight accumulators each. */
+const HEAP_TILE_MULTIPLY_ADDS = 16;
+
+await writeWasmModule(dir, 'heapKernels.wat', 'heapKernelsWasm.ts', 'HEAP_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts', (wat) => [
+  {
+    name: 'HEAP_KERNELS_FMA_WASM_BASE64',
+    doc: 'heapKernels.wat with its tile multiply-adds fused (relaxed SIMD), base64.',
+    wat: fuseMultiplyAdds(wat, HEAP_TILE_MULTIPLY_ADDS),
+  },
+]);

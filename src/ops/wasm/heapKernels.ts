@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GELU_GRID, geluCoefficients } from '../geluTable.js';
-import { HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
+import { relaxedSimdAvailable } from './relaxedSimd.js';
 
 /**
  * heapKernels.wat instantiated on tfjs-backend-wasm's own memory: its functions read and write
  * tensors where the backend keeps them, so a kernel costs no copy in or out. One instance per
- * backend module (a new wasm backend has a new memory). The module is compiled synchronously,
+ * backend module (a new wasm backend has a new memory). Where the engine has relaxed SIMD, the
+ * variant whose matrix tiles use fused multiply-adds is loaded (~1.3-1.45x faster products, each
+ * sum rounded once per step instead of twice). The module is compiled synchronously,
  * which browsers allow on the main thread only for modules under 4 KB: keep it below that
  * (test/heap-kernels.test.ts checks).
  */
@@ -59,6 +62,17 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** The fused variant where relaxed SIMD compiles, else the plain module. */
+function heapModuleBytes(): Uint8Array<ArrayBuffer> {
+  const fused = decodeBase64(HEAP_KERNELS_FMA_WASM_BASE64);
+  return relaxedSimdAvailable(fused) ? fused : decodeBase64(HEAP_KERNELS_WASM_BASE64);
+}
+
+/** Whether the heap kernels' products use fused multiply-adds (relaxed SIMD) in this process. */
+export function heapKernelsFused(): boolean {
+  return relaxedSimdAvailable(decodeBase64(HEAP_KERNELS_FMA_WASM_BASE64));
+}
+
 /** The backend module's WebAssembly.Memory (Emscripten exports it as asm.memory), if it is there. */
 function memoryOf(be: WasmBackend): WebAssembly.Memory | undefined {
   const asm = (be.wasm as unknown as { asm?: { memory?: unknown } }).asm;
@@ -69,7 +83,7 @@ function instantiate(be: WasmBackend): Instance | null {
   const memory = memoryOf(be);
   if (memory === undefined) return null;
   try {
-    compiled ??= new WebAssembly.Module(decodeBase64(HEAP_KERNELS_WASM_BASE64));
+    compiled ??= new WebAssembly.Module(heapModuleBytes());
     const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports;
     const co = geluCoefficients();
     const geluTable = be.wasm._malloc(8 * co.length); // kept for the backend's lifetime

@@ -357,7 +357,9 @@
   ;; m a multiple of 4 and n of 8: each 4x8 tile of C is held in eight f32x4 accumulators (starting
   ;; from the bias) while k runs, every step one row of B (two vectors) times four splatted
   ;; entries of A; column blocks of C are the outer loop, so B's block (k x 8) stays in the
-  ;; first-level cache. Sums run over k in order, in float32, as XNNPACK's do (same results).
+  ;; first-level cache. Sums run over k in order, in float32, as XNNPACK's do (same results). The
+  ;; build also writes a variant whose tile steps are one f32x4.relaxed_madd each (fused, one
+  ;; rounding), which heapKernels.ts loads where relaxed SIMD compiles.
   ;; Calling XNNPACK through tfjs-backend-wasm costs an operator creation and a repacking of B per
   ;; call (B is new every step: a gradient, or weights the optimizer replaced); this does neither.
   (func (export "matmul")
