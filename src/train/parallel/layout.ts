@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { overwriteOnHeap } from '../../ops/wasm/heapCopy.js';
 
 /**
  * Where each weight lives in one flat Float32 buffer. The main thread and every replica derive
@@ -59,12 +60,20 @@ export function checkSameLayout(main: FlatLayout, replica: FlatLayout): void {
 
 /**
  * Copies the flat buffer into the variables of the same names (a replica before its step, the main
- * thread before anyone reads the model). slice(): a private copy, so no tensor ever aliases memory
- * another thread writes.
+ * thread before anyone reads the model) as new tensors made from private copies (slice()), so no
+ * tensor ever aliases memory another thread writes. With `inPlace` (a replica, whose model nothing
+ * else reads) a variable that no other tensor shares is overwritten on the wasm heap instead: one
+ * memcpy. The main thread never does that: a decoder there knows its weights by data id.
  */
-export function assignFromFlat(layout: FlatLayout, flat: Float32Array, weights: ReadonlyMap<string, tf.Variable>): void {
+export function assignFromFlat(
+  layout: FlatLayout,
+  flat: Float32Array,
+  weights: ReadonlyMap<string, tf.Variable>,
+  inPlace = false,
+): void {
   for (const e of layout.entries) {
     const v = weights.get(e.name) as tf.Variable;
+    if (inPlace && overwriteOnHeap(v, flat, e.offset)) continue;
     tf.tidy(() => v.assign(tf.tensor(flat.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
+import { readFromHeap } from '../../ops/wasm/heapCopy.js';
 import { accumulateGradients } from '../accumulate.js';
 import { arriveAndWait, phaseIndex, PHASE } from './barrier.js';
 import { adamwSpan, clipFactor, sumSquares } from './flatAdamW.js';
@@ -65,7 +66,7 @@ export class Replica {
       throw new Error(`replica ${w + 1}: asked for step ${req.step} but shared memory holds step ${published - 1}.`);
     }
     const t0 = performance.now();
-    assignFromFlat(this.layout, this.params, this.weights);
+    assignFromFlat(this.layout, this.params, this.weights, true);
     const t1 = performance.now();
     const loss = await this.gradientsIntoSlot(req.units);
     const t2 = performance.now();
@@ -131,7 +132,7 @@ export class Replica {
         const g = grads.get(e.name);
         this.used[w * E + i] = g === undefined ? 0 : 1;
         if (g === undefined) slot.fill(0, e.offset, e.offset + e.size);
-        else slot.set(g.dataSync() as Float32Array, e.offset);
+        else if (!readFromHeap(g, slot, e.offset)) slot.set(g.dataSync() as Float32Array, e.offset);
       });
       return loss.dataSync()[0];
     } finally {
