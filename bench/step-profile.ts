@@ -60,8 +60,8 @@ if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmu
   throw new Error('--steps must be an integer >= 1 and --warmup an integer >= 0.');
 }
 
-/** Kernels that multiply matrices: tfjs's own and tinygpt's (ops/wasm/batchMatMul.ts, matMul.ts, matMulTN.ts). */
-const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'TinyGptBatchMatMul', 'TinyGptMatMul', 'TinyGptMatMulTN']);
+/** Kernels that multiply matrices: tfjs's own and tinygpt's (ops/wasm/batchMatMul.ts, matMul.ts). */
+const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'TinyGptBatchMatMul', 'TinyGptMatMul']);
 
 /**
  * A product is "2-D" when it is one matrix pair: rank 2 operands, or a batch of 1, and the left

@@ -11,7 +11,6 @@ import { causalMask } from '../src/attention/causalMask.js';
 import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
 import { columnSums, linear } from '../src/ops/matmul.js';
-import { wasmMatMulTN } from '../src/ops/wasm/matMulTN.js';
 import { wasmMatMul } from '../src/ops/wasm/matMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu, heapKernelsFused } from '../src/ops/wasm/heapKernels.js';
@@ -27,19 +26,20 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
   it('ships the bytes that heapKernels.wat assembles to', async () => {
     const wat = readFileSync(join(import.meta.dirname, '../src/ops/wasm/heapKernels.wat'), 'utf8');
     expect(Buffer.from(await assembleDot(wat)).toString('base64')).toBe(HEAP_KERNELS_WASM_BASE64);
-    // The fused variant: matmul's and matmul_tn's 4×8 tiles, 8 accumulators each = 16 multiply-adds.
-    expect(Buffer.from(await assembleDot(fuseMultiplyAdds(wat, 16))).toString('base64')).toBe(HEAP_KERNELS_FMA_WASM_BASE64);
+    // The fused variant: matmul's 2×16 tile, 8 accumulators = 8 multiply-adds.
+    expect(Buffer.from(await assembleDot(fuseMultiplyAdds(wat, 8))).toString('base64')).toBe(HEAP_KERNELS_FMA_WASM_BASE64);
     // Browsers compile a module synchronously on the main thread only below 4 KB.
     expect(atob(HEAP_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
     expect(atob(HEAP_KERNELS_FMA_WASM_BASE64).length).toBeLessThan(4096);
   });
 
   it('the plain and the fused module multiply as in-order float32 sums, unfused and fused', () => {
-    // Both modules on a memory of their own, C = A·B for A (8, 37), B (37, 16). Plain: each step
-    // c = fround(c + fround(x·b)), two roundings. Fused: c = fround(x·b + c), where x·b is exact in
-    // double (24 + 24 bits ≤ 53), so the double sum is rounded twice (to 53 bits, then to 24): it
-    // can differ from one true rounding by 1 ulp of c at most, hence the 2-ulp-of-|C| bound.
-    const [m, k, n] = [8, 37, 16];
+    // Both modules on a memory of their own, C = A·B for A (8, 37), B (37, 20): one full column
+    // block of 16 and a partial one of 4. Plain: each step c = fround(c + fround(x·b)), two
+    // roundings. Fused: c = fround(x·b + c), where x·b is exact in double (24 + 24 bits ≤ 53), so
+    // the double sum is rounded twice (to 53 bits, then to 24): it can differ from one true
+    // rounding by 1 ulp of c at most, hence the 2-ulp-of-|C| bound.
+    const [m, k, n] = [8, 37, 20];
     const rng = createRng(11);
     const [a, b] = [Float32Array.from(normals(rng, m * k)), Float32Array.from(normals(rng, k * n))];
     const sums = (fused: boolean) => {
@@ -60,8 +60,12 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
       const f32 = new Float32Array(memory.buffer);
       f32.set(a, 0);
       f32.set(b, m * k);
-      ex.matmul(0, 4 * m * k, 4 * (m * k + k * n), m, k, n, 0, 0);
-      return f32.slice(m * k + k * n, m * k + k * n + m * n);
+      const c = m * k + k * n;
+      f32.fill(Number.NaN, c, c + m * n + 1); // C and one float past it: the partial block writes only its 4 columns
+      const pack = 4 * (c + m * n + 1);
+      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack);
+      expect(Number.isNaN(f32[c + m * n])).toBe(true);
+      return f32.slice(c, c + m * n);
     };
     expect(Array.from(run(HEAP_KERNELS_WASM_BASE64))).toEqual(Array.from(sums(false)));
     // Node 20 validates the fused module once relaxedSimd.ts has set V8's flag (heapKernelsFused does).
@@ -232,39 +236,22 @@ describe('columnSums (one wasm pass, the product 1ᵀ·x elsewhere)', () => {
   });
 });
 
-describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
-  it.each([
-    [40, 8, 16, true],
-    [768, 128, 128, true],
-    [768, 512, 128, false], // A too large for the cache rule
-    [10, 6, 16, false], // M not a multiple of 4
-  ])('wasmMatMulTN with A (%i, %i), N %i equals tf.matMul(a, b, true)', (k, m, n, fits) => {
-    const rng = createRng(k + m + n);
-    const a = tf.tensor2d(normals(rng, k * m), [k, m]); // (K, M)
-    const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
-    const ours = wasmMatMulTN(a, b); // (M, N) or undefined
-    expect(ours !== undefined).toBe(fits && onWasm());
-    if (ours) {
-      const ref = tf.matMul(a, b, true, false); // (M, N)
-      expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5 * Math.sqrt(k) * 4);
-      tf.dispose([ours, ref]);
-    }
-    tf.dispose([a, b]);
-  });
-
+describe('op(A)·op(B) (a heap kernel on wasm where the sides fit)', () => {
   it.each([
     [8, 12, 16],
     [64, 65, 128], // any K
-    [12, 7, 8],
-    [6, 4, 8], // M not a multiple of 4: XNNPACK
+    [12, 7, 8], // a partial column block
+    [6, 4, 20], // M even, N a multiple of 4
+    [7, 4, 8], // M odd: XNNPACK
+    [6, 4, 10], // N not a multiple of 4: XNNPACK
   ])('wasmMatMul (%i, %i)·(%i, ·) with and without bias equals XNNPACK (bit for bit unless fused)', (m, k, n) => {
     const rng = createRng(m * k + n);
     const a = tf.tensor2d(normals(rng, m * k), [m, k]); // (M, K)
     const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
     const bias = tf.tensor1d(normals(rng, n)); // (N)
     for (const withBias of [false, true]) {
-      const ours = wasmMatMul(a, b, withBias ? bias : undefined); // (M, N) or undefined
-      expect(ours !== undefined).toBe(onWasm() && m % 4 === 0 && n % 8 === 0);
+      const ours = wasmMatMul(a, b, { bias: withBias ? bias : undefined }); // (M, N) or undefined
+      expect(ours !== undefined).toBe(onWasm() && m % 2 === 0 && n % 4 === 0);
       if (ours) {
         const ref = withBias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b); // (M, N)
         // Fused multiply-adds round once per step where XNNPACK rounds twice: k steps of ≤ 1 ulp
@@ -275,6 +262,29 @@ describe('Aᵀ·B (a heap kernel on wasm where the tiles fit)', () => {
       }
     }
     tf.dispose([a, b, bias]);
+  });
+
+  it.each([
+    [40, 8, 16, true, false],
+    [768, 128, 128, true, false],
+    [10, 6, 20, false, true],
+    [64, 96, 36, true, true],
+  ])('wasmMatMul reads A (%i·%i) and B (·, %i) transposed in place (transposeA %s, transposeB %s) as tf.matMul with flags', (k, m, n, tA, tB) => {
+    const rng = createRng(k + m + n);
+    const a = tf.tensor2d(normals(rng, k * m), tA ? [k, m] : [m, k]); // (K, M) or (M, K)
+    const b = tf.tensor2d(normals(rng, k * n), tB ? [n, k] : [k, n]); // (N, K) or (K, N)
+    const before = tf.memory().numTensors;
+    const ours = wasmMatMul(a, b, { transposeA: tA, transposeB: tB }); // (M, N) or undefined
+    expect(ours !== undefined).toBe(onWasm());
+    if (ours) {
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(ours.shape).toEqual([m, n]);
+      const ref = tf.matMul(a, b, tA, tB); // (M, N), the backend's own flagged product
+      // Sums of k products of unit normals in float32, in another order: a few ulps of ~3√k.
+      expect(maxDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5 * Math.sqrt(k) * 4);
+      tf.dispose([ours, ref]);
+    }
+    tf.dispose([a, b]);
   });
 
   it('linear\'s weight gradient xᵀ·dy matches tfjs autograd of x·W + b', () => {

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { fuseMultiplyAdds, writeWasmModule } from './assembleDot.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/ops/wasm');
-/** matmul's and matmul_tn's 4×8 tiles: eight accumulators each. */
-const HEAP_TILE_MULTIPLY_ADDS = 16;
+/** matmul's 2×16 tile: eight accumulators. */
+const HEAP_TILE_MULTIPLY_ADDS = 8;
 
 await writeWasmModule(dir, 'heapKernels.wat', 'heapKernelsWasm.ts', 'HEAP_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts', (wat) => [
   {

@@ -3,7 +3,6 @@ import { customOp } from './customOp.js';
 import { transpose2d } from './transpose.js';
 import { wasmColumnSums } from './wasm/columnSums.js';
 import { wasmMatMul } from './wasm/matMul.js';
-import { wasmMatMulTN } from './wasm/matMulTN.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
@@ -15,23 +14,28 @@ export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
   return wasmColumnSums(x) ?? tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c]) as tf.Tensor1D); // (1, N)·(N, C) → (C)
 }
 
-/** A·B (+ bias) for 2-D A (M, K), B (K, N): on wasm the tiled heap kernel where it fits, else XNNPACK (fused with the bias). */
+/** A·B (+ bias) for 2-D A (M, K), B (K, N): on wasm the packed heap kernel where it fits, else XNNPACK (fused with the bias). */
 function mm(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const y = wasmMatMul(a, b, bias); // (M, N)
+  const y = wasmMatMul(a, b, { bias }); // (M, N)
   if (y) return y;
   return (bias ? tf.fused.matMul({ a, b, bias }) : tf.matMul(a, b)) as tf.Tensor2D; // (M, N)
 }
 
-/** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm one kernel reading A's columns where it is faster, else an explicit transpose then a flag-free product. */
+/** Aᵀ·B for 2-D A (K, M), B (K, N): on wasm the heap kernel reads A transposed in place, else an explicit transpose then a flag-free product. */
 function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return wasmMatMulTN(a, b) ?? mm(transpose2d(a), b); // (M, K)·(K, N) = (M, N)
+  return wasmMatMul(a, b, { transposeA: true }) ?? mm(transpose2d(a), b); // (M, K)·(K, N) = (M, N)
+}
+
+/** A·Bᵀ for 2-D A (M, K), B (N, K): on wasm the heap kernel reads B transposed in place, else an explicit transpose then a flag-free product. */
+function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return wasmMatMul(a, b, { transposeB: true }) ?? mm(a, transpose2d(b)); // (M, K)·(K, N) = (M, N)
 }
 
 /**
- * C = A·B for 2-D A (M, K), B (K, N). The gradients dA = dC·Bᵀ and dB = Aᵀ·dC are formed
- * with an explicit transpose of B and a product that reads A's columns (or A's transpose), so all
- * three are flag-free 2-D products (the tiled heap kernel or XNNPACK on wasm); tfjs's own
- * gradient passes transpose flags, which wasm runs in a scalar loop.
+ * C = A·B for 2-D A (M, K), B (K, N). The gradients dA = dC·Bᵀ and dB = Aᵀ·dC are products
+ * that read B or A transposed in place (the heap kernel on wasm), or explicit transposes then
+ * flag-free products (XNNPACK on wasm where the heap kernel does not fit); tfjs's own gradient
+ * passes transpose flags, which wasm runs in a scalar loop.
  */
 const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
   save([a, b]);
@@ -40,7 +44,7 @@ const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
-        mm(dy as tf.Tensor2D, transpose2d(sb)), // (M, N)·(N, K) = (M, K)
+        matMulNT(dy as tf.Tensor2D, sb), // (M, N)·(N, K) = (M, K)
         matMulTN(sa, dy as tf.Tensor2D), // (K, M)·(M, N) = (K, N)
       ];
     },
@@ -54,7 +58,7 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * y = x·W + b in one product (the bias starts the sums), with dx = dy·Wᵀ and dW = xᵀ·dy
- * flag-free 2-D products and db the column sums of dy.
+ * products that read W or x transposed in place, and db the column sums of dy.
  */
 const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => {
   save([x, w]);
@@ -64,7 +68,7 @@ const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Ten
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D; // (N, out)
       return [
-        mm(g, transpose2d(sw)), // (N, out)·(out, in) = (N, in)
+        matMulNT(g, sw), // (N, out)·(out, in) = (N, in)
         matMulTN(sx, g), // (in, N)·(N, out) = (in, out)
         columnSums(g), // (out)
       ];

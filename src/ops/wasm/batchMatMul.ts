@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLast2 } from '../transpose.js';
 import { transposeInto } from '../../util/transpose.js';
-import { heapCall, heapKernelsAvailable } from './heapKernels.js';
+import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits } from './heapKernels.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
@@ -14,9 +14,9 @@ import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
  * copy), a transposed operand is first transposed slice by slice into a scratch buffer, and the
  * wasm module's own BatchMatMul entry then multiplies the 2-D pair on XNNPACK, writing straight
  * into the output's slice. The ids are released at once, which also frees XNNPACK's packed copy
- * of the right operand (it is cached by id). Slices with M a multiple of 4 and N of 8 (attention's
- * per-head products) skip XNNPACK for heapKernels.wat's tiled product, which has no such per-call
- * set-up and gives the same sums.
+ * of the right operand (it is cached by id). Slices with M even and N a multiple of 4 (attention's
+ * per-head products) skip XNNPACK and the transposes for heapKernels.wat's packed product, which
+ * has no such per-call set-up, reads a transposed operand in place and gives the same sums.
  *
  * Operands are described as slices of 3-D tensors: a (Ga, ·, ·) and b (Gb, ·, ·); output slice g
  * (g = o·heads + h, o < outer, h < heads) multiplies a-slice o·aGroup + aStart + h with b-slice
@@ -62,6 +62,20 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   }
   const aSize = ar * ac;
   const bSize = br * bc;
+  const heap = heapCall(be);
+  // Slices whose sides fit heapKernels.wat's packed matmul run there, either operand read
+  // transposed in place (~3x faster for attention's 64 × 32 × 64 products than XNNPACK: no
+  // operator creation or weight packing per slice, and no transposed copy); others on XNNPACK.
+  if (heap !== undefined && heapProductFits(m, n)) {
+    for (let o = 0; o < outer; o++) {
+      for (let h = 0; h < heads; h++) {
+        const opA = heapMatrix(aBase + 4 * (o * aGroup + aStart + h) * aSize, ac, tA);
+        const opB = heapMatrix(bBase + 4 * (o * bGroup + bStart + h) * bSize, bc, tB);
+        heapProduct(heap, opA, opB, oBase + 4 * (o * heads + h) * m * n, m, k, n);
+      }
+    }
+    return out;
+  }
   // One allocation for both shape arrays and both transposed scratch slices.
   const scratch = w._malloc(4 * (8 + (tA ? aSize : 0) + (tB ? bSize : 0)));
   const shapes = scratch >> 2;
@@ -70,21 +84,16 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const u32 = w.HEAPU32;
   u32.set([1, m, k, 0, 1, k, n, 0], shapes);
   // A slice is transposed by heapKernels.wat's SIMD tiles when its sides allow, else by a JS loop.
-  const heap4 = heapCall(be);
   // (The heap can grow, and its views be replaced, while XNNPACK packs weights: the JS loop re-reads it.)
   const flip = (ptr: number, r: number, c: number, to: number) => {
-    if (heap4 !== undefined && r % 4 === 0 && c % 4 === 0) heap4.ex.transpose(ptr, to << 2, 1, r, c, 1);
+    if (heap !== undefined && r % 4 === 0 && c % 4 === 0) heap.ex.transpose(ptr, to << 2, 1, r, c, 1);
     else transposeInto(w.HEAPF32, ptr >> 2, r, c, w.HEAPF32, to);
   };
-  // Slices whose sides fit heapKernels.wat's 4×8 tiles run there (~3x faster for attention's
-  // 64 × 32 × 64 products: no operator creation or weight packing per slice); others on XNNPACK.
-  const tiled = heap4 !== undefined && m % 4 === 0 && n % 8 === 0;
   for (let o = 0; o < outer; o++) {
     for (let h = 0; h < heads; h++) {
       let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
       let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
-      // The tiled path reads a transposed A's columns in place (matmul_tn); XNNPACK needs a copy.
-      if (tA && !tiled) {
+      if (tA) {
         flip(aPtr, ar, ac, scratchA);
         aPtr = scratchA << 2;
       }
@@ -93,11 +102,6 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
         bPtr = scratchB << 2;
       }
       const oPtr = oBase + 4 * (o * heads + h) * m * n;
-      if (tiled) {
-        if (tA) heap4.ex.matmul_tn(aPtr, bPtr, oPtr, m, k, n);
-        else heap4.ex.matmul(aPtr, bPtr, oPtr, m, k, n, 0, 0);
-        continue;
-      }
       const aId = be.dataIdNextNumber++;
       const bId = be.dataIdNextNumber++;
       const oId = be.dataIdNextNumber++;

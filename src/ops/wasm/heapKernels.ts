@@ -41,8 +41,21 @@ export interface HeapExports {
   ): void;
   transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
   softmax_bwd(dp: number, p: number, ds: number, rows: number, n: number, scale: number): void;
-  matmul(a: number, b: number, c: number, m: number, k: number, n: number, bias: number, hasBias: number): void;
-  matmul_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  matmul(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    bias: number,
+    hasBias: number,
+    aRow: number,
+    aCol: number,
+    bRow: number,
+    bCol: number,
+    pack: number,
+  ): void;
   column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
 }
 
@@ -50,6 +63,8 @@ interface Instance {
   readonly ex: HeapExports;
   /** Byte offset of geluTable.ts's coefficients, copied onto the heap once. */
   readonly geluTable: number;
+  /** matmul's packing scratch: byte offset and size in floats (grown on demand, kept for the backend's lifetime). */
+  pack: { at: number; floats: number };
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -88,7 +103,7 @@ function instantiate(be: WasmBackend): Instance | null {
     const co = geluCoefficients();
     const geluTable = be.wasm._malloc(8 * co.length); // kept for the backend's lifetime
     new Float64Array(memory.buffer, geluTable, co.length).set(co);
-    return { ex, geluTable };
+    return { ex, geluTable, pack: { at: 0, floats: 0 } };
   } catch {
     return null; // e.g. a shared (threaded) memory the module's import does not declare: JS kernels then run
   }
@@ -125,12 +140,56 @@ export interface HeapCall {
   readonly ex: HeapExports;
   /** Byte offset of a tensor's data on the heap. */
   at(t: tf.TensorInfo): number;
+  /** Byte offset of matmul's packing scratch for inner dimension k (16k + 16 floats). */
+  pack(k: number): number;
 }
 
 export function heapCall(backend: unknown): HeapCall | undefined {
   const c = current(backend);
   if (c === undefined) return undefined;
-  return { be: c.be, ex: c.inst.ex, at: (t) => heapOffset(c.be, t) };
+  const { be, inst } = c;
+  const pack = (k: number): number => {
+    const floats = 16 * k + 16;
+    if (inst.pack.floats < floats) {
+      const grown = Math.max(floats, 2 * inst.pack.floats);
+      const at = be.wasm._malloc(4 * grown);
+      if (at === 0) throw new Error(`heap kernels: the wasm heap could not allocate ${4 * grown} bytes for matmul's scratch.`);
+      if (inst.pack.floats > 0) be.wasm._free(inst.pack.at);
+      inst.pack = { at, floats: grown };
+    }
+    return inst.pack.at;
+  };
+  return { be, ex: inst.ex, at: (t) => heapOffset(be, t), pack };
+}
+
+/**
+ * One operand of {@link heapProduct}: the byte offset of element (0, 0) and the byte strides
+ * between rows and between columns of the matrix as the product reads it, so a transposed
+ * operand is the stored one with its strides swapped.
+ */
+export interface HeapOperand {
+  readonly at: number;
+  readonly row: number;
+  readonly col: number;
+}
+
+/** A row-major float32 matrix of `cols` columns at byte offset `at`, read as stored or (transposed) as its transpose. */
+export function heapMatrix(at: number, cols: number, transposed = false): HeapOperand {
+  return transposed ? { at, row: 4, col: 4 * cols } : { at, row: 4 * cols, col: 4 };
+}
+
+/**
+ * C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c, for m even and n a multiple
+ * of 4 (callers check): heapKernels.wat's matmul with A, B read through their strides.
+ */
+export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number): void {
+  const pack = h.pack(k); // before the call: an allocation may grow the heap
+  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack);
+}
+
+/** Whether heapProduct takes an (m, ·)·(·, n) product: m even, n a multiple of 4. */
+export function heapProductFits(m: number, n: number): boolean {
+  return m > 0 && n > 0 && m % 2 === 0 && n % 4 === 0;
 }
 
 /** Whether the current backend runs the heap kernels (wasm, with its memory reachable). */

@@ -353,83 +353,120 @@
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br $row))))
 
-  ;; C (m, n) = A (m, k) . B (k, n) (+ bias (n) on every row when hasBias), row-major float32, for
-  ;; m a multiple of 4 and n of 8: each 4x8 tile of C is held in eight f32x4 accumulators (starting
-  ;; from the bias) while k runs, every step one row of B (two vectors) times four splatted
-  ;; entries of A; column blocks of C are the outer loop, so B's block (k x 8) stays in the
-  ;; first-level cache. Sums run over k in order, in float32, as XNNPACK's do (same results). The
-  ;; build also writes a variant whose tile steps are one f32x4.relaxed_madd each (fused, one
-  ;; rounding), which heapKernels.ts loads where relaxed SIMD compiles.
-  ;; Calling XNNPACK through tfjs-backend-wasm costs an operator creation and a repacking of B per
-  ;; call (B is new every step: a gradient, or weights the optimizer replaced); this does neither.
+  ;; C (m, n) = A' . B' (+ bias (n) on every row when hasBias), float32, where A'(i, kk) is the
+  ;; float at a + i*aRow + kk*aCol and B'(kk, j) at b + kk*bRow + j*bCol (byte strides): one kernel
+  ;; for A.B, A^T.B (a weight gradient x^T.dy) and A.B^T (an input gradient dy.W^T), so no operand
+  ;; is transposed first. m is even and n a multiple of 4; C is row-major (m, n).
+  ;; Column blocks of 16 are the outer loop. Each block of B' (k x 16) is first packed into
+  ;; pack (16k + 16 floats of scratch, the bias block last; columns past n are zeros): contiguous,
+  ;; so it stays in the first-level cache whatever B's strides (B read in place, with a row stride
+  ;; of 2 KB for n = 512, maps onto a few cache sets and thrashed it). Each 2x16 tile of C is then
+  ;; held in eight f32x4 accumulators (starting from the bias) while k runs, every step one packed
+  ;; row (four vectors) times two splatted entries of A'. Sums run over k in order, in float32, as
+  ;; XNNPACK's do (same results). The build also writes a variant whose tile steps are one
+  ;; f32x4.relaxed_madd each (fused, one rounding), which heapKernels.ts loads where relaxed SIMD
+  ;; compiles. Calling XNNPACK through tfjs-backend-wasm costs an operator creation and a repacking
+  ;; of B per call (B is new every step: a gradient, or weights the optimizer replaced).
   (func (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (param $bias i32) (param $hasBias i32)
-    (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $pEnd i32) (local $kb i32) (local $nb i32)
-    (local $out i32) (local $b0 v128) (local $b1 v128) (local $x v128) (local $z0 v128) (local $z1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (param $bias i32) (param $hasBias i32) (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32)
+    (param $pack i32)
+    (local $i i32) (local $j i32) (local $col i32) (local $src i32) (local $dst i32) (local $pa i32) (local $pb i32)
+    (local $nb i32) (local $out i32) (local $biasAt i32) (local $ncols i32)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
+    (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $biasAt (i32.add (local.get $pack) (i32.shl (local.get $k) (i32.const 6))))
     (block $jDone
       (loop $jLoop
         (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
-        (local.set $z0 (v128.const i32x4 0 0 0 0))
-        (local.set $z1 (v128.const i32x4 0 0 0 0))
+;; Pack rows kk of the block B'(kk, j .. j + ncols) at pack + 64*kk, zeros past n, then the
+        ;; bias block (zeros without a bias). Row by row, so B's lines are read in order when its
+        ;; columns are adjacent and reused by the next 16 rows when its rows are (B read transposed).
+        (local.set $ncols (i32.sub (local.get $n) (local.get $j)))
+        (if (i32.gt_u (local.get $ncols) (i32.const 16)) (then (local.set $ncols (i32.const 16))))
+        (if (i32.lt_u (local.get $ncols) (i32.const 16))
+          (then (memory.fill (local.get $pack) (i32.const 0) (i32.shl (local.get $k) (i32.const 6)))))
+        (memory.fill (local.get $biasAt) (i32.const 0) (i32.const 64))
+        (local.set $src (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bCol))))
+        (local.set $dst (local.get $pack))
+        (block $packed
+          (loop $packRow
+            (br_if $packed (i32.ge_u (local.get $dst) (local.get $biasAt)))
+            (if (i32.and (i32.eq (local.get $bCol) (i32.const 4)) (i32.eq (local.get $ncols) (i32.const 16)))
+              (then
+                (v128.store (local.get $dst) (v128.load (local.get $src)))
+                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+                (v128.store offset=32 (local.get $dst) (v128.load offset=32 (local.get $src)))
+                (v128.store offset=48 (local.get $dst) (v128.load offset=48 (local.get $src))))
+              (else
+                (local.set $col (i32.const 0))
+                (block $d
+                  (loop $l
+                    (br_if $d (i32.ge_u (local.get $col) (local.get $ncols)))
+                    (f32.store (i32.add (local.get $dst) (i32.shl (local.get $col) (i32.const 2)))
+                      (f32.load (i32.add (local.get $src) (i32.mul (local.get $col) (local.get $bCol)))))
+                    (local.set $col (i32.add (local.get $col) (i32.const 1)))
+                    (br $l)))))
+            (local.set $src (i32.add (local.get $src) (local.get $bRow)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+            (br $packRow)))
         (if (local.get $hasBias)
-          (then
-            (local.set $z0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
-            (local.set $z1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
+          (then (memory.copy (local.get $biasAt) (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.shl (local.get $ncols) (i32.const 2)))))
         (local.set $i (i32.const 0))
         (block $iDone
           (loop $iLoop
             (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
-            (local.set $c00 (local.get $z0))
-            (local.set $c01 (local.get $z1))
-            (local.set $c10 (local.get $z0))
-            (local.set $c11 (local.get $z1))
-            (local.set $c20 (local.get $z0))
-            (local.set $c21 (local.get $z1))
-            (local.set $c30 (local.get $z0))
-            (local.set $c31 (local.get $z1))
-            (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
-            (local.set $pEnd (i32.add (local.get $pa) (local.get $kb)))
-            (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $c00 (v128.load (local.get $biasAt)))
+            (local.set $c01 (v128.load offset=16 (local.get $biasAt)))
+            (local.set $c02 (v128.load offset=32 (local.get $biasAt)))
+            (local.set $c03 (v128.load offset=48 (local.get $biasAt)))
+            (local.set $c10 (local.get $c00))
+            (local.set $c11 (local.get $c01))
+            (local.set $c12 (local.get $c02))
+            (local.set $c13 (local.get $c03))
+            (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+            (local.set $pb (local.get $pack))
             (block $kDone
               (loop $kLoop
-                (br_if $kDone (i32.ge_u (local.get $pa) (local.get $pEnd)))
+                (br_if $kDone (i32.ge_u (local.get $pb) (local.get $biasAt)))
                 (local.set $b0 (v128.load (local.get $pb)))
                 (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                (local.set $b2 (v128.load offset=32 (local.get $pb)))
+                (local.set $b3 (v128.load offset=48 (local.get $pb)))
                 (local.set $x (v128.load32_splat (local.get $pa)))
                 (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
                 (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $kb))))
+                (local.set $c02 (f32x4.add (local.get $c02) (f32x4.mul (local.get $x) (local.get $b2))))
+                (local.set $c03 (f32x4.add (local.get $c03) (f32x4.mul (local.get $x) (local.get $b3))))
+                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $aRow))))
                 (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
                 (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (i32.shl (local.get $kb) (i32.const 1)))))
-                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $kb) (i32.const 3)))))
-                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
-                (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+                (local.set $c12 (f32x4.add (local.get $c12) (f32x4.mul (local.get $x) (local.get $b2))))
+                (local.set $c13 (f32x4.add (local.get $c13) (f32x4.mul (local.get $x) (local.get $b3))))
+                (local.set $pa (i32.add (local.get $pa) (local.get $aCol)))
+                (local.set $pb (i32.add (local.get $pb) (i32.const 64)))
                 (br $kLoop)))
+            ;; Rows i and i + 1 of columns j.. j + 15, the vectors that lie inside n.
             (local.set $out (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
             (v128.store (local.get $out) (local.get $c00))
-            (v128.store offset=16 (local.get $out) (local.get $c01))
-            (local.set $out (i32.add (local.get $out) (local.get $nb)))
-            (v128.store (local.get $out) (local.get $c10))
-            (v128.store offset=16 (local.get $out) (local.get $c11))
-            (local.set $out (i32.add (local.get $out) (local.get $nb)))
-            (v128.store (local.get $out) (local.get $c20))
-            (v128.store offset=16 (local.get $out) (local.get $c21))
-            (local.set $out (i32.add (local.get $out) (local.get $nb)))
-            (v128.store (local.get $out) (local.get $c30))
-            (v128.store offset=16 (local.get $out) (local.get $c31))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (v128.store (i32.add (local.get $out) (local.get $nb)) (local.get $c10))
+            (if (i32.lt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+              (then
+                (v128.store offset=16 (local.get $out) (local.get $c01))
+                (v128.store offset=16 (i32.add (local.get $out) (local.get $nb)) (local.get $c11))
+                (if (i32.lt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n))
+                  (then
+                    (v128.store offset=32 (local.get $out) (local.get $c02))
+                    (v128.store offset=32 (i32.add (local.get $out) (local.get $nb)) (local.get $c12))
+                    (if (i32.lt_u (i32.add (local.get $j) (i32.const 12)) (local.get $n))
+                      (then
+                        (v128.store offset=48 (local.get $out) (local.get $c03))
+                        (v128.store offset=48 (i32.add (local.get $out) (local.get $nb)) (local.get $c13))))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
             (br $iLoop)))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $jLoop))))
 
   ;; Column sums out[j] = sum over rows of x[row][j], x (rows, c) with c a multiple of 4, summed in
@@ -472,73 +509,4 @@
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $wl))))
-
-  ;; C (m, n) = A^T . B for A stored (k, m) and B (k, n), row-major float32, m a multiple of 4 and
-  ;; n of 8: matmul's 4x8 tiles, the four entries of A's column block read as one vector (row kk
-  ;; of A, columns i..i+3) and splatted lane by lane. It spares a weight gradient x^T . dy the
-  ;; transpose of x. Column blocks of C are the outer loop, so B's block (k x 8) stays in the
-  ;; first-level cache while A streams from the second. Sums run over k in order, in float32.
-  (func (export "matmul_tn")
-    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $pEnd i32) (local $mb i32) (local $nb i32)
-    (local $out i32) (local $b0 v128) (local $b1 v128) (local $av v128) (local $x v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (block $jDone
-      (loop $jLoop
-        (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
-        (local.set $i (i32.const 0))
-        (block $iDone
-          (loop $iLoop
-            (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
-            (local.set $c00 (v128.const i32x4 0 0 0 0))
-            (local.set $c01 (v128.const i32x4 0 0 0 0))
-            (local.set $c10 (v128.const i32x4 0 0 0 0))
-            (local.set $c11 (v128.const i32x4 0 0 0 0))
-            (local.set $c20 (v128.const i32x4 0 0 0 0))
-            (local.set $c21 (v128.const i32x4 0 0 0 0))
-            (local.set $c30 (v128.const i32x4 0 0 0 0))
-            (local.set $c31 (v128.const i32x4 0 0 0 0))
-            (local.set $pa (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
-            (local.set $pEnd (i32.add (local.get $pa) (i32.mul (local.get $k) (local.get $mb))))
-            (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
-            (block $kDone
-              (loop $kLoop
-                (br_if $kDone (i32.ge_u (local.get $pa) (local.get $pEnd)))
-                (local.set $b0 (v128.load (local.get $pb)))
-                (local.set $b1 (v128.load offset=16 (local.get $pb)))
-                (local.set $av (v128.load (local.get $pa)))
-                (local.set $x (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $av) (local.get $av)))
-                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $av) (local.get $av)))
-                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $av) (local.get $av)))
-                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $av) (local.get $av)))
-                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $pa (i32.add (local.get $pa) (local.get $mb)))
-                (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
-                (br $kLoop)))
-            (local.set $out (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
-            (v128.store (local.get $out) (local.get $c00))
-            (v128.store offset=16 (local.get $out) (local.get $c01))
-            (local.set $out (i32.add (local.get $out) (local.get $nb)))
-            (v128.store (local.get $out) (local.get $c10))
-            (v128.store offset=16 (local.get $out) (local.get $c11))
-            (local.set $out (i32.add (local.get $out) (local.get $nb)))
-            (v128.store (local.get $out) (local.get $c20))
-            (v128.store offset=16 (local.get $out) (local.get $c21))
-            (local.set $out (i32.add (local.get $out) (local.get $nb)))
-            (v128.store (local.get $out) (local.get $c30))
-            (v128.store offset=16 (local.get $out) (local.get $c31))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $iLoop)))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $jLoop))))
 )

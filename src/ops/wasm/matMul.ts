@@ -1,38 +1,76 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapCall, heapKernelsAvailable } from './heapKernels.js';
+import { transposeInto } from '../../util/transpose.js';
+import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits } from './heapKernels.js';
 
 /**
- * A·B (+ bias) for 2-D float32 A (M, K), B (K, N) as a wasm-backend kernel over heapKernels.wat's
- * tiled matmul, for M a multiple of 4 and N of 8. tfjs-backend-wasm runs a 2-D matMul on XNNPACK
- * but, called through tfjs, XNNPACK creates an operator and repacks B on every call whose B is a
- * new tensor, which in training is every call (gradients, and weights the optimizer replaced).
- * On the recipe's products this kernel gives the same sums ~20-30% faster: (768, 128)·(128, 384)
- * in 3.3 against 4.1 ms, (768, 512)·(512, 128) in 4.7 against 5.9 ms.
+ * op(A)·op(B) (+ bias) for 2-D float32 operands as a wasm-backend kernel over heapKernels.wat's
+ * packed matmul, op the transpose where its flag is set, for M even and N a multiple of 4.
+ * tfjs-backend-wasm runs only a flag-free 2-D matMul on XNNPACK, and, called through tfjs,
+ * XNNPACK creates an operator and repacks B on every call whose B is a new tensor, which in
+ * training is every call (gradients, and weights the optimizer replaced). This kernel reads B
+ * transposed in place (it packs B's column blocks itself), so a layer's input gradient dy·Wᵀ
+ * needs no transpose first, and A transposed in place while K is small.
  */
 export const WASM_MATMUL = 'TinyGptMatMul';
 
-function kernelFunc({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+/**
+ * Up to this K, Aᵀ is read in place: a 2-row tile touches one cache line of A per k step, and the
+ * K lines stay in the first-level cache for the next 7 tiles. Beyond, they do not, and A is
+ * transposed into scratch first (a weight gradient xᵀ·dy with K = 768 tokens ran ~1.5x slower in
+ * place).
+ */
+const STRIDED_A_MAX_K = 128;
+
+function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
   const h = heapCall(backend);
   if (h === undefined) throw new Error(`${WASM_MATMUL} runs only on tfjs-backend-wasm 4.x.`);
   const [a, b, bias] = [inputs.a, inputs.b, inputs.bias] as Array<tf.TensorInfo | undefined>;
-  const [m, k] = (a as tf.TensorInfo).shape;
-  const n = (b as tf.TensorInfo).shape[1];
+  const [tA, tB] = [attrs?.transposeA === true, attrs?.transposeB === true];
+  const [ar, ac] = (a as tf.TensorInfo).shape;
+  const [br, bc] = (b as tf.TensorInfo).shape;
+  const [m, k] = tA ? [ac, ar] : [ar, ac];
+  const n = tB ? br : bc;
   const out = h.be.makeOutput([m, n], 'float32'); // (M, N)
-  const biasAt = bias ? h.at(bias) : 0;
-  h.ex.matmul(h.at(a as tf.TensorInfo), h.at(b as tf.TensorInfo), h.at(out), m, k, n, biasAt, bias ? 1 : 0);
+  const copyA = tA && k > STRIDED_A_MAX_K;
+  const scratch = copyA ? h.be.wasm._malloc(4 * m * k) : 0;
+  if (copyA && scratch === 0) throw new Error(`${WASM_MATMUL}: the wasm heap could not allocate ${4 * m * k} bytes to transpose A.`);
+  try {
+    let opA = heapMatrix(h.at(a as tf.TensorInfo), ac, tA);
+    if (copyA) {
+      // Aᵀ (M, K) once into scratch (one pass, against M·K·N multiply-adds) so the tiles read rows.
+      if (ar % 4 === 0 && ac % 4 === 0) h.ex.transpose(opA.at, scratch, 1, ar, ac, 1);
+      else transposeInto(h.be.wasm.HEAPF32, opA.at >> 2, ar, ac, h.be.wasm.HEAPF32, scratch >> 2);
+      opA = heapMatrix(scratch, k);
+    }
+    heapProduct(h, opA, heapMatrix(h.at(b as tf.TensorInfo), bc, tB), h.at(out), m, k, n, bias ? h.at(bias) : undefined);
+  } finally {
+    if (copyA) h.be.wasm._free(scratch);
+  }
   return out;
 }
 
-/** A·B (+ bias) (M, N); undefined (nothing run) off wasm, for other dtypes and where the tiles do not fit. */
-export function wasmMatMul(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D | undefined {
-  const [m, k] = a.shape;
-  const n = b.shape[1];
-  const fits = m > 0 && k > 0 && n > 0 && b.shape[0] === k && m % 4 === 0 && n % 8 === 0 && (bias === undefined || bias.size === n);
+/** How {@link wasmMatMul} reads its operands, and the bias it adds. */
+export interface WasmMatMulOptions {
+  /** Multiply by Aᵀ: A is stored (K, M). */
+  readonly transposeA?: boolean;
+  /** Multiply by Bᵀ: B is stored (N, K). */
+  readonly transposeB?: boolean;
+  /** Added to every row of the product (N), where the sums start. */
+  readonly bias?: tf.Tensor1D;
+}
+
+/** op(A)·op(B) (+ bias) (M, N); undefined (nothing run) off wasm, for other dtypes and where the sides do not fit. */
+export function wasmMatMul(a: tf.Tensor2D, b: tf.Tensor2D, o: WasmMatMulOptions = {}): tf.Tensor2D | undefined {
+  const [tA, tB] = [o.transposeA === true, o.transposeB === true];
+  const [m, k] = tA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
+  const { bias } = o;
+  const fits = k > 0 && kb === k && heapProductFits(m, n) && (bias === undefined || bias.size === n);
   const float = a.dtype === 'float32' && b.dtype === 'float32' && (bias === undefined || bias.dtype === 'float32');
   if (!fits || !float || !heapKernelsAvailable()) return undefined;
   if (tf.getKernel(WASM_MATMUL, 'wasm') === undefined) {
     tf.registerKernel({ kernelName: WASM_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
   const inputs: tf.NamedTensorMap = bias ? { a, b, bias } : { a, b };
-  return tf.engine().runKernel(WASM_MATMUL, inputs) as tf.Tensor2D; // (M, N)
+  return tf.engine().runKernel(WASM_MATMUL, inputs, { transposeA: tA, transposeB: tB }) as tf.Tensor2D; // (M, N)
 }
