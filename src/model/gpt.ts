@@ -8,7 +8,7 @@ import { planModel, type ModelPlan } from '../config/plan.js';
 import { makeNorm, type Norm } from '../norm/norms.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
 import { embedding } from '../ops/embedding.js';
-import { matMul2d } from '../ops/matmul.js';
+import { matMul2dNT } from '../ops/matmul.js';
 import { Linear } from '../layers/linear.js';
 import { maybeDropout, normalVariable, type Module } from '../util/params.js';
 import { createRng } from '../util/rng.js';
@@ -120,7 +120,7 @@ export class GPT implements LanguageModel {
 
   /** h (B·T, C) → logits (B·T, V) = h·W_headᵀ. */
   private head(h: tf.Tensor2D): tf.Tensor2D {
-    return matMul2d(h, tf.transpose(this.lmHead ?? this.wte)); // (B·T, C)·(C, V) = (B·T, V)
+    return matMul2dNT(h, this.lmHead ?? this.wte); // (B·T, C)·(V, C)ᵀ = (B·T, V)
   }
 
   /** int32 ids (B, T) → logits (B, T, V); with { returnAttention: true }, as {@link forwardWithAttention}. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
+import { product2d } from './matmul.js';
 import { scatterRows } from './wasm/scatterRows.js';
 
 /** Largest vocabulary for which the forward lookup is the product onehot(ids)·E rather than a Gather. */
@@ -22,10 +23,10 @@ function embeddingFast(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
     const oneHot = small ? oneHotOf(ids) : undefined; // (N, V)
     save([oneHot ?? ids]);
     return {
-      value: oneHot ? tf.matMul(oneHot, e) : tf.gather(e, ids), // (N, C)
+      value: oneHot ? product2d(oneHot, e) : tf.gather(e, ids), // (N, C)
       gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) =>
         small
-          ? tf.matMul(tf.transpose(s as tf.Tensor2D), dy as tf.Tensor2D) // (V, N)·(N, C) = (V, C)
+          ? product2d(s as tf.Tensor2D, dy as tf.Tensor2D, true) // (V, N)·(N, C) = (V, C)
           : scatterRows(s as tf.Tensor1D, dy as tf.Tensor2D, vocab), // (V, C)
     };
   });

@@ -51,6 +51,39 @@ const matMul2dFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * C = A·Bᵀ for 2-D A (M, K), B (N, K): a tied or untied LM head h·Wᵀ without a transpose of W.
+ * dA = dC·B and dB = dCᵀ·A are a plain product and one that reads dC transposed.
+ */
+const matMul2dNTFast = customOp((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
+  save([a, b]);
+  return {
+    value: matMulNT(a, b), // (M, N)
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [
+        mm(dy as tf.Tensor2D, sb), // (M, N)·(N, K) = (M, K)
+        matMulTN(dy as tf.Tensor2D, sa), // (N, M)·(M, K) = (N, K)
+      ];
+    },
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** A·Bᵀ for 2-D A (M, K), B (N, K), differentiable; no transpose of B is formed on wasm. */
+export function matMul2dNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return matMul2dNTFast(a, b);
+}
+
+/**
+ * op(A)·op(B) for 2-D operands as one product, not differentiable by itself (for the inside of a
+ * custom gradient): the heap kernel on wasm, else flag-free products after explicit transposes.
+ */
+export function product2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (transposeA && transposeB) return mm(transpose2d(a), transpose2d(b)); // (M, K)·(K, N)
+  if (transposeA) return matMulTN(a, b); // (M, N)
+  return transposeB ? matMulNT(a, b) : mm(a, b); // (M, N)
+}
+
 /** 2-D matrix product with XNNPACK-friendly gradients. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return matMul2dFast(a, b);

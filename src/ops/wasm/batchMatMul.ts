@@ -14,9 +14,9 @@ import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
  * copy), a transposed operand is first transposed slice by slice into a scratch buffer, and the
  * wasm module's own BatchMatMul entry then multiplies the 2-D pair on XNNPACK, writing straight
  * into the output's slice. The ids are released at once, which also frees XNNPACK's packed copy
- * of the right operand (it is cached by id). Slices with M even and N a multiple of 4 (attention's
- * per-head products) skip XNNPACK and the transposes for heapKernels.wat's packed product, which
- * has no such per-call set-up, reads a transposed operand in place and gives the same sums.
+ * of the right operand (it is cached by id). Where heapKernels.wat loads (attention's per-head
+ * products, any sides) slices skip XNNPACK and the transposes for its packed product, which has
+ * no such per-call set-up, reads a transposed operand in place and gives the same sums.
  *
  * Operands are described as slices of 3-D tensors: a (Ga, ·, ·) and b (Gb, ·, ·); output slice g
  * (g = o·heads + h, o < outer, h < heads) multiplies a-slice o·aGroup + aStart + h with b-slice
@@ -168,11 +168,11 @@ function selectSlices(x: tf.Tensor3D, outer: number, heads: number, sel: SliceSe
   return tf.reshape(tf.slice(grouped, [0, sel.start, 0, 0], [outer, heads, r, c]), [outer * heads, r, c]); // (outer·heads, r, c)
 }
 
-/** Whether the kernel's slices will run on heapKernels.wat's tiles (M a multiple of 4, N of 8). */
+/** Whether the kernel's slices will run on heapKernels.wat's packed product (which reads transposed operands in place). */
 function tiledFits(a: tf.Tensor3D, b: tf.Tensor3D, o: Required<GroupedBatchMatMulOptions>): boolean {
   const m = o.transposeA ? a.shape[2] : a.shape[1];
   const n = o.transposeB ? b.shape[1] : b.shape[2];
-  return m % 4 === 0 && n % 8 === 0 && heapKernelsAvailable();
+  return heapProductFits(m, n) && heapKernelsAvailable();
 }
 
 /**
@@ -193,11 +193,11 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
   const outer = checkOperands(a, b, o);
   if (wasmBatchMatMulAvailable()) {
     return tf.tidy(() => {
-      // An operand used whole is transposed by one SIMD kernel (ops/transpose.ts, several times
-      // faster than the kernel's per-slice JS copy); a selected block of slices is transposed slice
-      // by slice; a transposed A on the tiled path is read in place.
-      const whole = (sel: SliceSelect, t: boolean) => t && sel.group === heads && sel.start === 0;
-      const wa = whole(o.a, o.transposeA) && !tiledFits(a, b, o);
+      // On the packed path transposed operands are read in place. Off it, an operand used whole is
+      // transposed by one SIMD kernel (ops/transpose.ts, several times faster than the kernel's
+      // per-slice JS copy), and a selected block of slices is transposed slice by slice.
+      const whole = (sel: SliceSelect, t: boolean) => t && sel.group === heads && sel.start === 0 && !tiledFits(a, b, o);
+      const wa = whole(o.a, o.transposeA);
       const wb = whole(o.b, o.transposeB);
       const attrs = {
         transposeA: o.transposeA && !wa,

@@ -140,7 +140,7 @@ export interface HeapCall {
   readonly ex: HeapExports;
   /** Byte offset of a tensor's data on the heap. */
   at(t: tf.TensorInfo): number;
-  /** Byte offset of matmul's packing scratch for inner dimension k (16k + 16 floats). */
+  /** Byte offset of matmul's packing scratch for inner dimension k (16k + 48 floats). */
   pack(k: number): number;
 }
 
@@ -149,7 +149,7 @@ export function heapCall(backend: unknown): HeapCall | undefined {
   if (c === undefined) return undefined;
   const { be, inst } = c;
   const pack = (k: number): number => {
-    const floats = 16 * k + 16;
+    const floats = 16 * k + 48;
     if (inst.pack.floats < floats) {
       const grown = Math.max(floats, 2 * inst.pack.floats);
       const at = be.wasm._malloc(4 * grown);
@@ -178,18 +178,15 @@ export function heapMatrix(at: number, cols: number, transposed = false): HeapOp
   return transposed ? { at, row: 4, col: 4 * cols } : { at, row: 4 * cols, col: 4 };
 }
 
-/**
- * C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c, for m even and n a multiple
- * of 4 (callers check): heapKernels.wat's matmul with A, B read through their strides.
- */
+/** C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c: heapKernels.wat's matmul with A, B read through their strides. */
 export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number): void {
   const pack = h.pack(k); // before the call: an allocation may grow the heap
   h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack);
 }
 
-/** Whether heapProduct takes an (m, ·)·(·, n) product: m even, n a multiple of 4. */
+/** Whether heapProduct takes an (m, ·)·(·, n) product: any non-empty one. */
 export function heapProductFits(m: number, n: number): boolean {
-  return m > 0 && n > 0 && m % 2 === 0 && n % 4 === 0;
+  return m > 0 && n > 0;
 }
 
 /** Whether the current backend runs the heap kernels (wasm, with its memory reachable). */

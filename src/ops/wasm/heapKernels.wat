@@ -356,9 +356,9 @@
   ;; C (m, n) = A' . B' (+ bias (n) on every row when hasBias), float32, where A'(i, kk) is the
   ;; float at a + i*aRow + kk*aCol and B'(kk, j) at b + kk*bRow + j*bCol (byte strides): one kernel
   ;; for A.B, A^T.B (a weight gradient x^T.dy) and A.B^T (an input gradient dy.W^T), so no operand
-  ;; is transposed first. m is even and n a multiple of 4; C is row-major (m, n).
+  ;; is transposed first. Any m, n >= 1; C is row-major (m, n). pack is 16k + 48 floats of scratch.
   ;; Column blocks of 16 are the outer loop. Each block of B' (k x 16) is first packed into
-  ;; pack (16k + 16 floats of scratch, the bias block last; columns past n are zeros): contiguous,
+  ;; pack (then the bias block, then a 2x16 tile for a last, partial block; columns past n are zeros): contiguous,
   ;; so it stays in the first-level cache whatever B's strides (B read in place, with a row stride
   ;; of 2 KB for n = 512, maps onto a few cache sets and thrashed it). Each 2x16 tile of C is then
   ;; held in eight f32x4 accumulators (starting from the bias) while k runs, every step one packed
@@ -372,7 +372,7 @@
     (param $bias i32) (param $hasBias i32) (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32)
     (param $pack i32)
     (local $i i32) (local $j i32) (local $col i32) (local $src i32) (local $dst i32) (local $pa i32) (local $pb i32)
-    (local $nb i32) (local $out i32) (local $biasAt i32) (local $ncols i32)
+    (local $nb i32) (local $out i32) (local $biasAt i32) (local $ncols i32) (local $aRow2 i32)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
     (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
@@ -427,6 +427,7 @@
             (local.set $c12 (local.get $c02))
             (local.set $c13 (local.get $c03))
             (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+            (local.set $aRow2 (select (local.get $aRow) (i32.const 0) (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
             (local.set $pb (local.get $pack))
             (block $kDone
               (loop $kLoop
@@ -440,7 +441,7 @@
                 (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
                 (local.set $c02 (f32x4.add (local.get $c02) (f32x4.mul (local.get $x) (local.get $b2))))
                 (local.set $c03 (f32x4.add (local.get $c03) (f32x4.mul (local.get $x) (local.get $b3))))
-                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $aRow))))
+                (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $aRow2))))
                 (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
                 (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
                 (local.set $c12 (f32x4.add (local.get $c12) (f32x4.mul (local.get $x) (local.get $b2))))
@@ -448,22 +449,36 @@
                 (local.set $pa (i32.add (local.get $pa) (local.get $aCol)))
                 (local.set $pb (i32.add (local.get $pb) (i32.const 64)))
                 (br $kLoop)))
-            ;; Rows i and i + 1 of columns j.. j + 15, the vectors that lie inside n.
+            ;; Rows i and i + 1 (when i + 1 < m) of columns j .. j + ncols - 1: straight from the
+            ;; registers for a whole block, else through the tile scratch after the bias block.
             (local.set $out (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
-            (v128.store (local.get $out) (local.get $c00))
-            (v128.store (i32.add (local.get $out) (local.get $nb)) (local.get $c10))
-            (if (i32.lt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+            (if (i32.eq (local.get $ncols) (i32.const 16))
               (then
+                (v128.store (local.get $out) (local.get $c00))
                 (v128.store offset=16 (local.get $out) (local.get $c01))
-                (v128.store offset=16 (i32.add (local.get $out) (local.get $nb)) (local.get $c11))
-                (if (i32.lt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n))
+                (v128.store offset=32 (local.get $out) (local.get $c02))
+                (v128.store offset=48 (local.get $out) (local.get $c03))
+                (if (local.get $aRow2)
                   (then
-                    (v128.store offset=32 (local.get $out) (local.get $c02))
-                    (v128.store offset=32 (i32.add (local.get $out) (local.get $nb)) (local.get $c12))
-                    (if (i32.lt_u (i32.add (local.get $j) (i32.const 12)) (local.get $n))
-                      (then
-                        (v128.store offset=48 (local.get $out) (local.get $c03))
-                        (v128.store offset=48 (i32.add (local.get $out) (local.get $nb)) (local.get $c13))))))))
+                    (local.set $out (i32.add (local.get $out) (local.get $nb)))
+                    (v128.store (local.get $out) (local.get $c10))
+                    (v128.store offset=16 (local.get $out) (local.get $c11))
+                    (v128.store offset=32 (local.get $out) (local.get $c12))
+                    (v128.store offset=48 (local.get $out) (local.get $c13)))))
+              (else
+                (v128.store offset=64 (local.get $biasAt) (local.get $c00))
+                (v128.store offset=80 (local.get $biasAt) (local.get $c01))
+                (v128.store offset=96 (local.get $biasAt) (local.get $c02))
+                (v128.store offset=112 (local.get $biasAt) (local.get $c03))
+                (v128.store offset=128 (local.get $biasAt) (local.get $c10))
+                (v128.store offset=144 (local.get $biasAt) (local.get $c11))
+                (v128.store offset=160 (local.get $biasAt) (local.get $c12))
+                (v128.store offset=176 (local.get $biasAt) (local.get $c13))
+                (memory.copy (local.get $out) (i32.add (local.get $biasAt) (i32.const 64)) (i32.shl (local.get $ncols) (i32.const 2)))
+                (if (local.get $aRow2)
+                  (then
+                    (memory.copy (i32.add (local.get $out) (local.get $nb)) (i32.add (local.get $biasAt) (i32.const 128))
+                      (i32.shl (local.get $ncols) (i32.const 2)))))))
             (local.set $i (i32.add (local.get $i) (i32.const 2)))
             (br $iLoop)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))

@@ -4,7 +4,7 @@ import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFit
 
 /**
  * op(A)·op(B) (+ bias) for 2-D float32 operands as a wasm-backend kernel over heapKernels.wat's
- * packed matmul, op the transpose where its flag is set, for M even and N a multiple of 4.
+ * packed matmul, op the transpose where its flag is set.
  * tfjs-backend-wasm runs only a flag-free 2-D matMul on XNNPACK, and, called through tfjs,
  * XNNPACK creates an operator and repacks B on every call whose B is a new tensor, which in
  * training is every call (gradients, and weights the optimizer replaced). This kernel reads B
