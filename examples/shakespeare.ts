@@ -1,8 +1,11 @@
 /**
  * The main job: nanoGPT's Shakespeare-char CPU recipe (4 layers, 4 heads, 128 wide, context 64,
- * batch 12, 2000 iterations), then a 500-character sample.
+ * batch 12, 2000 iterations), then a 500-character sample. Without --data the corpus is the copy
+ * beside the repository when there is one, else downloaded (both checksum-checked).
  *   npm run shakespeare [-- --data path/to/tinyshakespeare.txt] [--max-iters N] [--out DIR] [--resume | --overwrite]
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CharTokenizer, generate, setBackend, SHAKESPEARE_CHAR, streamText } from '../src/index.js';
 import { ensureShakespeare, loadText, trainOnText, writeLossPlot } from '../src/node.js';
@@ -17,9 +20,13 @@ const { values } = parseArgs({
   },
 });
 
+/** A copy kept beside the repository (../shared/data from its root), as on machines without network. */
+const SHARED_COPY = fileURLToPath(new URL('../../shared/data/tinyshakespeare.txt', import.meta.url));
+
 async function main(): Promise<void> {
   const backend = await setBackend('auto');
-  const path = values.data ?? (await ensureShakespeare());
+  // Checked against the corpus checksum and copied to data/ like a download; downloaded otherwise.
+  const path = values.data ?? (await ensureShakespeare(existsSync(SHARED_COPY) ? { path: SHARED_COPY } : {}));
   const text = await loadText(path);
   const outDir = values.out ?? 'out/shakespeare';
   console.error(`Shakespeare on ${backend}: ${text.length} characters from ${path}, output in ${outDir}`);
