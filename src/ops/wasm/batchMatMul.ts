@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLast2 } from '../transpose.js';
-import { transposeInto } from '../../util/transpose.js';
-import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits } from './heapKernels.js';
+import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits, transposeOnHeap } from './heapKernels.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
@@ -15,7 +14,7 @@ import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
  * wasm module's own BatchMatMul entry then multiplies the 2-D pair on XNNPACK, writing straight
  * into the output's slice. The ids are released at once, which also frees XNNPACK's packed copy
  * of the right operand (it is cached by id). Where heapKernels.wat loads (attention's per-head
- * products, any sides) slices skip XNNPACK and the transposes for its packed product, which has
+ * products, whatever their sides) slices skip XNNPACK and the transposes for its packed product, which has
  * no such per-call set-up, reads a transposed operand in place and gives the same sums.
  *
  * Operands are described as slices of 3-D tensors: a (Ga, ·, ·) and b (Gb, ·, ·); output slice g
@@ -83,22 +82,16 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const scratchB = scratchA + (tA ? aSize : 0);
   const u32 = w.HEAPU32;
   u32.set([1, m, k, 0, 1, k, n, 0], shapes);
-  // A slice is transposed by heapKernels.wat's SIMD tiles when its sides allow, else by a JS loop.
-  // (The heap can grow, and its views be replaced, while XNNPACK packs weights: the JS loop re-reads it.)
-  const flip = (ptr: number, r: number, c: number, to: number) => {
-    if (heap !== undefined && r % 4 === 0 && c % 4 === 0) heap.ex.transpose(ptr, to << 2, 1, r, c, 1);
-    else transposeInto(w.HEAPF32, ptr >> 2, r, c, w.HEAPF32, to);
-  };
   for (let o = 0; o < outer; o++) {
     for (let h = 0; h < heads; h++) {
       let aPtr = aBase + 4 * (o * aGroup + aStart + h) * aSize;
       let bPtr = bBase + 4 * (o * bGroup + bStart + h) * bSize;
       if (tA) {
-        flip(aPtr, ar, ac, scratchA);
+        transposeOnHeap(be, heap, aPtr, ar, ac, scratchA << 2);
         aPtr = scratchA << 2;
       }
       if (tB) {
-        flip(bPtr, br, bc, scratchB);
+        transposeOnHeap(be, heap, bPtr, br, bc, scratchB << 2);
         bPtr = scratchB << 2;
       }
       const oPtr = oBase + 4 * (o * heads + h) * m * n;

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { currentWasmBackend, type HeapEntry, type WasmBackend } from './module.js';
 
 /**
  * Copies between a float32 tensor's memory on the wasm heap and a plain Float32Array, with one
@@ -8,26 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * gradient. Off wasm both return false and the caller takes the tfjs way.
  */
 
-interface HeapEntry {
-  id: number;
-  memoryOffset: number;
-  refCount: number;
-}
-
-/** The parts of tfjs-backend-wasm 4.22's BackendWasm this file reads. */
-interface HeapBackend {
-  dataIdMap: { get(dataId: object): HeapEntry | undefined };
-  wasm: { HEAPU8: Uint8Array; _dispose_data(id: number): void; _register_tensor(id: number, size: number, offset: number): void };
-}
-
-function heapBackend(): HeapBackend | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const b = tf.backend() as unknown as Partial<HeapBackend>;
-  return b.dataIdMap !== undefined && b.wasm?.HEAPU8 instanceof Uint8Array ? (b as HeapBackend) : undefined;
-}
-
 /** t's backend entry when t is float32 on the wasm heap, else undefined. */
-function entryOf(be: HeapBackend | undefined, t: tf.Tensor): HeapEntry | undefined {
+function entryOf(be: WasmBackend | undefined, t: tf.Tensor): HeapEntry | undefined {
   if (be === undefined || t.dtype !== 'float32' || t.isDisposed) return undefined;
   const entry = be.dataIdMap.get(t.dataId);
   return entry !== undefined && typeof entry.memoryOffset === 'number' ? entry : undefined;
@@ -39,11 +22,11 @@ function entryOf(be: HeapBackend | undefined, t: tf.Tensor): HeapEntry | undefin
  * tensors as immutable, so only their sole owner may do this: a replica, for its own variables.
  */
 export function overwriteOnHeap(t: tf.Tensor, src: Float32Array, from: number): boolean {
-  const be = heapBackend();
+  const be = currentWasmBackend();
   const entry = entryOf(be, t);
   // A write must not reach another tensor that shares the data (a clone, a reshape of t).
   if (be === undefined || entry === undefined || entry.refCount !== 1) return false;
-  new Float32Array(be.wasm.HEAPU8.buffer, entry.memoryOffset, t.size).set(src.subarray(from, from + t.size));
+  new Float32Array(be.wasm.HEAPF32.buffer, entry.memoryOffset, t.size).set(src.subarray(from, from + t.size));
   // The module's BatchMatMul keeps XNNPACK's packed copy of a right operand by tensor id until
   // the id is disposed: dispose and register the id again (same memory) so that copy is dropped.
   be.wasm._dispose_data(entry.id);
@@ -53,9 +36,9 @@ export function overwriteOnHeap(t: tf.Tensor, src: Float32Array, from: number): 
 
 /** Copies t's elements into dst at `to`, when t is float32 on the wasm heap; false otherwise. */
 export function readFromHeap(t: tf.Tensor, dst: Float32Array, to: number): boolean {
-  const be = heapBackend();
+  const be = currentWasmBackend();
   const entry = entryOf(be, t);
   if (be === undefined || entry === undefined) return false;
-  dst.set(new Float32Array(be.wasm.HEAPU8.buffer, entry.memoryOffset, t.size), to);
+  dst.set(new Float32Array(be.wasm.HEAPF32.buffer, entry.memoryOffset, t.size), to);
   return true;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeInto } from '../../util/transpose.js';
 import { GELU_GRID, geluCoefficients } from '../geluTable.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
@@ -184,7 +185,17 @@ export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: numb
   h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack);
 }
 
-/** Whether heapProduct takes an (m, ·)·(·, n) product: any non-empty one. */
+/**
+ * Transposes the row-major float32 (r, c) at byte offset src into (c, r) at byte offset dst:
+ * heapKernels.wat's SIMD tiles where h is loaded and r, c are multiples of 4, else a JS loop
+ * (which reads the heap's current view: it can grow, and its views be replaced, between calls).
+ */
+export function transposeOnHeap(be: WasmBackend, h: HeapCall | undefined, src: number, r: number, c: number, dst: number): void {
+  if (h !== undefined && r % 4 === 0 && c % 4 === 0) h.ex.transpose(src, dst, 1, r, c, 1);
+  else transposeInto(be.wasm.HEAPF32, src >> 2, r, c, be.wasm.HEAPF32, dst >> 2);
+}
+
+/** Whether heapProduct takes an (m, ·)·(·, n) product: every non-empty one. */
 export function heapProductFits(m: number, n: number): boolean {
   return m > 0 && n > 0;
 }

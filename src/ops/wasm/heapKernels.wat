@@ -381,7 +381,7 @@
     (block $jDone
       (loop $jLoop
         (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
-;; Pack rows kk of the block B'(kk, j .. j + ncols) at pack + 64*kk, zeros past n, then the
+        ;; Pack rows kk of the block B'(kk, j .. j + ncols) at pack + 64*kk, zeros past n, then the
         ;; bias block (zeros without a bias). Row by row, so B's lines are read in order when its
         ;; columns are adjacent and reused by the next 16 rows when its rows are (B read transposed).
         (local.set $ncols (i32.sub (local.get $n) (local.get $j)))

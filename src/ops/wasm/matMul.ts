@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { transposeInto } from '../../util/transpose.js';
-import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits } from './heapKernels.js';
+import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits, transposeOnHeap } from './heapKernels.js';
 
 /**
  * op(A)·op(B) (+ bias) for 2-D float32 operands as a wasm-backend kernel over heapKernels.wat's
@@ -38,8 +37,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
     let opA = heapMatrix(h.at(a as tf.TensorInfo), ac, tA);
     if (copyA) {
       // Aᵀ (M, K) once into scratch (one pass, against M·K·N multiply-adds) so the tiles read rows.
-      if (ar % 4 === 0 && ac % 4 === 0) h.ex.transpose(opA.at, scratch, 1, ar, ac, 1);
-      else transposeInto(h.be.wasm.HEAPF32, opA.at >> 2, ar, ac, h.be.wasm.HEAPF32, scratch >> 2);
+      transposeOnHeap(h.be, h, opA.at, ar, ac, scratch);
       opA = heapMatrix(scratch, k);
     }
     heapProduct(h, opA, heapMatrix(h.at(b as tf.TensorInfo), bc, tB), h.at(out), m, k, n, bias ? h.at(bias) : undefined);

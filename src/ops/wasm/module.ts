@@ -27,11 +27,18 @@ export interface WasmModule {
   HEAPU32: Uint32Array;
 }
 
+/** A tensor's record in BackendWasm.dataIdMap: its id on the module side, heap offset and reference count. */
+export interface HeapEntry {
+  id: number;
+  memoryOffset: number;
+  refCount: number;
+}
+
 /** The parts of tfjs-backend-wasm's BackendWasm the kernel uses. */
 export interface WasmBackend {
   wasm: WasmModule;
   dataIdNextNumber: number;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  dataIdMap: { get(dataId: object): HeapEntry | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
