@@ -77,9 +77,10 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     expect(maxDiff(fused, sums(false))).toBeGreaterThan(0);
   });
 
-  it('gelu writes the same float32 values as geluAndDerivative, edge cases included', () => {
+  it.each([4108, 4107, 5, 4])('gelu writes the same float32 values as geluAndDerivative, edge cases included (%i elements)', (count) => {
+    // 4108 = 1027 blocks of four; 4107 and 5 end on a block that overlaps the one before; 4 is one block.
     const edge = [0, -0, 1e-30, -1e-30, 7.999, 8, 8.5, -7.999, -8, -8.5, 1e6, -1e6, Infinity, -Infinity, Number.NaN];
-    const xs = Float32Array.from([...edge, ...normals(createRng(7), 4093, 3)]);
+    const xs = Float32Array.from([...edge, ...normals(createRng(7), 4093, 3)]).slice(0, count);
     const [y0, d0] = [new Float32Array(xs.length), new Float32Array(xs.length)];
     geluAndDerivative(xs, y0, d0);
     const x = tf.tensor1d(xs);
@@ -90,6 +91,14 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
       expect(Array.from(y.dataSync())).toEqual(Array.from(y0));
       expect(Array.from(d.dataSync())).toEqual(Array.from(d0));
     }
+    tf.dispose([x, y, d]);
+  });
+
+  it('gelu leaves fewer than four elements to the JS loop', () => {
+    const x = tf.tensor1d([1, -2, 3]);
+    const [y, d] = [tf.zeros([3]), tf.zeros([3])];
+    expect(heapGelu(tf.backend(), x, y, d)).toBe(false);
+    expect(Array.from(y.dataSync())).toEqual([0, 0, 0]); // nothing written
     tf.dispose([x, y, d]);
   });
 });

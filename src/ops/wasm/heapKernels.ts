@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeInto } from '../../util/transpose.js';
-import { GELU_GRID, geluCoefficients } from '../geluTable.js';
+import { geluCoefficients } from '../geluTable.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
 import { relaxedSimdAvailable } from './relaxedSimd.js';
@@ -15,7 +15,7 @@ import { relaxedSimdAvailable } from './relaxedSimd.js';
  * (test/heap-kernels.test.ts checks).
  */
 export interface HeapExports {
-  gelu(x: number, y: number, dy: number, count: number, co: number, scale: number, offset: number, top: number): void;
+  gelu(x: number, y: number, dy: number, count: number, co: number): void;
   layernorm_fwd(
     x: number,
     gamma: number,
@@ -102,8 +102,8 @@ function instantiate(be: WasmBackend): Instance | null {
     compiled ??= new WebAssembly.Module(heapModuleBytes());
     const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports;
     const co = geluCoefficients();
-    const geluTable = be.wasm._malloc(8 * co.length); // kept for the backend's lifetime
-    new Float64Array(memory.buffer, geluTable, co.length).set(co);
+    const geluTable = be.wasm._malloc(4 * co.length); // kept for the backend's lifetime
+    new Float32Array(memory.buffer, geluTable, co.length).set(co);
     return { ex, geluTable, pack: { at: 0, floats: 0 } };
   } catch {
     return null; // e.g. a shared (threaded) memory the module's import does not declare: JS kernels then run
@@ -124,14 +124,15 @@ function current(backend: unknown): { be: WasmBackend; inst: Instance } | undefi
 /**
  * y = x·Φ(x) and dy = Φ(x) + x·φ(x) written into the float32 tensors y and dy (shaped like x) on
  * the heap, as geluAndDerivative computes them; false (nothing written) when the module is not
- * available on this backend.
+ * available on this backend or x has fewer than 4 elements.
  */
 export function heapGelu(backend: unknown, x: tf.TensorInfo, y: tf.TensorInfo, dy: tf.TensorInfo): boolean {
   const c = current(backend);
   if (c === undefined) return false;
   const n = x.shape.reduce((a, b) => a * b, 1);
   const at = (t: tf.TensorInfo) => heapOffset(c.be, t);
-  c.inst.ex.gelu(at(x), at(y), at(dy), n, c.inst.geluTable, GELU_GRID.scale, GELU_GRID.offset, GELU_GRID.top);
+  if (n < 4) return false; // the kernel works in blocks of four: the caller's JS loop takes these
+  c.inst.ex.gelu(at(x), at(y), at(dy), n, c.inst.geluTable);
   return true;
 }
 

@@ -5,96 +5,68 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; Two cubics at once: lane l is c0 + u*(c1 + u*(c2 + u*c3)) with u = lane l of $u and the
-  ;; coefficients of lane 0 in $a01 (c0 c1), $a23 (c2 c3) and of lane 1 in $b01, $b23.
-  (func $cubic2 (param $u v128) (param $a01 v128) (param $a23 v128) (param $b01 v128) (param $b23 v128) (result v128)
-    (f64x2.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a01) (local.get $b01))
-      (f64x2.mul (local.get $u)
-        (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a01) (local.get $b01))
-          (f64x2.mul (local.get $u)
-            (f64x2.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a23) (local.get $b23))
-              (f64x2.mul (local.get $u)
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a23) (local.get $b23)))))))))
-
-  ;; GeLU and its derivative from geluTable.ts's table, the same arithmetic in the same order as
-  ;; geluAndDerivative there (so the same float32 results): for n < count,
-  ;;   s = min(max(x*scale + offset, 0), top),  i = floor(s),  u = s - i,
-  ;;   y[n] = x * Phi_i(u),  dy[n] = dPhi_i(u)   (Phi = normal cdf, dPhi = Phi + x*phi),
-  ;; each cubic c0 + u*(c1 + u*(c2 + u*c3)) in double from the 8 doubles of step i at co + 64*i.
-  ;; NaN stays NaN (the saturating truncation sends it to step 0, u is NaN).
-  (func (export "gelu")
-    (param $x i32) (param $y i32) (param $dy i32) (param $count i32) (param $co i32)
-    (param $scale f64) (param $offset f64) (param $top f64)
-    (local $end i32) (local $v f64) (local $s f64) (local $i i32) (local $u f64) (local $k i32)
-    (local $k2 i32) (local $pairEnd i32) (local $vx v128) (local $vs v128) (local $vi v128) (local $vu v128)
-    (local $vscale v128) (local $voffset v128) (local $vtop v128)
-    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $count) (i32.const 2))))
-    ;; Two elements at a time in f64x2 lanes (the same double operations, lane by lane; the clamp
-    ;; is pmax/pmin, a compare and select that keeps NaN as min/max do, without their slow -0/NaN
-    ;; handling): each
-    ;; element's four coefficients are loaded as two (c0 c1), (c2 c3) pairs and regrouped by
-    ;; shuffles into (c0 c0'), (c1 c1'), ... The scalar loop below finishes an odd count.
-    (local.set $vscale (f64x2.splat (local.get $scale)))
-    (local.set $voffset (f64x2.splat (local.get $offset)))
-    (local.set $vtop (f64x2.splat (local.get $top)))
-    (local.set $pairEnd (i32.sub (local.get $end) (i32.const 4)))
-    (block $pairsDone
-      (loop $pair
-        (br_if $pairsDone (i32.ge_u (local.get $x) (local.get $pairEnd)))
-        (local.set $vx (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
-        (local.set $vs
-          (f64x2.pmin
-            (f64x2.pmax (f64x2.add (f64x2.mul (local.get $vx) (local.get $vscale)) (local.get $voffset)) (v128.const f64x2 0 0))
-            (local.get $vtop)))
-        (local.set $vi (i32x4.trunc_sat_f64x2_s_zero (local.get $vs)))
-        (local.set $vu (f64x2.sub (local.get $vs) (f64x2.convert_low_i32x4_s (local.get $vi))))
-        (local.set $k (i32.add (local.get $co) (i32.shl (i32x4.extract_lane 0 (local.get $vi)) (i32.const 6))))
-        (local.set $k2 (i32.add (local.get $co) (i32.shl (i32x4.extract_lane 1 (local.get $vi)) (i32.const 6))))
-        (v128.store64_lane 0 (local.get $y)
-          (f32x4.demote_f64x2_zero
-            (f64x2.mul (local.get $vx)
-              (call $cubic2 (local.get $vu) (v128.load (local.get $k)) (v128.load offset=16 (local.get $k))
-                (v128.load (local.get $k2)) (v128.load offset=16 (local.get $k2))))))
-        (v128.store64_lane 0 (local.get $dy)
-          (f32x4.demote_f64x2_zero
-            (call $cubic2 (local.get $vu) (v128.load offset=32 (local.get $k)) (v128.load offset=48 (local.get $k))
-              (v128.load offset=32 (local.get $k2)) (v128.load offset=48 (local.get $k2)))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $y (i32.add (local.get $y) (i32.const 8)))
-        (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
-        (br $pair)))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $v (f64.promote_f32 (f32.load (local.get $x))))
-        (local.set $s
-          (f64.min
-            (f64.max (f64.add (f64.mul (local.get $v) (local.get $scale)) (local.get $offset)) (f64.const 0))
-            (local.get $top)))
-        (local.set $i (i32.trunc_sat_f64_u (local.get $s)))
-        (local.set $u (f64.sub (local.get $s) (f64.convert_i32_u (local.get $i))))
-        (local.set $k (i32.add (local.get $co) (i32.shl (local.get $i) (i32.const 6))))
-        (f32.store (local.get $y)
-          (f32.demote_f64
-            (f64.mul (local.get $v)
-              (f64.add (f64.load (local.get $k))
-                (f64.mul (local.get $u)
-                  (f64.add (f64.load offset=8 (local.get $k))
-                    (f64.mul (local.get $u)
-                      (f64.add (f64.load offset=16 (local.get $k))
-                        (f64.mul (local.get $u) (f64.load offset=24 (local.get $k)))))))))))
-        (f32.store (local.get $dy)
-          (f32.demote_f64
-            (f64.add (f64.load offset=32 (local.get $k))
-              (f64.mul (local.get $u)
-                (f64.add (f64.load offset=40 (local.get $k))
-                  (f64.mul (local.get $u)
-                    (f64.add (f64.load offset=48 (local.get $k))
-                      (f64.mul (local.get $u) (f64.load offset=56 (local.get $k))))))))))
-        (local.set $x (i32.add (local.get $x) (i32.const 4)))
-        (local.set $y (i32.add (local.get $y) (i32.const 4)))
-        (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
-        (br $next))))
+  ;; GeLU and its derivative from geluTable.ts's float32 table, four elements at a time, the same
+  ;; float32 operations in the same order as geluAndDerivative there (so the same results):
+  ;;   t = min(max(64x, -512), 512),  f = floor(t),  u = t - f (exact),  i = f + 512,
+  ;;   y = x * Phi_i(u),  dy = dPhi_i(u)   (Phi = normal cdf, dPhi = Phi + x*phi),
+  ;; each cubic from the 8 floats of step i at co + 32*i (step 1024, where x >= 8 lands, is 1 and 1).
+  ;; The clamp is pmax/pmin, which pass NaN through; trunc_sat sends NaN to step 512 and u is NaN.
+  ;; count must be at least 4: when it is not a multiple of 4 the last block is the last four
+  ;; elements, overlapping the block before (recomputing the same values).
+  (func (export "gelu") (param $x i32) (param $y i32) (param $dy i32) (param $count i32) (param $co i32)
+    (local $off i32) (local $last i32) (local $vx v128) (local $t v128) (local $f v128) (local $u v128)
+    (local $k v128) (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32)
+    (local $lo01 v128) (local $lo23 v128) (local $hi01 v128) (local $hi23 v128)
+    (local.set $last (i32.shl (i32.sub (local.get $count) (i32.const 4)) (i32.const 2)))
+    (loop $block
+      (local.set $vx (v128.load (i32.add (local.get $x) (local.get $off))))
+      (local.set $t
+        (f32x4.pmin
+          (f32x4.pmax (f32x4.mul (local.get $vx) (v128.const f32x4 64 64 64 64)) (v128.const f32x4 -512 -512 -512 -512))
+          (v128.const f32x4 512 512 512 512)))
+      (local.set $f (f32x4.floor (local.get $t)))
+      (local.set $u (f32x4.sub (local.get $t) (local.get $f)))
+      ;; byte offsets 32*(f + 512) of the four steps
+      (local.set $k
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $f)) (v128.const i32x4 512 512 512 512)) (i32.const 5)))
+      (local.set $k0 (i32.add (local.get $co) (i32x4.extract_lane 0 (local.get $k))))
+      (local.set $k1 (i32.add (local.get $co) (i32x4.extract_lane 1 (local.get $k))))
+      (local.set $k2 (i32.add (local.get $co) (i32x4.extract_lane 2 (local.get $k))))
+      (local.set $k3 (i32.add (local.get $co) (i32x4.extract_lane 3 (local.get $k))))
+      ;; Phi's coefficients: rows (c0 c1 c2 c3) of the four steps transposed by unpacks into
+      ;; lo01 = (r0.c0 r1.c0 r0.c1 r1.c1), lo23 (rows 2, 3), hi01 = (r0.c2 r1.c2 r0.c3 r1.c3), hi23,
+      ;; whose 64-bit halves pair into C0 .. C3, one coefficient for every lane.
+      (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (v128.load (local.get $k0)) (v128.load (local.get $k1))))
+      (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (v128.load (local.get $k2)) (v128.load (local.get $k3))))
+      (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (v128.load (local.get $k0)) (v128.load (local.get $k1))))
+      (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (v128.load (local.get $k2)) (v128.load (local.get $k3))))
+      (v128.store (i32.add (local.get $y) (local.get $off))
+        (f32x4.mul (local.get $vx)
+          (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23))
+            (f32x4.mul (local.get $u)
+              (f32x4.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23))
+                (f32x4.mul (local.get $u)
+                  (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23))
+                    (f32x4.mul (local.get $u)
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23))))))))))
+      ;; dPhi's coefficients, the step's second 16 bytes, the same way.
+      (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (v128.load offset=16 (local.get $k0)) (v128.load offset=16 (local.get $k1))))
+      (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (v128.load offset=16 (local.get $k2)) (v128.load offset=16 (local.get $k3))))
+      (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (v128.load offset=16 (local.get $k0)) (v128.load offset=16 (local.get $k1))))
+      (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (v128.load offset=16 (local.get $k2)) (v128.load offset=16 (local.get $k3))))
+      (v128.store (i32.add (local.get $dy) (local.get $off))
+        (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23))
+          (f32x4.mul (local.get $u)
+            (f32x4.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23))
+              (f32x4.mul (local.get $u)
+                (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23))
+                  (f32x4.mul (local.get $u)
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))))))))
+      (if (i32.lt_u (local.get $off) (local.get $last))
+        (then
+          (local.set $off (i32.add (local.get $off) (i32.const 16)))
+          (if (i32.gt_u (local.get $off) (local.get $last)) (then (local.set $off (local.get $last))))
+          (br $block)))))
 
   ;; LayerNorm forward over the rows of x (rows, c), in double within a row:
   ;;   mean = sum(x)/c,  var = sum((x - mean)^2)/c,  rstd = 1/sqrt(var + eps),
