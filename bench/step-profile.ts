@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { setBackend } from '../src/backend.js';
 import { GPT } from '../src/model/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
-import { clipByGlobalNorm } from '../src/train/clip.js';
+import { globalNormScale } from '../src/train/clip.js';
 import { createRng } from '../src/util/rng.js';
 
 const VOCAB = 65;
@@ -102,8 +102,9 @@ async function step(): Promise<void> {
   const loss = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
     if (optimizer === 'none') return value; // (); the gradients are freed with the tidy
-    const clipped = clipByGlobalNorm(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), 1);
-    opt.step(clipped.grads);
+    // As train/update.ts's applyUpdate: the clip factor folded into the AdamW update.
+    const { scale } = globalNormScale(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), 1);
+    opt.step(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), undefined, scale);
     return value; // ()
   });
   await loss.data();

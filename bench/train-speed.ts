@@ -31,7 +31,7 @@ import { setBackend } from '../src/backend.js';
 import { GPT } from '../src/model/gpt.js';
 import { referenceLoss } from '../test/reference/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
-import { clipByGlobalNorm } from '../src/train/clip.js';
+import { globalNormScale } from '../src/train/clip.js';
 import { resolveWorkers } from '../src/train/parallel/start.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng, type Rng } from '../src/util/rng.js';
@@ -152,8 +152,8 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => (opts.plain ? referenceLoss(model, x, y) : model.loss(x, y)), vars);
       const byName = new Map(names.map((n, i) => [n, grads[vars[i].name]] as const));
-      const clipped = clipByGlobalNorm(byName, 1);
-      opt.step(clipped.grads);
+      // As train/update.ts's applyUpdate: the clip factor folded into the AdamW update.
+      opt.step(byName, undefined, globalNormScale(byName, 1).scale);
       return value; // ()
     });
     lastLoss = (await loss.data())[0];

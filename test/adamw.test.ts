@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './helpers.js';
 import { AdamW } from '../src/train/adamw.js';
+import { wasmAdamWAvailable } from '../src/ops/wasm/adamw.js';
+import { createRng } from '../src/util/rng.js';
 
 
 const OPTS = { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 } as const;
@@ -145,5 +147,54 @@ describe('AdamW', () => {
     opt.dispose();
     expect(() => opt.step(ok, 0.1)).toThrow(/disposed/);
     tf.dispose([...params.values(), ...stray.values(), ...bad.values(), ...ok.values()]);
+  });
+
+  it('folds a gradient scale into the update, and on wasm its one-pass kernel writes the ops\' values bit for bit', () => {
+    // A decayed (3, 5) matrix (15 elements: three blocks of four and an overlapping last one), a
+    // vector of 7 and one of 3 (below the kernel's 4, so the op path). The reference is the
+    // update written out with tfjs ops, after multiplying each gradient by the scale.
+    expect(wasmAdamWAvailable()).toBe(tf.getBackend() === 'wasm');
+    const rng = createRng('adamw-fused');
+    const shapes: [string, number[]][] = [['w', [3, 5]], ['b', [7]], ['g', [3]]];
+    const draw = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
+    const init = shapes.map(([, sh]) => draw(sh));
+    const params = new Map(shapes.map(([n], i) => [n, tf.variable(init[i].clone())] as const));
+    const opt = new AdamW(params, OPTS);
+    const ref = shapes.map((_, i) => ({ p: init[i].clone(), m: tf.zerosLike(init[i]), v: tf.zerosLike(init[i]) }));
+    const before = tf.memory().numTensors;
+    for (let t = 1; t <= 3; t++) {
+      const lr = 0.01 * t;
+      const g = new Map(shapes.map(([n, sh]) => [n, draw(sh)] as const));
+      const scale = tf.scalar(0.37 * t);
+      opt.step(g, lr, scale);
+      const [b1, b2] = [OPTS.beta1, OPTS.beta2];
+      const stepSize = lr / (1 - b1 ** t);
+      const sqrtBc2 = Math.sqrt(1 - b2 ** t);
+      shapes.forEach(([n, sh], i) => {
+        const r = ref[i];
+        const next = tf.tidy(() => {
+          const gs = tf.mul(g.get(n)!, scale);
+          const m = tf.add(tf.mul(r.m, b1), tf.mul(gs, 1 - b1));
+          const v = tf.add(tf.mul(r.v, b2), tf.mul(tf.square(gs), 1 - b2));
+          const update = tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), sqrtBc2), OPTS.eps)), stepSize);
+          const base = sh.length >= 2 ? tf.mul(r.p, 1 - lr * OPTS.weightDecay) : r.p;
+          return { p: tf.sub(base, update), m, v };
+        });
+        tf.dispose([r.p, r.m, r.v]);
+        ref[i] = next;
+      });
+      tf.dispose([...g.values(), scale]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const state = opt.getState();
+    shapes.forEach(([n], i) => {
+      expect(Array.from(params.get(n)!.dataSync())).toEqual(Array.from(ref[i].p.dataSync()));
+      expect(Array.from(state.m.get(n)!)).toEqual(Array.from(ref[i].m.dataSync()));
+      expect(Array.from(state.v.get(n)!)).toEqual(Array.from(ref[i].v.dataSync()));
+    });
+    // The weights moved: the comparison is not of two untouched copies.
+    expect(Math.abs(params.get('w')!.dataSync()[0] - init[0].dataSync()[0])).toBeGreaterThan(1e-3);
+    opt.dispose();
+    tf.dispose([...params.values(), ...init, ...ref.flatMap((r) => [r.p, r.m, r.v])]);
   });
 });

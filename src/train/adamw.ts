@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmAdamW, wasmAdamWAvailable } from '../ops/wasm/adamw.js';
 
 /** AdamW hyperparameters; the learning rate itself is passed to each step by the schedule. */
 export interface AdamWOptions {
@@ -93,8 +94,10 @@ export class AdamW {
   /**
    * Applies one update from `grads` (by parameter name) at learning rate `lr`.
    * Parameters without a gradient are left untouched, as in PyTorch. Grads are not disposed.
+   * `gradScale` (a scalar tensor, e.g. the clip factor of {@link globalNormScale}) multiplies
+   * every gradient first, as clipping them would, without a clipped copy of each.
    */
-  step(grads: Map<string, tf.Tensor>, lr: number = this.options.lr): void {
+  step(grads: Map<string, tf.Tensor>, lr: number = this.options.lr, gradScale?: tf.Scalar): void {
     this.checkAlive();
     checkRate('lr', lr, 0, Infinity, true);
     for (const [name, g] of grads) {
@@ -110,14 +113,26 @@ export class AdamW {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this.options;
     const stepSize = lr / (1 - b1 ** this.t);
     const sqrtBc2 = Math.sqrt(1 - b2 ** this.t);
-    for (const [name, g] of grads) {
+    const fused = wasmAdamWAvailable();
+    for (const [name, grad] of grads) {
       const { param, m, v, decay } = this.slots.get(name) as Slot;
+      const keep = decay && wd > 0 ? 1 - lr * wd : 1;
       tf.tidy(() => {
+        if (fused && param.size >= 4 && param.dtype === 'float32' && grad.dtype === 'float32') {
+          // On wasm: the same float32 operations as below, in one pass (ops/wasm/adamw.ts).
+          const scalars = { beta1: b1, beta2: b2, eps, sqrtBc2, stepSize, keep };
+          const [p, mNew, vNew] = wasmAdamW({ param, m, v, g: grad, scale: gradScale }, scalars); // each like param
+          m.assign(mNew);
+          v.assign(vNew);
+          param.assign(p);
+          return;
+        }
+        const g = gradScale === undefined ? grad : tf.mul(grad, gradScale); // same shape as param
         const mNew = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)); // same shape as param
         const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)); // same shape as param
         const denom = tf.add(tf.div(tf.sqrt(vNew), sqrtBc2), eps); // same shape as param
         const update = tf.mul(tf.div(mNew, denom), stepSize); // same shape as param
-        const base = decay && wd > 0 ? tf.mul(param, 1 - lr * wd) : param; // same shape as param
+        const base = keep === 1 ? param : tf.mul(param, keep); // same shape as param
         m.assign(mNew);
         v.assign(vNew);
         param.assign(tf.sub(base, update)); // same shape as param

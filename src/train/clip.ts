@@ -8,13 +8,21 @@ export interface ClippedGradients {
   readonly norm: tf.Scalar;
 }
 
+/** The global gradient norm and the factor that clips it, both scalar tensors owned by the caller. */
+export interface NormScale {
+  /** ‖g‖ over all gradients. */
+  readonly norm: tf.Scalar;
+  /** min(1, maxNorm / (‖g‖ + 1e-6)): every gradient times this has a global norm ≤ maxNorm. */
+  readonly scale: tf.Scalar;
+}
+
 /**
- * Clips gradients by their global L2 norm (as torch.nn.utils.clip_grad_norm_):
- *   ‖g‖ = √(Σᵢ Σ gᵢ²),   gᵢ ← gᵢ · min(1, maxNorm / (‖g‖ + 1e-6))
- * Everything stays on the device (no data read), so a training step pays no sync for it.
- * The input tensors are not disposed.
+ * torch.nn.utils.clip_grad_norm_'s norm and factor without rescaling the gradients:
+ *   ‖g‖ = √(Σᵢ Σ gᵢ²),   scale = min(1, maxNorm / (‖g‖ + 1e-6))
+ * for an optimizer that folds the factor into its update (AdamW.step's gradScale). Everything
+ * stays on the device; the input tensors are not disposed.
  */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): ClippedGradients {
+export function globalNormScale(grads: Map<string, tf.Tensor>, maxNorm: number): NormScale {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0)) {
     throw new Error(
       `clipByGlobalNorm: maxNorm must be a finite number > 0, got ${String(maxNorm)}; ` +
@@ -22,16 +30,24 @@ export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number)
     );
   }
   if (grads.size === 0) throw new Error('clipByGlobalNorm: got no gradients to clip.');
-  const names = [...grads.keys()];
-  const tensors = names.map((n) => grads.get(n) as tf.Tensor);
-  // tidy cannot return a Map, so the result travels as [norm, ...grads] in names' order.
-  const out = tf.tidy(() => {
-    const sq = tensors.map((g) => tf.sum(tf.square(g))); // each ()
-    const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar; // ()
-    const scale = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1); // ()
-    return [norm, ...tensors.map((g) => tf.mul(g, scale))]; // each like its input
+  const [norm, scale] = tf.tidy(() => {
+    const sq = [...grads.values()].map((g) => tf.sum(tf.square(g))); // each ()
+    const n = tf.sqrt(tf.addN(sq)) as tf.Scalar; // ()
+    return [n, tf.minimum(tf.div(maxNorm, tf.add(n, 1e-6)), 1) as tf.Scalar]; // (), ()
   });
+  return { norm, scale };
+}
+
+/**
+ * Clips gradients by their global L2 norm (as torch.nn.utils.clip_grad_norm_):
+ *   ‖g‖ = √(Σᵢ Σ gᵢ²),   gᵢ ← gᵢ · min(1, maxNorm / (‖g‖ + 1e-6))
+ * Everything stays on the device (no data read), so a training step pays no sync for it.
+ * The input tensors are not disposed.
+ */
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): ClippedGradients {
+  const { norm, scale } = globalNormScale(grads, maxNorm);
   const clipped = new Map<string, tf.Tensor>();
-  names.forEach((n, i) => clipped.set(n, out[i + 1]));
-  return { grads: clipped, norm: out[0] as tf.Scalar };
+  for (const [n, g] of grads) clipped.set(n, tf.mul(g, scale)); // like g
+  scale.dispose();
+  return { grads: clipped, norm };
 }

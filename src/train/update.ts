@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
 import type { AccumulatedGradients } from './accumulate.js';
-import { clipByGlobalNorm } from './clip.js';
+import { globalNormScale, type NormScale } from './clip.js';
 
 /** What one optimizer step leaves to read: the mean loss and, when clipping, the global gradient norm. */
 export interface StepTensors {
@@ -15,22 +15,19 @@ export interface StepTensors {
  * the device; the caller owns the returned scalars (see {@link readStep}).
  */
 export function applyUpdate(optimizer: AdamW, { grads, loss }: AccumulatedGradients, gradClip: number, lr: number): StepTensors {
-  let norm: tf.Scalar | null = null;
-  let used = grads;
+  let clip: NormScale | null = null;
   try {
-    if (gradClip > 0) {
-      const clipped = clipByGlobalNorm(grads, gradClip);
-      tf.dispose([...grads.values()]);
-      used = clipped.grads;
-      norm = clipped.norm;
-    }
-    optimizer.step(used, lr);
+    // The clip factor goes into the update itself (AdamW.step's gradScale): no clipped copies.
+    if (gradClip > 0) clip = globalNormScale(grads, gradClip);
+    optimizer.step(grads, lr, clip?.scale);
   } catch (err) {
-    tf.dispose([loss, norm ?? [], ...used.values()]);
+    tf.dispose([loss, clip?.norm ?? [], ...grads.values()]);
     throw err;
+  } finally {
+    clip?.scale.dispose();
   }
-  tf.dispose([...used.values()]);
-  return { loss, norm };
+  tf.dispose([...grads.values()]);
+  return { loss, norm: clip?.norm ?? null };
 }
 
 /** Reads and frees a step's loss and gradient norm (the one sync per log interval). */

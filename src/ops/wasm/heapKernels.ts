@@ -58,6 +58,25 @@ export interface HeapExports {
     pack: number,
   ): void;
   column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
+  adamw(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    po: number,
+    mo: number,
+    vo: number,
+    count: number,
+    scale: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    s2: number,
+    eps: number,
+    step: number,
+    keep: number,
+  ): void;
 }
 
 interface Instance {

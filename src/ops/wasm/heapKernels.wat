@@ -68,6 +68,50 @@
           (if (i32.gt_u (local.get $off) (local.get $last)) (then (local.set $off (local.get $last))))
           (br $block)))))
 
+  ;; One AdamW step over count float32 elements (count >= 4), the operations of train/adamw.ts's
+  ;; tfjs ops one for one in float32, so the same results bit for bit:
+  ;;   g = grad*scale,  m' = m*b1 + g*c1,  v' = v*b2 + (g*g)*c2,
+  ;;   p' = p*keep - ((m' / (sqrt(v')/s2 + eps)) * step),
+  ;; into the outputs po, mo, vo (not the inputs). As gelu, a count not divisible by 4 ends
+  ;; with the last four elements, recomputing the same values.
+  (func (export "adamw")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $po i32) (param $mo i32) (param $vo i32)
+    (param $count i32) (param $scale f32) (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
+    (param $s2 f32) (param $eps f32) (param $step f32) (param $keep f32)
+    (local $off i32) (local $last i32) (local $gr v128) (local $mn v128) (local $vn v128)
+    (local $vscale v128) (local $vb1 v128) (local $vc1 v128) (local $vb2 v128) (local $vc2 v128) (local $vs2 v128) (local $veps v128) (local $vstep v128) (local $vkeep v128)
+    (local.set $vscale (f32x4.splat (local.get $scale)))
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vc1 (f32x4.splat (local.get $c1)))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $vs2 (f32x4.splat (local.get $s2)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vstep (f32x4.splat (local.get $step)))
+    (local.set $vkeep (f32x4.splat (local.get $keep)))
+    (local.set $last (i32.shl (i32.sub (local.get $count) (i32.const 4)) (i32.const 2)))
+    (loop $block
+      (local.set $gr (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $off))) (local.get $vscale)))
+      (local.set $mn
+        (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $off))) (local.get $vb1))
+          (f32x4.mul (local.get $gr) (local.get $vc1))))
+      (local.set $vn
+        (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $off))) (local.get $vb2))
+          (f32x4.mul (f32x4.mul (local.get $gr) (local.get $gr)) (local.get $vc2))))
+      (v128.store (i32.add (local.get $mo) (local.get $off)) (local.get $mn))
+      (v128.store (i32.add (local.get $vo) (local.get $off)) (local.get $vn))
+      (v128.store (i32.add (local.get $po) (local.get $off))
+        (f32x4.sub (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $off))) (local.get $vkeep))
+          (f32x4.mul
+            (f32x4.div (local.get $mn)
+              (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vn)) (local.get $vs2)) (local.get $veps)))
+            (local.get $vstep))))
+      (if (i32.lt_u (local.get $off) (local.get $last))
+        (then
+          (local.set $off (i32.add (local.get $off) (i32.const 16)))
+          (if (i32.gt_u (local.get $off) (local.get $last)) (then (local.set $off (local.get $last))))
+          (br $block)))))
+
   ;; LayerNorm forward over the rows of x (rows, c), in double within a row:
   ;;   mean = sum(x)/c,  var = sum((x - mean)^2)/c,  rstd = 1/sqrt(var + eps),
   ;;   xhat = (x - mean)*rstd,  y = xhat*gamma (+ beta when hasBeta),
