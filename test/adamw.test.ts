@@ -150,9 +150,9 @@ describe('AdamW', () => {
   });
 
   it('folds a gradient scale into the update, and on wasm its one-pass kernel writes the ops\' values bit for bit', () => {
-    // A decayed (3, 5) matrix (15 elements: three blocks of four and an overlapping last one), a
-    // vector of 7 and one of 3 (below the kernel's 4, so the op path). The reference is the
-    // update written out with tfjs ops, after multiplying each gradient by the scale.
+    // A decayed (3, 5) matrix (15 elements: three blocks of four for the kernel, 3 left to
+    // ops/adamwRange.ts), a vector of 7 (one block and 3) and one of 3 (JS only). The reference is
+    // the update written out with tfjs ops, after multiplying each gradient by the scale.
     expect(wasmAdamWAvailable()).toBe(tf.getBackend() === 'wasm');
     const rng = createRng('adamw-fused');
     const shapes: [string, number[]][] = [['w', [3, 5]], ['b', [7]], ['g', [3]]];

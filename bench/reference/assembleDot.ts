@@ -9,10 +9,15 @@ import { writeFileAtomic } from '../../src/io/atomicWrite.js';
  */
 export async function assembleDot(wat: string, file = 'dot.wat'): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat(file, wat, { simd: true, relaxed_simd: true });
+  const mod = wabt.parseWat(file, wat, { simd: true, relaxed_simd: true, threads: true });
   try {
-    mod.validate();
-    return mod.toBinary({}).buffer;
+    // wabt.js's validator rejects every shared memory ("memories may not be shared", threads on or
+    // off): such a module is validated by this engine instead, the one that will run it.
+    const shared = /\(memory [^)]*\bshared\)/.test(wat);
+    if (!shared) mod.validate();
+    const bytes = mod.toBinary({}).buffer;
+    if (shared && !WebAssembly.validate(new Uint8Array(bytes))) throw new Error(`${file}: the engine rejects the assembled module.`);
+    return bytes;
   } finally {
     mod.destroy();
   }
@@ -32,6 +37,16 @@ export function fuseMultiplyAdds(wat: string, expected: number): string {
   const found = wat.match(TILE_MULTIPLY_ADD)?.length ?? 0;
   if (found !== expected) throw new Error(`fuseMultiplyAdds: found ${found} tile multiply-adds, expected ${expected}.`);
   return wat.replace(TILE_MULTIPLY_ADD, '(f32x4.relaxed_madd (local.get $2) (local.get $3) (local.get $1))');
+}
+
+/**
+ * The module text with its imported memory declared shared (maximum 65536 pages, 4 GiB), so that
+ * it links to a `new WebAssembly.Memory({ shared: true, ... })` whose buffer other threads hold.
+ */
+export function sharedMemory(wat: string): string {
+  const plain = '(import "env" "memory" (memory 1))';
+  if (!wat.includes(plain)) throw new Error(`sharedMemory: the module does not import ${plain}.`);
+  return wat.replace(plain, '(import "env" "memory" (memory 1 65536 shared))');
 }
 
 /** One constant of a generated module file: its name, doc line and the module text it assembles. */

@@ -3,13 +3,14 @@
  * src/ops/wasm/heapKernelsWasm.ts, the module's bytes as base64, so the library needs no assembler
  * at run time, and a second module from the same text whose matrix tiles multiply-accumulate
  * with relaxed SIMD's fused f32x4.relaxed_madd (heapKernels.ts loads it where the engine has
- * relaxed SIMD). Run after editing the .wat; test/heap-kernels.test.ts fails while they disagree.
+ * relaxed SIMD), and a third that imports a shared memory (the data-parallel workers run its adamw
+ * and reduce on their flat buffers). Run after editing the .wat; test/heap-kernels.test.ts fails while they disagree.
  *
  *   npx tsx bench/reference/build-heap-wasm.ts
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fuseMultiplyAdds, writeWasmModule } from './assembleDot.js';
+import { fuseMultiplyAdds, sharedMemory, writeWasmModule } from './assembleDot.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/ops/wasm');
 /** matmul's 2×16 tile: eight accumulators. */
@@ -20,5 +21,10 @@ await writeWasmModule(dir, 'heapKernels.wat', 'heapKernelsWasm.ts', 'HEAP_KERNEL
     name: 'HEAP_KERNELS_FMA_WASM_BASE64',
     doc: 'heapKernels.wat with its tile multiply-adds fused (relaxed SIMD), base64.',
     wat: fuseMultiplyAdds(wat, HEAP_TILE_MULTIPLY_ADDS),
+  },
+  {
+    name: 'HEAP_KERNELS_SHARED_WASM_BASE64',
+    doc: 'heapKernels.wat on a shared memory (the data-parallel workers\' flat buffers), base64.',
+    wat: sharedMemory(wat),
   },
 ]);

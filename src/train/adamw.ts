@@ -118,7 +118,7 @@ export class AdamW {
       const { param, m, v, decay } = this.slots.get(name) as Slot;
       const keep = decay && wd > 0 ? 1 - lr * wd : 1;
       tf.tidy(() => {
-        if (fused && param.size >= 4 && param.dtype === 'float32' && grad.dtype === 'float32') {
+        if (fused && param.dtype === 'float32' && grad.dtype === 'float32') {
           // On wasm: the same float32 operations as below, in one pass (ops/wasm/adamw.ts).
           const scalars = { beta1: b1, beta2: b2, eps, sqrtBc2, stepSize, keep };
           const [p, mNew, vNew] = wasmAdamW({ param, m, v, g: grad, scale: gradScale }, scalars); // each like param

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwRange, type AdamWScalars } from '../adamwRange.js';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
 import { isWasmHeapBackend } from './module.js';
 
@@ -12,22 +13,6 @@ import { isWasmHeapBackend } from './module.js';
  */
 export const WASM_ADAMW = 'TinyGptAdamW';
 
-/** AdamW's scalars for one step, each rounded to float32 as tfjs rounds a number operand. */
-export interface AdamWScalars {
-  /** β1, the first moment's decay. */
-  readonly beta1: number;
-  /** β2, the second moment's decay. */
-  readonly beta2: number;
-  /** ε added to the corrected √v. */
-  readonly eps: number;
-  /** √(1 − β2ᵗ), the second moment's bias correction. */
-  readonly sqrtBc2: number;
-  /** lr / (1 − β1ᵗ), the step with the first moment's bias correction. */
-  readonly stepSize: number;
-  /** 1 − lr·λ for decayed weights, 1 for the others (p·1 is exact). */
-  readonly keep: number;
-}
-
 function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
   const h = heapCall(backend);
   if (h === undefined || !isWasmHeapBackend(backend)) throw new Error(`${WASM_ADAMW} runs only on tfjs-backend-wasm 4.x.`);
@@ -37,26 +22,16 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const [po, mo, vo] = [0, 1, 2].map(() => h.be.makeOutput(shape, 'float32'));
   // The clip factor is one float32 on the heap: reading it is a load, not a device sync.
   const gradScale = scale === undefined ? 1 : (backend.typedArrayFromHeap(scale) as Float32Array)[0];
-  const a = attrs as unknown as AdamWScalars;
-  h.ex.adamw(
-    h.at(param as tf.TensorInfo),
-    h.at(m as tf.TensorInfo),
-    h.at(v as tf.TensorInfo),
-    h.at(g as tf.TensorInfo),
-    h.at(po),
-    h.at(mo),
-    h.at(vo),
-    count,
-    gradScale,
-    a.beta1,
-    1 - a.beta1,
-    a.beta2,
-    1 - a.beta2,
-    a.sqrtBc2,
-    a.eps,
-    a.stepSize,
-    a.keep,
-  );
+  const a = { ...(attrs as unknown as Omit<AdamWScalars, 'scale'>), scale: gradScale };
+  const at = [param, m, v, g, po, mo, vo].map((t) => h.at(t as tf.TensorInfo));
+  const s = [a.scale, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.sqrtBc2, a.eps, a.stepSize, a.keep] as const;
+  h.ex.adamw(at[0], at[1], at[2], at[3], at[4], at[5], at[6], count, ...s);
+  if (count % 4 !== 0) {
+    // The kernel stops at a multiple of 4; the same float32 arithmetic in JS finishes.
+    const view = (t: tf.TensorInfo | undefined) => backend.typedArrayFromHeap(t as tf.TensorInfo) as Float32Array;
+    const arrays = { p: view(param), m: view(m), v: view(v), g: view(g), po: view(po), mo: view(mo), vo: view(vo) };
+    adamwRange(arrays, count - (count % 4), count, a);
+  }
   return [po, mo, vo];
 }
 
@@ -70,15 +45,14 @@ export function wasmAdamWAvailable(): boolean {
 }
 
 /**
- * [p', m', v'] of one AdamW step for float32 tensors of at least 4 elements, g multiplied by
+ * [p', m', v'] of one AdamW step for float32 tensors, g multiplied by
  * `scale` (a scalar tensor, the clip factor) first when given; call only when
  * {@link wasmAdamWAvailable} is true. The inputs are left as they are.
  */
 export function wasmAdamW(
   t: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; g: tf.Tensor; scale?: tf.Scalar },
-  scalars: AdamWScalars,
+  scalars: Omit<AdamWScalars, 'scale'>,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  if (t.param.size < 4) throw new Error(`wasmAdamW: the kernel needs at least 4 elements, got ${t.param.size}.`);
   const inputs: tf.NamedTensorMap = t.scale ? { param: t.param, m: t.m, v: t.v, g: t.g, scale: t.scale } : { param: t.param, m: t.m, v: t.v, g: t.g };
   return tf.engine().runKernel(WASM_ADAMW, inputs, { ...scalars }) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeInto } from '../../util/transpose.js';
 import { geluCoefficients } from '../geluTable.js';
-import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
 import { relaxedSimdAvailable } from './relaxedSimd.js';
 
@@ -77,6 +77,7 @@ export interface HeapExports {
     step: number,
     keep: number,
   ): void;
+  reduce(g0: number, count: number, slots: number, stride: number): number;
 }
 
 interface Instance {
@@ -223,4 +224,27 @@ export function heapProductFits(m: number, n: number): boolean {
 /** Whether the current backend runs the heap kernels (wasm, with its memory reachable). */
 export function heapKernelsAvailable(): boolean {
   return tf.getBackend() === 'wasm' && current(tf.backend()) !== undefined;
+}
+
+let sharedCompiled: WebAssembly.Module | null | undefined;
+
+/**
+ * The kernels instantiated on a shared WebAssembly.Memory of the caller's (the data-parallel
+ * workers' flat buffers; no tfjs backend involved): the module variant that imports a shared
+ * memory. Undefined where the engine cannot compile or link it (then callers run their JS loops).
+ */
+export function heapKernelsOn(memory: WebAssembly.Memory): HeapExports | undefined {
+  if (sharedCompiled === undefined) {
+    try {
+      sharedCompiled = new WebAssembly.Module(decodeBase64(HEAP_KERNELS_SHARED_WASM_BASE64));
+    } catch {
+      sharedCompiled = null;
+    }
+  }
+  if (sharedCompiled === null) return undefined;
+  try {
+    return new WebAssembly.Instance(sharedCompiled, { env: { memory } }).exports as unknown as HeapExports;
+  } catch {
+    return undefined; // e.g. a memory that is not shared
+  }
 }

@@ -1,9 +1,11 @@
+import { adamwRange } from '../../ops/adamwRange.js';
+import type { HeapExports } from '../../ops/wasm/heapKernels.js';
 import type { LayoutEntry } from './layout.js';
 
 /**
  * AdamW over a span of one flat buffer, for data-parallel workers that each update their own
- * slice of the weights in shared memory. The update is the tfjs AdamW's (train/adamw.ts), so N
- * workers stay within rounding of one thread:
+ * slice of the weights in shared memory. The update is the tfjs AdamW's (train/adamw.ts), its
+ * float32 operations one for one, so N workers update as one thread does:
  *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
  *   p ← p·(1 − lr·λ) − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)      (decay on rank ≥ 2 only)
  */
@@ -29,10 +31,18 @@ export interface FlatBuffers {
   readonly grads: Float32Array;
 }
 
+/** The wasm kernels on the flat block and the byte offsets of its parts (layout.ts's FlatViews.at). */
+export interface FlatKernels {
+  readonly ex: HeapExports;
+  readonly at: { readonly params: number; readonly m: number; readonly v: number; readonly grads: number };
+}
+
 /**
  * Updates elements [start, end) of the flat buffers. `entries` give each element's weight (for
  * its decay flag); entries with `used[i] === 0` (no weight of the loss) are left untouched, as
- * AdamW.step leaves a parameter without a gradient.
+ * AdamW.step leaves a parameter without a gradient. With `kernels` (the buffers are those parts of
+ * a wasm memory) heapKernels.wat's adamw runs each range in SIMD and ops/adamwRange.ts its last
+ * few elements; without, adamwRange runs all of it. Either gives tfjs AdamW's float32 values.
  */
 export function adamwSpan(
   buf: FlatBuffers,
@@ -41,46 +51,47 @@ export function adamwSpan(
   start: number,
   end: number,
   s: FlatStep,
+  kernels?: FlatKernels,
 ): void {
   const stepSize = s.lr / (1 - s.beta1 ** s.t);
   const sqrtBc2 = Math.sqrt(1 - s.beta2 ** s.t);
+  const arrays = { p: buf.params, m: buf.m, v: buf.v, g: buf.grads, po: buf.params, mo: buf.m, vo: buf.v };
   for (let e = 0; e < entries.length; e++) {
     const { offset, size, shape } = entries[e];
     const lo = Math.max(start, offset);
     const hi = Math.min(end, offset + size);
     if (lo >= hi || used[e] === 0) continue;
     const keep = shape.length >= 2 ? 1 - s.lr * s.weightDecay : 1;
-    adamwRange(buf, lo, hi, s.beta1, s.beta2, s.eps, stepSize, sqrtBc2, keep, s.gradScale);
+    const sc = { beta1: s.beta1, beta2: s.beta2, eps: s.eps, sqrtBc2, stepSize, keep, scale: s.gradScale };
+    let from = lo;
+    if (kernels !== undefined) {
+      const { ex, at } = kernels;
+      const [p, m, v, g] = [at.params + 4 * lo, at.m + 4 * lo, at.v + 4 * lo, at.grads + 4 * lo];
+      ex.adamw(p, m, v, g, p, m, v, hi - lo, sc.scale, sc.beta1, 1 - sc.beta1, sc.beta2, 1 - sc.beta2, sqrtBc2, sc.eps, stepSize, keep);
+      from = hi - ((hi - lo) % 4); // the kernel stops at a multiple of 4
+    }
+    adamwRange(arrays, from, hi, sc);
   }
 }
 
 /**
- * The element loop, kept free of objects so that V8 compiles it to straight float code. Each
- * value is computed in float64 and rounded once when stored, which is within an ulp of the
- * op-by-op float32 of the tfjs AdamW (test/flat-adamw.test.ts checks 1e-6 over three steps).
+ * Slot 0 ← Σ of the `slots` gradient slots over [start, end), in slot order with each sum
+ * rounded to float32 (as adding them one by one), and returns Σ g² of the sum in float64: with
+ * `kernels`, heapKernels.wat's reduce up to a multiple of 4 elements and this loop after it.
  */
-function adamwRange(
-  { params, m, v, grads }: FlatBuffers,
-  lo: number,
-  hi: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  stepSize: number,
-  sqrtBc2: number,
-  keep: number,
-  scale: number,
-): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  for (let i = lo; i < hi; i++) {
-    const g = grads[i] * scale;
-    const mi = m[i] * b1 + g * c1;
-    const vi = v[i] * b2 + g * g * c2;
-    m[i] = mi;
-    v[i] = vi;
-    params[i] = params[i] * keep - (mi / (Math.sqrt(vi) / sqrtBc2 + eps)) * stepSize;
+export function reduceSpan(slots: readonly Float32Array[], start: number, end: number, total: number, kernels?: FlatKernels): number {
+  let from = start;
+  let sq = 0;
+  if (kernels !== undefined) {
+    sq = kernels.ex.reduce(kernels.at.grads + 4 * start, end - start, slots.length, 4 * total);
+    from = end - ((end - start) % 4);
   }
+  const sum = slots[0];
+  for (let s = 1; s < slots.length; s++) {
+    const src = slots[s];
+    for (let i = from; i < end; i++) sum[i] += src[i];
+  }
+  return sq + sumSquares(sum, from, end);
 }
 
 /** Σ g² over [start, end) in float64 (a worker's part of the global gradient norm). */

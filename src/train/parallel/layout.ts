@@ -78,16 +78,14 @@ export function assignFromFlat(
   }
 }
 
-/** Buffers the main thread shares with the replicas (SharedArrayBuffer, never copied). */
+/** Buffers the main thread shares with the replicas (shared, never copied). */
 export interface SharedBuffers {
-  /** The weights: written by the main thread at the start, updated in place by the workers' AdamW. */
-  readonly weights: SharedArrayBuffer;
-  /** AdamW's first moments, flat like the weights. */
-  readonly m: SharedArrayBuffer;
-  /** AdamW's second moments, flat like the weights. */
-  readonly v: SharedArrayBuffer;
-  /** One gradient slot per worker: worker w writes elements [w·total, (w+1)·total); slot 0 then holds the sum. */
-  readonly grads: SharedArrayBuffer;
+  /**
+   * The weights, AdamW's two moments and one gradient slot per worker, back to back (see
+   * {@link flatViews}): a shared WebAssembly.Memory where the engine makes one, so the workers
+   * sum and update it with heapKernels.wat's SIMD loops, else a SharedArrayBuffer (JS loops).
+   */
+  readonly flat: WebAssembly.Memory | SharedArrayBuffer;
   /** Per worker and weight (Int32, [w·entries + e]): 1 when worker w's loss depends on weight e (none: AdamW skips it). */
   readonly used: SharedArrayBuffer;
   /** Per worker (Float64): Σ g² over the worker's span of the summed gradient. */
@@ -96,14 +94,59 @@ export interface SharedBuffers {
   readonly tokens: SharedArrayBuffer;
 }
 
+/** Float32 views of the flat block, and the byte offset of each part in it. */
+export interface FlatViews {
+  /** The weights: written by the main thread at the start, updated in place by the workers' AdamW. */
+  readonly params: Float32Array;
+  /** AdamW's first moments, flat like the weights. */
+  readonly m: Float32Array;
+  /** AdamW's second moments, flat like the weights. */
+  readonly v: Float32Array;
+  /** One gradient slot per worker; worker w writes slots[w], and slot 0 then holds the sum. */
+  readonly slots: readonly Float32Array[];
+  /** Byte offsets of params, m, v and slot 0 (slot s at grads + s·4·total). */
+  readonly at: { readonly params: number; readonly m: number; readonly v: number; readonly grads: number };
+}
+
+/** The SharedArrayBuffer under the flat block. */
+function flatBuffer(flat: WebAssembly.Memory | SharedArrayBuffer): SharedArrayBuffer {
+  return flat instanceof SharedArrayBuffer ? flat : (flat.buffer as unknown as SharedArrayBuffer);
+}
+
+/** Views of the parts of the flat block: params, m, v, then `workers` gradient slots, `total` floats each. */
+export function flatViews(flat: WebAssembly.Memory | SharedArrayBuffer, total: number, workers: number): FlatViews {
+  const buf = flatBuffer(flat);
+  const part = (i: number) => new Float32Array(buf, 4 * i * total, total);
+  return {
+    params: part(0),
+    m: part(1),
+    v: part(2),
+    slots: Array.from({ length: workers }, (_, w) => part(3 + w)),
+    at: { params: 0, m: 4 * total, v: 8 * total, grads: 12 * total },
+  };
+}
+
+const WASM_PAGE = 65536;
+/** Pages a 32-bit wasm memory can have (4 GiB). */
+const MAX_PAGES = 65536;
+
+/** A shared wasm memory of at least `bytes`, or a SharedArrayBuffer where one cannot be made. */
+function allocFlat(bytes: number): WebAssembly.Memory | SharedArrayBuffer {
+  const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
+  if (pages <= MAX_PAGES) {
+    try {
+      return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    } catch {
+      // no shared wasm memories here (or not this large): plain shared memory and JS loops
+    }
+  }
+  return new SharedArrayBuffer(bytes);
+}
+
 /** Allocates the shared buffers for `workers` replicas and `micro` micro-batches of B×T tokens. */
 export function allocShared(layout: FlatLayout, workers: number, micro: number, batchTokens: number): SharedBuffers {
-  const f32 = Float32Array.BYTES_PER_ELEMENT;
   return {
-    weights: new SharedArrayBuffer(layout.total * f32),
-    m: new SharedArrayBuffer(layout.total * f32),
-    v: new SharedArrayBuffer(layout.total * f32),
-    grads: new SharedArrayBuffer(layout.total * workers * f32),
+    flat: allocFlat(layout.total * (3 + workers) * Float32Array.BYTES_PER_ELEMENT),
     used: new SharedArrayBuffer(workers * layout.entries.length * Int32Array.BYTES_PER_ELEMENT),
     norms: new SharedArrayBuffer(workers * Float64Array.BYTES_PER_ELEMENT),
     tokens: new SharedArrayBuffer(micro * 2 * batchTokens * Int32Array.BYTES_PER_ELEMENT),

@@ -1,17 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
 import { readFromHeap } from '../../ops/wasm/heapCopy.js';
+import { heapKernelsOn } from '../../ops/wasm/heapKernels.js';
 import { accumulateGradients } from '../accumulate.js';
 import { arriveAndWait, phaseIndex, PHASE } from './barrier.js';
-import { adamwSpan, clipFactor, sumSquares } from './flatAdamW.js';
-import { assignFromFlat, checkSameLayout, flatLayout, type FlatLayout } from './layout.js';
+import { adamwSpan, clipFactor, reduceSpan, type FlatKernels } from './flatAdamW.js';
+import { assignFromFlat, checkSameLayout, flatLayout, flatViews, type FlatLayout } from './layout.js';
 import type { DoneReply, ReplicaInit, StepRequest, UnitRequest } from './messages.js';
 import { shareOf } from './units.js';
-
-/** dst[i] += src[i] over [lo, hi). */
-function addInto(dst: Float32Array, src: Float32Array, lo: number, hi: number): void {
-  for (let i = lo; i < hi; i++) dst[i] += src[i];
-}
 
 /**
  * One data-parallel replica, free of any thread API so that a Node worker, a Web Worker or a
@@ -29,7 +25,8 @@ export class Replica {
   private readonly params: Float32Array;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
-  private readonly slots: Float32Array[];
+  private readonly slots: readonly Float32Array[];
+  private readonly kernels: FlatKernels | undefined;
   private readonly used: Int32Array;
   private readonly norms: Float64Array;
   private readonly tokenView: Int32Array;
@@ -46,10 +43,14 @@ export class Replica {
     checkSameLayout(init.layout, flatLayout([...this.weights].map(([n, v]) => [n, v.shape] as const)));
     const { total } = init.layout;
     const sh = init.shared;
-    this.params = new Float32Array(sh.weights);
-    this.m = new Float32Array(sh.m);
-    this.v = new Float32Array(sh.v);
-    this.slots = Array.from({ length: init.workers }, (_, w) => new Float32Array(sh.grads, w * total * 4, total));
+    const views = flatViews(sh.flat, total, init.workers);
+    this.params = views.params;
+    this.m = views.m;
+    this.v = views.v;
+    this.slots = views.slots;
+    // On a shared wasm memory the sums and AdamW run as heapKernels.wat's SIMD loops.
+    const ex = sh.flat instanceof WebAssembly.Memory ? heapKernelsOn(sh.flat) : undefined;
+    this.kernels = ex === undefined ? undefined : { ex, at: views.at };
     this.used = new Int32Array(sh.used);
     this.norms = new Float64Array(sh.norms);
     this.tokenView = new Int32Array(sh.tokens);
@@ -74,9 +75,8 @@ export class Replica {
     const t3 = performance.now();
     const [a, b] = this.span;
     const sum = this.slots[0];
-    // Slot by slot in worker order; each store rounds to float32, so this is tf.add's chain.
-    for (let s = 1; s < N; s++) addInto(sum, this.slots[s], a, b);
-    this.norms[w] = sumSquares(sum, a, b);
+    // Slot by slot in worker order, each sum rounded to float32: tf.add's chain.
+    this.norms[w] = reduceSpan(this.slots, a, b, this.layout.total, this.kernels);
     const t4 = performance.now();
     arriveAndWait(this.control, PHASE.norms, w, N, req.step);
     const t5 = performance.now();
@@ -84,12 +84,8 @@ export class Replica {
     for (let s = 0; s < N; s++) sq += this.norms[s];
     const norm = Math.sqrt(sq);
     const { hyper } = this.init;
-    adamwSpan({ params: this.params, m: this.m, v: this.v, grads: sum }, this.layout.entries, this.usedAnywhere(), a, b, {
-      ...hyper,
-      lr: req.lr,
-      t: req.t,
-      gradScale: clipFactor(norm, hyper.gradClip),
-    });
+    const step = { ...hyper, lr: req.lr, t: req.t, gradScale: clipFactor(norm, hyper.gradClip) };
+    adamwSpan({ params: this.params, m: this.m, v: this.v, grads: sum }, this.layout.entries, this.usedAnywhere(), a, b, step, this.kernels);
     // Publishes this span's new weights (a fence) before the reply is posted.
     Atomics.store(this.control, phaseIndex(PHASE.updated, w, N), req.step + 1);
     const phases = { load: t1 - t0, grads: t2 - t1, wait: t3 - t2 + (t5 - t4), reduce: t4 - t3, update: performance.now() - t5 };
