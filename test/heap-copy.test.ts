@@ -66,6 +66,11 @@ describe('heap copies (src/ops/wasm/heapCopy.ts)', () => {
       expect([...(inPlace.get(name) as tf.Variable).dataSync()]).toEqual([...(byAssign.get(name) as tf.Variable).dataSync()]);
     }
     expect([...(inPlace.get('b') as tf.Variable).dataSync()]).toEqual([1.5, 1.75, 2, 2.25]); // flat[6..9] = 6/4..9/4
+    // The weights own their values: the flat buffer (shared memory other threads write) moving on
+    // leaves them as they were, on a backend that copies (wasm) and one that keeps arrays (cpu).
+    flat.fill(-1);
+    expect([...(byAssign.get('b') as tf.Variable).dataSync()]).toEqual([1.5, 1.75, 2, 2.25]);
+    expect([...(inPlace.get('a') as tf.Variable).dataSync()]).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25]);
     tf.dispose([...byAssign.values(), ...inPlace.values()]);
   });
 });

@@ -60,8 +60,8 @@ export function checkSameLayout(main: FlatLayout, replica: FlatLayout): void {
 
 /**
  * Copies the flat buffer into the variables of the same names (a replica before its step, the main
- * thread before anyone reads the model) as new tensors made from private copies (slice()), so no
- * tensor ever aliases memory another thread writes. With `inPlace` (a replica, whose model nothing
+ * thread before anyone reads the model) as new tensors whose values are their own, so no tensor
+ * ever aliases memory another thread writes. With `inPlace` (a replica, whose model nothing
  * else reads) a variable that no other tensor shares is overwritten on the wasm heap instead: one
  * memcpy. The main thread never does that: a decoder there knows its weights by data id.
  */
@@ -71,10 +71,14 @@ export function assignFromFlat(
   weights: ReadonlyMap<string, tf.Variable>,
   inPlace = false,
 ): void {
+  // The wasm backend copies a new tensor's values onto its heap as it makes it, so a view will do
+  // there; the cpu backend keeps the array it is given, which must then be a private copy.
+  const copies = tf.getBackend() !== 'wasm';
   for (const e of layout.entries) {
     const v = weights.get(e.name) as tf.Variable;
     if (inPlace && overwriteOnHeap(v, flat, e.offset)) continue;
-    tf.tidy(() => v.assign(tf.tensor(flat.slice(e.offset, e.offset + e.size), [...e.shape], 'float32'))); // like the weight
+    const values = copies ? flat.slice(e.offset, e.offset + e.size) : flat.subarray(e.offset, e.offset + e.size);
+    tf.tidy(() => v.assign(tf.tensor(values, [...e.shape], 'float32'))); // like the weight
   }
 }
 
