@@ -103,8 +103,8 @@ async function step(): Promise<void> {
     const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
     if (optimizer === 'none') return value; // (); the gradients are freed with the tidy
     // As train/update.ts's applyUpdate: the clip factor folded into the AdamW update.
-    const { scale } = globalNormScale(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), 1);
-    opt.step(new Map(names.map((n, i) => [n, grads[vars[i].name]] as const)), undefined, scale);
+    const byName = new Map(names.map((n, i) => [n, grads[vars[i].name]] as const));
+    opt.step(byName, undefined, globalNormScale(byName, 1).scale);
     return value; // ()
   });
   await loss.data();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwRange, type AdamWScalars } from '../adamwRange.js';
-import { heapCall, heapKernelsAvailable } from './heapKernels.js';
+import type { AdamWScalars } from '../adamwRange.js';
+import { adamwOnMemory, heapCall, heapKernelsAvailable } from './heapKernels.js';
 import { isWasmHeapBackend } from './module.js';
 
 /**
@@ -22,16 +22,12 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const [po, mo, vo] = [0, 1, 2].map(() => h.be.makeOutput(shape, 'float32'));
   // The clip factor is one float32 on the heap: reading it is a load, not a device sync.
   const gradScale = scale === undefined ? 1 : (backend.typedArrayFromHeap(scale) as Float32Array)[0];
-  const a = { ...(attrs as unknown as Omit<AdamWScalars, 'scale'>), scale: gradScale };
-  const at = [param, m, v, g, po, mo, vo].map((t) => h.at(t as tf.TensorInfo));
-  const s = [a.scale, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.sqrtBc2, a.eps, a.stepSize, a.keep] as const;
-  h.ex.adamw(at[0], at[1], at[2], at[3], at[4], at[5], at[6], count, ...s);
-  if (count % 4 !== 0) {
-    // The kernel stops at a multiple of 4; the same float32 arithmetic in JS finishes.
-    const view = (t: tf.TensorInfo | undefined) => backend.typedArrayFromHeap(t as tf.TensorInfo) as Float32Array;
-    const arrays = { p: view(param), m: view(m), v: view(v), g: view(g), po: view(po), mo: view(mo), vo: view(vo) };
-    adamwRange(arrays, count - (count % 4), count, a);
-  }
+  const scalars = { ...(attrs as unknown as Omit<AdamWScalars, 'scale'>), scale: gradScale };
+  const [p, mi, vi, gi] = [param, m, v, g] as tf.TensorInfo[];
+  const at = { p: h.at(p), m: h.at(mi), v: h.at(vi), g: h.at(gi), po: h.at(po), mo: h.at(mo), vo: h.at(vo) };
+  const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  const arrays = () => ({ p: view(p), m: view(mi), v: view(vi), g: view(gi), po: view(po), mo: view(mo), vo: view(vo) });
+  adamwOnMemory(h.ex, at, arrays, 0, count, scalars);
   return [po, mo, vo];
 }
 

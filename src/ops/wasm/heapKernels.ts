@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeInto } from '../../util/transpose.js';
+import { adamwRange, type AdamWArrays, type AdamWScalars } from '../adamwRange.js';
 import { geluCoefficients } from '../geluTable.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
@@ -247,4 +248,20 @@ export function heapKernelsOn(memory: WebAssembly.Memory): HeapExports | undefin
   } catch {
     return undefined; // e.g. a memory that is not shared
   }
+}
+
+/** Byte offsets, on the kernels' memory, of element 0 of each of AdamWArrays' arrays. */
+export type AdamWOffsets = { readonly [K in keyof AdamWArrays]: number };
+
+/**
+ * AdamW over elements [lo, hi) of seven float32 arrays on `ex`'s memory (element 0 of each at the
+ * byte offsets `at`): heapKernels.wat's adamw up to a multiple of 4 elements, then
+ * ops/adamwRange.ts, the same float32 arithmetic, on `arrays()` (views of the same memory, asked
+ * for only when elements are left).
+ */
+export function adamwOnMemory(ex: HeapExports, at: AdamWOffsets, arrays: () => AdamWArrays, lo: number, hi: number, s: AdamWScalars): void {
+  const b = 4 * lo;
+  const n = hi - lo;
+  ex.adamw(at.p + b, at.m + b, at.v + b, at.g + b, at.po + b, at.mo + b, at.vo + b, n, s.scale, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.sqrtBc2, s.eps, s.stepSize, s.keep);
+  if (n % 4 !== 0) adamwRange(arrays(), hi - (n % 4), hi, s);
 }

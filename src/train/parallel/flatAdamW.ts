@@ -1,5 +1,5 @@
 import { adamwRange } from '../../ops/adamwRange.js';
-import type { HeapExports } from '../../ops/wasm/heapKernels.js';
+import { adamwOnMemory, type HeapExports } from '../../ops/wasm/heapKernels.js';
 import type { LayoutEntry } from './layout.js';
 
 /**
@@ -41,8 +41,8 @@ export interface FlatKernels {
  * Updates elements [start, end) of the flat buffers. `entries` give each element's weight (for
  * its decay flag); entries with `used[i] === 0` (no weight of the loss) are left untouched, as
  * AdamW.step leaves a parameter without a gradient. With `kernels` (the buffers are those parts of
- * a wasm memory) heapKernels.wat's adamw runs each range in SIMD and ops/adamwRange.ts its last
- * few elements; without, adamwRange runs all of it. Either gives tfjs AdamW's float32 values.
+ * a wasm memory) heapKernels.ts's adamwOnMemory runs each range in SIMD; without,
+ * ops/adamwRange.ts runs all of it. Either gives tfjs AdamW's float32 values.
  */
 export function adamwSpan(
   buf: FlatBuffers,
@@ -56,6 +56,8 @@ export function adamwSpan(
   const stepSize = s.lr / (1 - s.beta1 ** s.t);
   const sqrtBc2 = Math.sqrt(1 - s.beta2 ** s.t);
   const arrays = { p: buf.params, m: buf.m, v: buf.v, g: buf.grads, po: buf.params, mo: buf.m, vo: buf.v };
+  const at = kernels?.at;
+  const offsets = at && { p: at.params, m: at.m, v: at.v, g: at.grads, po: at.params, mo: at.m, vo: at.v };
   for (let e = 0; e < entries.length; e++) {
     const { offset, size, shape } = entries[e];
     const lo = Math.max(start, offset);
@@ -63,14 +65,8 @@ export function adamwSpan(
     if (lo >= hi || used[e] === 0) continue;
     const keep = shape.length >= 2 ? 1 - s.lr * s.weightDecay : 1;
     const sc = { beta1: s.beta1, beta2: s.beta2, eps: s.eps, sqrtBc2, stepSize, keep, scale: s.gradScale };
-    let from = lo;
-    if (kernels !== undefined) {
-      const { ex, at } = kernels;
-      const [p, m, v, g] = [at.params + 4 * lo, at.m + 4 * lo, at.v + 4 * lo, at.grads + 4 * lo];
-      ex.adamw(p, m, v, g, p, m, v, hi - lo, sc.scale, sc.beta1, 1 - sc.beta1, sc.beta2, 1 - sc.beta2, sqrtBc2, sc.eps, stepSize, keep);
-      from = hi - ((hi - lo) % 4); // the kernel stops at a multiple of 4
-    }
-    adamwRange(arrays, from, hi, sc);
+    if (kernels === undefined || offsets === undefined) adamwRange(arrays, lo, hi, sc);
+    else adamwOnMemory(kernels.ex, offsets, () => arrays, lo, hi, sc);
   }
 }
 
