@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AdamW } from '../src/train/adamw.js';
 import { adamwSpan, clipFactor, reduceSpan, sumSquares, type FlatBuffers, type FlatKernels } from '../src/train/parallel/flatAdamW.js';
-import { heapKernelsOn } from '../src/ops/wasm/heapKernels.js';
+import { updateKernelsOn } from '../src/ops/wasm/heapKernels.js';
 import { flatLayout, flatViews } from '../src/train/parallel/layout.js';
 import { createRng } from '../src/util/rng.js';
 
@@ -15,7 +15,7 @@ function flatBlock(n: number, loops: 'JS' | 'wasm'): { flat: FlatBuffers; kernel
   }
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   const views = flatViews(memory, n, 1);
-  const ex = heapKernelsOn(memory);
+  const ex = updateKernelsOn(memory);
   expect(ex).toBeDefined();
   return { flat: { params: views.params, m: views.m, v: views.v, grads: views.slots[0] }, kernels: { ex: ex!, at: views.at } };
 }
@@ -86,7 +86,7 @@ describe('adamwSpan (the workers\' AdamW over one flat buffer)', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     const views = flatViews(memory, total, 3);
     views.slots.forEach((slot, s) => slot.set(js[s]));
-    const ex = heapKernelsOn(memory)!;
+    const ex = updateKernelsOn(memory)!;
     const sqWasm = reduceSpan(views.slots, 1, 10, total, { ex, at: views.at });
     const sqJs = reduceSpan(js, 1, 10, total);
     expect(Array.from(views.slots[0])).toEqual(Array.from(js[0]));

@@ -15,7 +15,8 @@ import { wasmMatMul } from '../src/ops/wasm/matMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu, heapKernelsFused } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
-import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
+import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
+import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from '../src/ops/wasm/updateKernelsWasm.js';
 import { createRng } from '../src/util/rng.js';
 import { maxDiff, normals } from './helpers.js';
 import * as REFERENCE from './reference/ops.js';
@@ -28,8 +29,10 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     expect(Buffer.from(await assembleDot(wat)).toString('base64')).toBe(HEAP_KERNELS_WASM_BASE64);
     // The fused variant: matmul's 2×16 tile, 8 accumulators = 8 multiply-adds.
     expect(Buffer.from(await assembleDot(fuseMultiplyAdds(wat, 8))).toString('base64')).toBe(HEAP_KERNELS_FMA_WASM_BASE64);
-    // The workers' variant: the same text importing a shared memory.
-    expect(Buffer.from(await assembleDot(sharedMemory(wat))).toString('base64')).toBe(HEAP_KERNELS_SHARED_WASM_BASE64);
+    // updateKernels.wat, and the workers' variant of it: the same text importing a shared memory.
+    const update = readFileSync(join(import.meta.dirname, '../src/ops/wasm/updateKernels.wat'), 'utf8');
+    expect(Buffer.from(await assembleDot(update)).toString('base64')).toBe(UPDATE_KERNELS_WASM_BASE64);
+    expect(Buffer.from(await assembleDot(sharedMemory(update))).toString('base64')).toBe(UPDATE_KERNELS_SHARED_WASM_BASE64);
     // Browsers compile a module synchronously on the main thread only below 4 KB.
     expect(atob(HEAP_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
     expect(atob(HEAP_KERNELS_FMA_WASM_BASE64).length).toBeLessThan(4096);

@@ -3,8 +3,9 @@
  * src/ops/wasm/heapKernelsWasm.ts, the module's bytes as base64, so the library needs no assembler
  * at run time, and a second module from the same text whose matrix tiles multiply-accumulate
  * with relaxed SIMD's fused f32x4.relaxed_madd (heapKernels.ts loads it where the engine has
- * relaxed SIMD), and a third that imports a shared memory (the data-parallel workers run its adamw
- * and reduce on their flat buffers). Run after editing the .wat; test/heap-kernels.test.ts fails while they disagree.
+ * relaxed SIMD); then updateKernels.wat (AdamW and the workers' gradient sum) into
+ * updateKernelsWasm.ts, with a variant that imports a shared memory (the workers run it on their
+ * flat buffers). Run after editing a .wat; test/heap-kernels.test.ts fails while they disagree.
  *
  *   npx tsx bench/reference/build-heap-wasm.ts
  */
@@ -22,9 +23,12 @@ await writeWasmModule(dir, 'heapKernels.wat', 'heapKernelsWasm.ts', 'HEAP_KERNEL
     doc: 'heapKernels.wat with its tile multiply-adds fused (relaxed SIMD), base64.',
     wat: fuseMultiplyAdds(wat, HEAP_TILE_MULTIPLY_ADDS),
   },
+]);
+
+await writeWasmModule(dir, 'updateKernels.wat', 'updateKernelsWasm.ts', 'UPDATE_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts', (wat) => [
   {
-    name: 'HEAP_KERNELS_SHARED_WASM_BASE64',
-    doc: 'heapKernels.wat on a shared memory (the data-parallel workers\' flat buffers), base64.',
+    name: 'UPDATE_KERNELS_SHARED_WASM_BASE64',
+    doc: 'updateKernels.wat on a shared memory (the data-parallel workers\' flat buffers), base64.',
     wat: sharedMemory(wat),
   },
 ]);

@@ -1,7 +1,7 @@
 /**
  * AdamW's element loop in plain JS over typed arrays, with every operation rounded to float32
  * (a double operation on float32 inputs rounded once is the float32 operation): the same values,
- * bit for bit, as train/adamw.ts's tfjs ops and heapKernels.wat's adamw, which leaves the last
+ * bit for bit, as train/adamw.ts's tfjs ops and updateKernels.wat's adamw, which leaves the last
  * count mod 4 elements of a range to this loop. For a span of a flat buffer (data-parallel
  * workers) and for a weight on the wasm heap alike:
  *   g = grad·scale,  m' = β1·m + (1 − β1)·g,  v' = β2·v + (1 − β2)·g²,

@@ -4,7 +4,7 @@ import { adamwOnMemory, heapCall, heapKernelsAvailable } from './heapKernels.js'
 import { isWasmHeapBackend } from './module.js';
 
 /**
- * One AdamW update of one parameter as a single wasm-backend kernel over heapKernels.wat.
+ * One AdamW update of one parameter as a single wasm-backend kernel over updateKernels.wat.
  *
  * Written with tfjs ops, train/adamw.ts's update is 13 kernels per parameter (and the clip's
  * product one more), ~700 dispatches a step for the recipe's 53 weights; this is one pass per

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { transposeInto } from '../../util/transpose.js';
 import { adamwRange, type AdamWArrays, type AdamWScalars } from '../adamwRange.js';
 import { geluCoefficients } from '../geluTable.js';
-import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from './updateKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
 import { relaxedSimdAvailable } from './relaxedSimd.js';
 
@@ -59,6 +60,10 @@ export interface HeapExports {
     pack: number,
   ): void;
   column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
+}
+
+/** updateKernels.wat's exports: AdamW and the workers' gradient sum. */
+export interface UpdateExports {
   adamw(
     p: number,
     m: number,
@@ -82,7 +87,7 @@ export interface HeapExports {
 }
 
 interface Instance {
-  readonly ex: HeapExports;
+  readonly ex: HeapExports & UpdateExports;
   /** Byte offset of geluTable.ts's coefficients, copied onto the heap once. */
   readonly geluTable: number;
   /** matmul's packing scratch: byte offset and size in floats (grown on demand, kept for the backend's lifetime). */
@@ -90,6 +95,7 @@ interface Instance {
 }
 
 let compiled: WebAssembly.Module | undefined;
+let updateCompiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<object, Instance | null>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -121,7 +127,11 @@ function instantiate(be: WasmBackend): Instance | null {
   if (memory === undefined) return null;
   try {
     compiled ??= new WebAssembly.Module(heapModuleBytes());
-    const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports;
+    updateCompiled ??= new WebAssembly.Module(decodeBase64(UPDATE_KERNELS_WASM_BASE64));
+    const ex = {
+      ...(new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports),
+      ...(new WebAssembly.Instance(updateCompiled, { env: { memory } }).exports as unknown as UpdateExports),
+    };
     const co = geluCoefficients();
     const geluTable = be.wasm._malloc(4 * co.length); // kept for the backend's lifetime
     new Float32Array(memory.buffer, geluTable, co.length).set(co);
@@ -160,7 +170,7 @@ export function heapGelu(backend: unknown, x: tf.TensorInfo, y: tf.TensorInfo, d
 /** A backend's heap kernels and what calling them needs; undefined off wasm or where the module cannot load. */
 export interface HeapCall {
   readonly be: WasmBackend;
-  readonly ex: HeapExports;
+  readonly ex: HeapExports & UpdateExports;
   /** Byte offset of a tensor's data on the heap. */
   at(t: tf.TensorInfo): number;
   /** Byte offset of matmul's packing scratch for inner dimension k (16k + 48 floats). */
@@ -230,21 +240,21 @@ export function heapKernelsAvailable(): boolean {
 let sharedCompiled: WebAssembly.Module | null | undefined;
 
 /**
- * The kernels instantiated on a shared WebAssembly.Memory of the caller's (the data-parallel
+ * updateKernels.wat instantiated on a shared WebAssembly.Memory of the caller's (the data-parallel
  * workers' flat buffers; no tfjs backend involved): the module variant that imports a shared
  * memory. Undefined where the engine cannot compile or link it (then callers run their JS loops).
  */
-export function heapKernelsOn(memory: WebAssembly.Memory): HeapExports | undefined {
+export function updateKernelsOn(memory: WebAssembly.Memory): UpdateExports | undefined {
   if (sharedCompiled === undefined) {
     try {
-      sharedCompiled = new WebAssembly.Module(decodeBase64(HEAP_KERNELS_SHARED_WASM_BASE64));
+      sharedCompiled = new WebAssembly.Module(decodeBase64(UPDATE_KERNELS_SHARED_WASM_BASE64));
     } catch {
       sharedCompiled = null;
     }
   }
   if (sharedCompiled === null) return undefined;
   try {
-    return new WebAssembly.Instance(sharedCompiled, { env: { memory } }).exports as unknown as HeapExports;
+    return new WebAssembly.Instance(sharedCompiled, { env: { memory } }).exports as unknown as UpdateExports;
   } catch {
     return undefined; // e.g. a memory that is not shared
   }
@@ -255,11 +265,11 @@ export type AdamWOffsets = { readonly [K in keyof AdamWArrays]: number };
 
 /**
  * AdamW over elements [lo, hi) of seven float32 arrays on `ex`'s memory (element 0 of each at the
- * byte offsets `at`): heapKernels.wat's adamw up to a multiple of 4 elements, then
+ * byte offsets `at`): updateKernels.wat's adamw up to a multiple of 4 elements, then
  * ops/adamwRange.ts, the same float32 arithmetic, on `arrays()` (views of the same memory, asked
  * for only when elements are left).
  */
-export function adamwOnMemory(ex: HeapExports, at: AdamWOffsets, arrays: () => AdamWArrays, lo: number, hi: number, s: AdamWScalars): void {
+export function adamwOnMemory(ex: UpdateExports, at: AdamWOffsets, arrays: () => AdamWArrays, lo: number, hi: number, s: AdamWScalars): void {
   const b = 4 * lo;
   const n = hi - lo;
   ex.adamw(at.p + b, at.m + b, at.v + b, at.g + b, at.po + b, at.mo + b, at.vo + b, n, s.scale, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.sqrtBc2, s.eps, s.stepSize, s.keep);

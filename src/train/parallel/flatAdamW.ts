@@ -1,5 +1,5 @@
 import { adamwRange } from '../../ops/adamwRange.js';
-import { adamwOnMemory, type HeapExports } from '../../ops/wasm/heapKernels.js';
+import { adamwOnMemory, type UpdateExports } from '../../ops/wasm/heapKernels.js';
 import type { LayoutEntry } from './layout.js';
 
 /**
@@ -33,7 +33,7 @@ export interface FlatBuffers {
 
 /** The wasm kernels on the flat block and the byte offsets of its parts (layout.ts's FlatViews.at). */
 export interface FlatKernels {
-  readonly ex: HeapExports;
+  readonly ex: UpdateExports;
   readonly at: { readonly params: number; readonly m: number; readonly v: number; readonly grads: number };
 }
 
@@ -73,7 +73,7 @@ export function adamwSpan(
 /**
  * Slot 0 ← Σ of the `slots` gradient slots over [start, end), in slot order with each sum
  * rounded to float32 (as adding them one by one), and returns Σ g² of the sum in float64: with
- * `kernels`, heapKernels.wat's reduce up to a multiple of 4 elements and this loop after it.
+ * `kernels`, updateKernels.wat's reduce up to a multiple of 4 elements and this loop after it.
  */
 export function reduceSpan(slots: readonly Float32Array[], start: number, end: number, total: number, kernels?: FlatKernels): number {
   let from = start;

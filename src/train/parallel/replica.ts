@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../../model/types.js';
 import { readFromHeap } from '../../ops/wasm/heapCopy.js';
-import { heapKernelsOn } from '../../ops/wasm/heapKernels.js';
+import { updateKernelsOn } from '../../ops/wasm/heapKernels.js';
 import { accumulateGradients } from '../accumulate.js';
 import { arriveAndWait, phaseIndex, PHASE } from './barrier.js';
 import { adamwSpan, clipFactor, reduceSpan, type FlatKernels } from './flatAdamW.js';
@@ -49,7 +49,7 @@ export class Replica {
     this.v = views.v;
     this.slots = views.slots;
     // On a shared wasm memory the sums and AdamW run as heapKernels.wat's SIMD loops.
-    const ex = sh.flat instanceof WebAssembly.Memory ? heapKernelsOn(sh.flat) : undefined;
+    const ex = sh.flat instanceof WebAssembly.Memory ? updateKernelsOn(sh.flat) : undefined;
     this.kernels = ex === undefined ? undefined : { ex, at: views.at };
     this.used = new Int32Array(sh.used);
     this.norms = new Float64Array(sh.norms);
