@@ -38,6 +38,43 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     expect(atob(HEAP_KERNELS_FMA_WASM_BASE64).length).toBeLessThan(4096);
   });
 
+  it.each([
+    [1, 'lower-triangular A'],
+    [2, 'upper-triangular A'],
+    [3, 'only the lower triangle of C'],
+  ] as const)('matmul tri %i (%s) skips exact zeros: the same sums as the whole product', (tri, _what) => {
+    // A (37, 37) with the zeros causal attention has (P or dS; their transposes), B (37, 40): three
+    // column blocks, odd rows. Skipped terms are 0·b, which add nothing, so the sums are bit-equal;
+    // with tri 3 only c ≤ r is compared, and tiles wholly above the diagonal are 0 (no bias).
+    const [m, n] = [37, 40];
+    const rng = createRng(21);
+    const a = Float32Array.from(normals(rng, m * m));
+    for (let r = 0; r < m; r++) for (let c = 0; c < m; c++) if ((tri === 1 && c > r) || (tri === 2 && c < r)) a[r * m + c] = 0;
+    const b = Float32Array.from(normals(rng, m * n));
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(HEAP_KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0))), {
+      env: { memory },
+    }).exports as { matmul: (...args: number[]) => void };
+    const f32 = new Float32Array(memory.buffer);
+    f32.set(a, 0);
+    f32.set(b, m * m);
+    const c = m * m + m * n;
+    const pack = 4 * (c + 2 * m * n);
+    const run = (mode: number, at: number) => {
+      f32.fill(Number.NaN, at, at + m * n);
+      ex.matmul(0, 4 * m * m, 4 * at, m, m, n, 0, 0, 4 * m, 4, 4 * n, 4, pack, mode);
+      return f32.slice(at, at + m * n);
+    };
+    const [whole, skipped] = [run(0, c), run(tri, c + m * n)];
+    const lower = (x: Float32Array) => Array.from(x).filter((_, i) => tri !== 3 || i % n <= Math.floor(i / n));
+    expect(lower(skipped)).toEqual(lower(whole));
+    if (tri === 3) {
+      // Row 0's third column block (columns 32..39) lies wholly above the diagonal: left at 0.
+      expect(Array.from(skipped.slice(32, 40))).toEqual(new Array(8).fill(0));
+      expect(skipped.every((v) => !Number.isNaN(v))).toBe(true); // every entry written
+    }
+  });
+
   it('the plain and the fused module multiply as in-order float32 sums, unfused and fused', () => {
     // Both modules on a memory of their own, C = A·B for A (7, 37), B (37, 20): one full column
     // block of 16 and a partial one of 4, and a last tile with one row. Plain: each step c = fround(c + fround(x·b)), two
@@ -68,7 +105,7 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
       const c = m * k + k * n;
       f32.fill(Number.NaN, c, c + m * n + n); // C and one row past it: no tile writes outside C
       const pack = 4 * (c + m * n + n);
-      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack);
+      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack, 0);
       expect(f32.slice(c + m * n, c + m * n + n).every(Number.isNaN)).toBe(true);
       return f32.slice(c, c + m * n);
     };

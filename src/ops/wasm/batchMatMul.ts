@@ -47,6 +47,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const tB = at.transposeB === true;
   const [outer, heads] = [num(at, 'outer'), num(at, 'heads')];
   const [aGroup, aStart, bGroup, bStart] = [num(at, 'aGroup'), num(at, 'aStart'), num(at, 'bGroup'), num(at, 'bStart')];
+  const tri = (at.tri as number | undefined) ?? 0; // a zero pattern the packed product may skip (XNNPACK computes it all)
   const [ar, ac] = [a.shape[1], a.shape[2]];
   const [br, bc] = [b.shape[1], b.shape[2]];
   const [m, k] = tA ? [ac, ar] : [ar, ac];
@@ -70,7 +71,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
       for (let h = 0; h < heads; h++) {
         const opA = heapMatrix(aBase + 4 * (o * aGroup + aStart + h) * aSize, ac, tA);
         const opB = heapMatrix(bBase + 4 * (o * bGroup + bStart + h) * bSize, bc, tB);
-        heapProduct(heap, opA, opB, oBase + 4 * (o * heads + h) * m * n, m, k, n);
+        heapProduct(heap, opA, opB, oBase + 4 * (o * heads + h) * m * n, m, k, n, undefined, tri);
       }
     }
     return out;
@@ -128,7 +129,20 @@ export interface GroupedBatchMatMulOptions {
   readonly a?: SliceSelect;
   /** Selection of b's slices; default every slice in order. */
   readonly b?: SliceSelect;
+  /**
+   * Causal attention's zeros, which the packed product skips (the same values, less work):
+   * 'lowerA', every op(a) slice is zero above its diagonal (P, dS); 'upperA', below it (Pᵀ, dSᵀ);
+   * 'lowerOut', only each output slice's lower triangle is read (scores, dP), and tiles wholly
+   * above it may be left 0. Default 'none'.
+   */
+  readonly triangle?: Triangle;
 }
+
+/** The zero pattern GroupedBatchMatMulOptions.triangle names. */
+export type Triangle = 'none' | 'lowerA' | 'upperA' | 'lowerOut';
+
+/** heapKernels.wat matmul's tri code of each pattern. */
+const TRI: Readonly<Record<Triangle, number>> = { none: 0, lowerA: 1, upperA: 2, lowerOut: 3 };
 
 function checkOperands(a: tf.Tensor3D, b: tf.Tensor3D, o: Required<GroupedBatchMatMulOptions>): number {
   const outer = a.shape[0] / o.a.group;
@@ -182,6 +196,7 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
     heads,
     a: options.a ?? { group: heads, start: 0 },
     b: options.b ?? { group: heads, start: 0 },
+    triangle: options.triangle ?? 'none',
   };
   const outer = checkOperands(a, b, o);
   if (wasmBatchMatMulAvailable()) {
@@ -201,6 +216,7 @@ export function groupedBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, options: Grou
         aStart: o.a.start,
         bGroup: o.b.group,
         bStart: o.b.start,
+        tri: TRI[o.triangle],
       };
       const inputs = { a: wa ? transposeLast2(a) : a, b: wb ? transposeLast2(b) : b };
       return tf.engine().runKernel(WASM_BATCH_MATMUL, inputs, attrs) as tf.Tensor3D; // (outer·heads, M, N)

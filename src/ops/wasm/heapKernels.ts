@@ -58,6 +58,7 @@ export interface HeapExports {
     bRow: number,
     bCol: number,
     pack: number,
+    tri: number,
   ): void;
   column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
 }
@@ -211,10 +212,10 @@ export function heapMatrix(at: number, cols: number, transposed = false): HeapOp
   return transposed ? { at, row: 4, col: 4 * cols } : { at, row: 4 * cols, col: 4 };
 }
 
-/** C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c: heapKernels.wat's matmul with A, B read through their strides. */
-export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number): void {
+/** C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c: heapKernels.wat's matmul with A, B read through their strides (tri: the zeros it may skip, see the .wat). */
+export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number, tri = 0): void {
   const pack = h.pack(k); // before the call: an allocation may grow the heap
-  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack);
+  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack, tri);
 }
 
 /**

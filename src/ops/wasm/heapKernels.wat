@@ -339,11 +339,15 @@
   ;; f32x4.relaxed_madd each (fused, one rounding), which heapKernels.ts loads where relaxed SIMD
   ;; compiles. Calling XNNPACK through tfjs-backend-wasm costs an operator creation and a repacking
   ;; of B per call (B is new every step: a gradient, or weights the optimizer replaced).
+  ;; tri skips terms that are exact zeros in causal attention (the same sums, less work): 1, A' is
+  ;; lower-triangular (row r zero past column r: k runs to i + 2 for rows i, i + 1); 2, A' is upper-
+  ;; triangular (zero before column r: k starts at i); 3, only C's lower triangle is read (a tile
+  ;; wholly above the diagonal is left at its bias, zero without one); 0, none.
   (func (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
     (param $bias i32) (param $hasBias i32) (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32)
-    (param $pack i32)
-    (local $i i32) (local $j i32) (local $col i32) (local $src i32) (local $dst i32) (local $pa i32) (local $pb i32)
+    (param $pack i32) (param $tri i32)
+    (local $pbEnd i32) (local $i i32) (local $j i32) (local $col i32) (local $src i32) (local $dst i32) (local $pa i32) (local $pb i32)
     (local $nb i32) (local $out i32) (local $biasAt i32) (local $ncols i32) (local $aRow2 i32)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
@@ -401,9 +405,19 @@
             (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
             (local.set $aRow2 (select (local.get $aRow) (i32.const 0) (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
             (local.set $pb (local.get $pack))
+            (local.set $pbEnd (local.get $biasAt))
+            (if (i32.and (i32.eq (local.get $tri) (i32.const 1)) (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $k)))
+              (then (local.set $pbEnd (i32.add (local.get $pack) (i32.shl (i32.add (local.get $i) (i32.const 2)) (i32.const 6))))))
+            (if (i32.eq (local.get $tri) (i32.const 2))
+              (then
+                (local.set $col (select (local.get $i) (local.get $k) (i32.lt_u (local.get $i) (local.get $k))))
+                (local.set $pb (i32.add (local.get $pack) (i32.shl (local.get $col) (i32.const 6))))
+                (local.set $pa (i32.add (local.get $pa) (i32.mul (local.get $col) (local.get $aCol))))))
+            (if (i32.and (i32.eq (local.get $tri) (i32.const 3)) (i32.gt_u (local.get $j) (i32.add (local.get $i) (i32.const 1))))
+              (then (local.set $pbEnd (local.get $pack))))
             (block $kDone
               (loop $kLoop
-                (br_if $kDone (i32.ge_u (local.get $pb) (local.get $biasAt)))
+                (br_if $kDone (i32.ge_u (local.get $pb) (local.get $pbEnd)))
                 (local.set $b0 (v128.load (local.get $pb)))
                 (local.set $b1 (v128.load offset=16 (local.get $pb)))
                 (local.set $b2 (v128.load offset=32 (local.get $pb)))
