@@ -410,6 +410,7 @@
               (then (local.set $pbEnd (i32.add (local.get $pack) (i32.shl (i32.add (local.get $i) (i32.const 2)) (i32.const 6))))))
             (if (i32.eq (local.get $tri) (i32.const 2))
               (then
+                ;; the first k, min(i, k), in $col (free once the block is packed)
                 (local.set $col (select (local.get $i) (local.get $k) (i32.lt_u (local.get $i) (local.get $k))))
                 (local.set $pb (i32.add (local.get $pack) (i32.shl (local.get $col) (i32.const 6))))
                 (local.set $pa (i32.add (local.get $pa) (i32.mul (local.get $col) (local.get $aCol))))))
