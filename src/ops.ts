@@ -66,7 +66,7 @@ export { XnnpackEngine } from './ops/wasm/xnnpackEngine.js';
 
 // training pieces
 export { getLr, type LrSchedule } from './train/schedule.js';
-export { clipByGlobalNorm, type ClippedGradients } from './train/clip.js';
+export { clipByGlobalNorm, globalNormScale, type ClippedGradients, type NormScale } from './train/clip.js';
 export { accumulateGradients, type AccumulatedGradients } from './train/accumulate.js';
 export { estimateLoss, type BatchSource, type SplitLosses } from './train/evaluate.js';
 export {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './helpers.js';
-import { clipByGlobalNorm } from '../src/train/clip.js';
+import { clipByGlobalNorm, globalNormScale } from '../src/train/clip.js';
 
 
 // ‖g‖² = (1² + 2²) + (2² + 4²) = 5 + 20 = 25, so the global norm is 5.
@@ -52,3 +52,22 @@ describe('clipByGlobalNorm', () => {
     tf.dispose([...g.values()]);
   });
 });
+
+describe('globalNormScale', () => {
+  it('gives the norm and the clip factor without touching the gradients', () => {
+    const g = known();
+    const base = tf.memory().numTensors;
+    // ‖g‖ = √(1² + 2² + 2² + 4²) = 5; factor min(1, 1/(5 + 1e-6)) = 0.19999996 and min(1, 10/5) = 1
+    const tight = globalNormScale(g, 1);
+    const loose = globalNormScale(g, 10);
+    expect(tight.norm.dataSync()[0]).toBeCloseTo(5, 5);
+    expect(tight.scale.dataSync()[0]).toBeCloseTo(1 / (5 + 1e-6), 7);
+    expect(loose.scale.dataSync()[0]).toBe(1);
+    expect(tf.memory().numTensors).toBe(base + 4); // two scalars each, owned by the caller
+    tf.dispose([tight.norm, tight.scale, loose.norm, loose.scale]);
+    expectClose(g.get('b')!.dataSync(), [2, 4], 1e-6); // the gradients as they were
+    expect(() => globalNormScale(g, 0)).toThrow(/maxNorm must be a finite number > 0/);
+    tf.dispose([...g.values()]);
+  });
+});
+
