@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { setBackend } from '../src/backend.js';
 import { GPT } from '../src/model/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
-import { globalNormScale } from '../src/train/clip.js';
+import { globalNormScale, heapNormScale } from '../src/train/clip.js';
 import { createRng } from '../src/util/rng.js';
 
 const VOCAB = 65;
@@ -102,9 +102,10 @@ async function step(): Promise<void> {
   const loss = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
     if (optimizer === 'none') return value; // (); the gradients are freed with the tidy
-    // As train/update.ts's applyUpdate: the clip factor folded into the AdamW update.
+    // As train/update.ts's applyUpdate: the clip factor folded into the AdamW update, read off
+    // the wasm heap as a number where it can be (then AdamW writes over the weights in place).
     const byName = new Map(names.map((n, i) => [n, grads[vars[i].name]] as const));
-    opt.step(byName, undefined, globalNormScale(byName, 1).scale);
+    opt.step(byName, undefined, heapNormScale(byName, 1)?.scale ?? globalNormScale(byName, 1).scale);
     return value; // ()
   });
   await loss.data();

@@ -197,4 +197,52 @@ describe('AdamW', () => {
     opt.dispose();
     tf.dispose([...params.values(), ...init, ...ref.flatMap((r) => [r.p, r.m, r.v])]);
   });
+  it('on wasm writes over weights it alone owns, bit for bit as the kernel path, and leaves a clone its values', () => {
+    // Two copies of the same weights: A updated in place (its tensors own their data alone),
+    // B through the kernel path (a clone of each weight held across the step makes it shared).
+    const rng = createRng('adamw-in-place');
+    const shapes: [string, number[]][] = [['w', [4, 6]], ['b', [6]], ['s', [3]]];
+    const values = shapes.map(([, sh]) => Float32Array.from({ length: sh.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1));
+    const make = () => new Map(shapes.map(([n, sh], i) => [n, tf.tidy(() => tf.variable(tf.tensor(values[i], sh)))] as const));
+    const a = make();
+    const b = make();
+    const optA = new AdamW(a, OPTS);
+    const optB = new AdamW(b, OPTS);
+    const ids = [...a.values()].map((v) => v.dataId);
+    const x = tf.ones([2, 4]) as tf.Tensor2D; // (2, 4)
+    // tfjs's own product (XNNPACK on wasm, which keeps a packed copy of its right operand by id).
+    tf.tidy(() => tf.matMul(x, a.get('w')!).dataSync());
+    const before = tf.memory().numTensors;
+    for (let t = 1; t <= 3; t++) {
+      const g = new Map(shapes.map(([n, sh]) => [n, tf.tensor(Array.from({ length: sh.reduce((p, q) => p * q, 1) }, () => rng.next() - 0.5), sh)] as const));
+      const clones = [...b.values()].map((v) => tf.clone(v));
+      const held = clones.map((c) => Array.from(c.dataSync()));
+      optA.step(g, 0.02 * t, 0.5 * t);
+      const scale = tf.scalar(0.5 * t);
+      optB.step(g, 0.02 * t, scale);
+      // The clones still hold the weights from before the step.
+      clones.forEach((c, i) => expect(Array.from(c.dataSync())).toEqual(held[i]));
+      tf.dispose([...g.values(), ...clones, scale]);
+    }
+    for (const [n, v] of a) expect(Array.from(v.dataSync())).toEqual(Array.from(b.get(n)!.dataSync()));
+    const [sa, sb] = [optA.getState(), optB.getState()];
+    for (const [n] of shapes) {
+      expect(Array.from(sa.m.get(n)!)).toEqual(Array.from(sb.m.get(n)!));
+      expect(Array.from(sa.v.get(n)!)).toEqual(Array.from(sb.v.get(n)!));
+    }
+    // In place on wasm: A's weights kept their tensors' data; elsewhere each step assigned new ones.
+    const same = [...a.values()].map((v, i) => v.dataId === ids[i]);
+    expect(same).toEqual(shapes.map(() => tf.getBackend() === 'wasm'));
+    // The same product after the in-place updates reads the new weights (no stale packed copy):
+    // 1ᵀ·W's column j is the sum of W's column j.
+    const w = a.get('w')!;
+    const cols = tf.tidy(() => Array.from(tf.matMul(x, w).dataSync()));
+    const wv = w.dataSync();
+    const expected = Array.from({ length: 6 }, (_, j) => [0, 1, 2, 3].reduce((s, r) => s + wv[r * 6 + j], 0));
+    expectClose(cols.slice(0, 6), expected, 1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+    optA.dispose();
+    optB.dispose();
+    tf.dispose([x, ...a.values(), ...b.values()]);
+  });
 });

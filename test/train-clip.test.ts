@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './helpers.js';
-import { clipByGlobalNorm, globalNormScale } from '../src/train/clip.js';
+import { clipByGlobalNorm, globalNormScale, heapNormScale } from '../src/train/clip.js';
+import { wasmSumSquares } from '../src/ops/wasm/sumSquares.js';
 
 
 // ‖g‖² = (1² + 2²) + (2² + 4²) = 5 + 20 = 25, so the global norm is 5.
@@ -71,3 +72,35 @@ describe('globalNormScale', () => {
   });
 });
 
+
+describe('heapNormScale', () => {
+  it('reads the norm and factor off the wasm heap as numbers (undefined elsewhere)', () => {
+    // a = [1, 2, 3, 4, 5]: the kernel takes 1 + 4 + 9 + 16 = 30 (one block of four), JS adds 25 → 55;
+    // b = [[2, 2, 1]]: 4 + 4 + 1 = 9 (JS only, under four elements). ‖g‖ = √(55 + 9) = 8,
+    // factor min(1, 2/(8 + 1e-6)) = 0.2499999688 and min(1, 10/8) = 1.
+    const g = new Map<string, tf.Tensor>([
+      ['a', tf.tensor1d([1, 2, 3, 4, 5])],
+      ['b', tf.tensor2d([[2, 2, 1]])],
+    ]);
+    const base = tf.memory().numTensors;
+    const tight = heapNormScale(g, 2);
+    const loose = heapNormScale(g, 10);
+    if (tf.getBackend() !== 'wasm') {
+      expect(tight).toBeUndefined();
+      expect(wasmSumSquares(g.get('a')!)).toBeUndefined();
+    } else {
+      expect(wasmSumSquares(g.get('a')!)).toBe(55);
+      expect(tight?.norm).toBe(8);
+      expect(tight?.scale).toBeCloseTo(2 / (8 + 1e-6), 12);
+      expect(loose?.scale).toBe(1);
+      // The same as the tensor version (float32 there), and the gradients are as they were.
+      const t = globalNormScale(g, 2);
+      expect(t.scale.dataSync()[0]).toBeCloseTo(tight?.scale ?? 0, 7);
+      tf.dispose([t.norm, t.scale]);
+      expect(Array.from(g.get('a')!.dataSync())).toEqual([1, 2, 3, 4, 5]);
+    }
+    expect(heapNormScale(g, 0)).toBeUndefined(); // globalNormScale is the one that explains
+    expect(tf.memory().numTensors).toBe(base);
+    tf.dispose([...g.values()]);
+  });
+});

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmAdamW, wasmAdamWAvailable } from '../ops/wasm/adamw.js';
+import { wasmAdamW, wasmAdamWAvailable, wasmAdamWInPlace } from '../ops/wasm/adamw.js';
 
 /** AdamW hyperparameters; the learning rate itself is passed to each step by the schedule. */
 export interface AdamWOptions {
@@ -95,9 +95,10 @@ export class AdamW {
    * Applies one update from `grads` (by parameter name) at learning rate `lr`.
    * Parameters without a gradient are left untouched, as in PyTorch. Grads are not disposed.
    * `gradScale` (a scalar tensor, e.g. the clip factor of {@link globalNormScale}) multiplies
-   * every gradient first, as clipping them would, without a clipped copy of each.
+   * every gradient first, as clipping them would, without a clipped copy of each; a number
+   * (clip.ts's heapNormScale) does the same.
    */
-  step(grads: Map<string, tf.Tensor>, lr: number = this.options.lr, gradScale?: tf.Scalar): void {
+  step(grads: Map<string, tf.Tensor>, lr: number = this.options.lr, gradScale?: tf.Scalar | number): void {
     this.checkAlive();
     checkRate('lr', lr, 0, Infinity, true);
     for (const [name, g] of grads) {
@@ -114,20 +115,25 @@ export class AdamW {
     const stepSize = lr / (1 - b1 ** this.t);
     const sqrtBc2 = Math.sqrt(1 - b2 ** this.t);
     const fused = wasmAdamWAvailable();
+    // On wasm the factor is one float on the heap: reading it is a load, not a device sync.
+    const scaleValue = typeof gradScale === 'number' ? gradScale : fused && gradScale !== undefined ? gradScale.dataSync()[0] : 1;
     for (const [name, grad] of grads) {
       const { param, m, v, decay } = this.slots.get(name) as Slot;
       const keep = decay && wd > 0 ? 1 - lr * wd : 1;
+      const scalars = { beta1: b1, beta2: b2, eps, sqrtBc2, stepSize, keep };
+      // On wasm, written over the weight and its moments (the same float32 operations as below).
+      if (fused && wasmAdamWInPlace({ param, m, v, g: grad }, { ...scalars, scale: scaleValue })) continue;
       tf.tidy(() => {
         if (fused && param.dtype === 'float32' && grad.dtype === 'float32') {
           // On wasm: the same float32 operations as below, in one pass (ops/wasm/adamw.ts).
-          const scalars = { beta1: b1, beta2: b2, eps, sqrtBc2, stepSize, keep };
-          const [p, mNew, vNew] = wasmAdamW({ param, m, v, g: grad, scale: gradScale }, scalars); // each like param
+          const scale = typeof gradScale === 'number' ? tf.scalar(gradScale) : gradScale; // ()
+          const [p, mNew, vNew] = wasmAdamW({ param, m, v, g: grad, scale }, scalars); // each like param
           m.assign(mNew);
           v.assign(vNew);
           param.assign(p);
           return;
         }
-        const g = gradScale === undefined ? grad : tf.mul(grad, gradScale); // same shape as param
+        const g = gradScale === undefined ? grad : tf.mul(grad, gradScale); // same shape as param (a number scale is a float32 operand)
         const mNew = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)); // same shape as param
         const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)); // same shape as param
         const denom = tf.add(tf.div(tf.sqrt(vNew), sqrtBc2), eps); // same shape as param

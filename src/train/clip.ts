@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmSumSquares } from '../ops/wasm/sumSquares.js';
 
 /** Gradients rescaled to a bounded global norm, plus the norm before rescaling. */
 export interface ClippedGradients {
@@ -36,6 +37,33 @@ export function globalNormScale(grads: Map<string, tf.Tensor>, maxNorm: number):
     return [n, tf.minimum(tf.div(maxNorm, tf.add(n, 1e-6)), 1) as tf.Scalar]; // (), ()
   });
   return { norm, scale };
+}
+
+/** The global gradient norm and its clip factor as numbers (see {@link heapNormScale}). */
+export interface NormScaleValues {
+  /** ‖g‖ over all gradients. */
+  readonly norm: number;
+  /** min(1, maxNorm / (‖g‖ + 1e-6)). */
+  readonly scale: number;
+}
+
+/**
+ * {@link globalNormScale}'s norm and factor as numbers, read straight off the wasm heap (no device
+ * sync, no kernels): Σ g² per gradient in float64 (ops/wasm/sumSquares.ts), as the data-parallel
+ * workers sum theirs. Undefined unless every gradient is float32 on the wasm heap with the
+ * kernels loaded; then the caller takes globalNormScale.
+ */
+export function heapNormScale(grads: Map<string, tf.Tensor>, maxNorm: number): NormScaleValues | undefined {
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0)) return undefined; // globalNormScale says why
+  let sq = 0;
+  for (const g of grads.values()) {
+    const s = wasmSumSquares(g);
+    if (s === undefined) return undefined;
+    sq += s;
+  }
+  if (grads.size === 0) return undefined;
+  const norm = Math.sqrt(sq);
+  return { norm, scale: Math.min(1, maxNorm / (norm + 1e-6)) };
 }
 
 /**

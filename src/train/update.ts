@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
 import type { AccumulatedGradients } from './accumulate.js';
-import { globalNormScale, type NormScale } from './clip.js';
+import { globalNormScale, heapNormScale, type NormScale } from './clip.js';
 
 /** What one optimizer step leaves to read: the mean loss and, when clipping, the global gradient norm. */
 export interface StepTensors {
@@ -17,6 +17,13 @@ export interface StepTensors {
 export function applyUpdate(optimizer: AdamW, { grads, loss }: AccumulatedGradients, gradClip: number, lr: number): StepTensors {
   let clip: NormScale | null = null;
   try {
+    // On wasm the norm and factor are read off the heap as numbers, with no kernels at all.
+    const onHeap = gradClip > 0 ? heapNormScale(grads, gradClip) : undefined;
+    if (onHeap !== undefined) {
+      optimizer.step(grads, lr, onHeap.scale);
+      tf.dispose([...grads.values()]);
+      return { loss, norm: tf.scalar(onHeap.norm) };
+    }
     // The clip factor goes into the update itself (AdamW.step's gradScale): no clipped copies.
     if (gradClip > 0) clip = globalNormScale(grads, gradClip);
     optimizer.step(grads, lr, clip?.scale);

@@ -17,20 +17,36 @@ function entryOf(be: WasmBackend | undefined, t: tf.Tensor): HeapEntry | undefin
 }
 
 /**
+ * t's backend entry when t is float32 on the wasm heap and no other tensor shares its data (no
+ * clone or reshape of it is alive), so that writing its memory in place changes t alone; else
+ * undefined. tfjs treats tensors as immutable: only a sole owner may do this (a replica for its
+ * variables, AdamW for the weights and moments it updates).
+ */
+export function soleHeapEntry(be: WasmBackend | undefined, t: tf.Tensor): HeapEntry | undefined {
+  const entry = entryOf(be, t);
+  return entry !== undefined && entry.refCount === 1 ? entry : undefined;
+}
+
+/**
+ * After an in-place write of t's memory: the module's BatchMatMul keeps XNNPACK's packed copy of a
+ * right operand by tensor id until the id is disposed, so dispose and register the id again (same
+ * memory) and that copy is dropped.
+ */
+export function forgetPackedCopy(be: WasmBackend, entry: HeapEntry, size: number): void {
+  be.wasm._dispose_data(entry.id);
+  be.wasm._register_tensor(entry.id, size, entry.memoryOffset);
+}
+
+/**
  * Overwrites t's elements with src[from, from + t.size) in place, when t is float32 on the wasm
- * heap and no other tensor shares its data; false (nothing written) otherwise. tfjs treats
- * tensors as immutable, so only their sole owner may do this: a replica, for its own variables.
+ * heap and no other tensor shares its data; false (nothing written) otherwise.
  */
 export function overwriteOnHeap(t: tf.Tensor, src: Float32Array, from: number): boolean {
   const be = currentWasmBackend();
-  const entry = entryOf(be, t);
-  // A write must not reach another tensor that shares the data (a clone, a reshape of t).
-  if (be === undefined || entry === undefined || entry.refCount !== 1) return false;
+  const entry = soleHeapEntry(be, t);
+  if (be === undefined || entry === undefined) return false;
   new Float32Array(be.wasm.HEAPF32.buffer, entry.memoryOffset, t.size).set(src.subarray(from, from + t.size));
-  // The module's BatchMatMul keeps XNNPACK's packed copy of a right operand by tensor id until
-  // the id is disposed: dispose and register the id again (same memory) so that copy is dropped.
-  be.wasm._dispose_data(entry.id);
-  be.wasm._register_tensor(entry.id, t.size, entry.memoryOffset);
+  forgetPackedCopy(be, entry, t.size);
   return true;
 }
 
