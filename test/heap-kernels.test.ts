@@ -8,7 +8,7 @@ import { layerNorm } from '../src/ops/layerNorm.js';
 import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../src/ops/softmax.js';
 import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js';
 import { causalMask } from '../src/attention/causalMask.js';
-import { wasmSoftmaxGradAvailable } from '../src/ops/wasm/softmax.js';
+import { wasmSoftmaxAvailable } from '../src/ops/wasm/softmax.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
 import { columnSums, linear } from '../src/ops/matmul.js';
 import { wasmMatMul } from '../src/ops/wasm/matMul.js';
@@ -17,6 +17,7 @@ import { heapGelu, heapKernelsFused } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
 import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from '../src/ops/wasm/updateKernelsWasm.js';
+import { SOFTMAX_KERNELS_WASM_BASE64 } from '../src/ops/wasm/softmaxKernelsWasm.js';
 import { createRng } from '../src/util/rng.js';
 import { maxDiff, normals } from './helpers.js';
 import * as REFERENCE from './reference/ops.js';
@@ -33,6 +34,9 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     const update = readFileSync(join(import.meta.dirname, '../src/ops/wasm/updateKernels.wat'), 'utf8');
     expect(Buffer.from(await assembleDot(update)).toString('base64')).toBe(UPDATE_KERNELS_WASM_BASE64);
     expect(Buffer.from(await assembleDot(sharedMemory(update))).toString('base64')).toBe(UPDATE_KERNELS_SHARED_WASM_BASE64);
+    const softmax = readFileSync(join(import.meta.dirname, '../src/ops/wasm/softmaxKernels.wat'), 'utf8');
+    expect(Buffer.from(await assembleDot(softmax)).toString('base64')).toBe(SOFTMAX_KERNELS_WASM_BASE64);
+    expect(atob(SOFTMAX_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
     // Browsers compile a module synchronously on the main thread only below 4 KB.
     expect(atob(HEAP_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
     expect(atob(HEAP_KERNELS_FMA_WASM_BASE64).length).toBeLessThan(4096);
@@ -205,29 +209,57 @@ describe('transposes (SIMD tiles and runs on wasm, tf.transpose elsewhere)', () 
   });
 });
 
-describe('attention softmax (its backward one wasm pass, tfjs ops elsewhere)', () => {
-  it('equals tfjs softmax(s·x + mask) and autograd of it, over scores from −60 to 60', () => {
-    expect(wasmSoftmaxGradAvailable()).toBe(onWasm());
-    const [g, t] = [5, 16];
-    const rng = createRng(3);
-    const x = tf.tensor3d(normals(rng, g * t * t, 20), [g, t, t]); // (G, T, T)
-    const mask = causalMask(t); // (T, T)
-    const dP = tf.tensor3d(normals(rng, g * t * t), [g, t, t]); // (G, T, T)
+describe('attention softmax (one wasm pass each way, tfjs ops elsewhere)', () => {
+  /** softmax(s·x + mask) of one row from the definition: y and y − max in float32 (as every implementation forms them), the rest in double. */
+  function rowSoftmax(x: ArrayLike<number>, m: ArrayLike<number>, s: number): number[] {
+    const y = Array.from(x, (v, j) => Math.fround(Math.fround(v * Math.fround(s)) + m[j]));
+    const top = Math.max(...y);
+    const e = y.map((v) => Math.exp(Math.fround(v - top)));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / sum);
+  }
+
+  it.each([
+    [16, 16, true, 'causal, T = S'],
+    [12, 20, true, 'causal, the last 12 of 20 positions'],
+    [16, 16, false, 'whole rows'],
+    [8, 10, false, 'S not a multiple of 4 (tfjs ops)'],
+  ] as const)('(T %i, S %i, %s) equals softmax(s·x + mask) and autograd of it: %s', (t, n, causal, _what) => {
+    expect(wasmSoftmaxAvailable(n)).toBe(onWasm() && n % 4 === 0);
+    const g = 5;
+    const rng = createRng(3 + t + n);
+    // Scores from about −60 to 60: row maxima far from 0, and entries far enough below them that
+    // their e^(y − m) are subnormal (or 0) in float32.
+    const xs = normals(rng, g * t * n, 20);
+    const x = tf.tensor3d(xs, [g, t, n]); // (G, T, S)
+    const mask = causal ? causalMask(t, n) : tf.tensor2d(normals(rng, t * n), [t, n]); // (T, S)
+    const dP = tf.tensor3d(normals(rng, g * t * n), [g, t, n]); // (G, T, S)
     const scale = 0.7;
     const before = tf.memory().numTensors;
-    const p = scaledMaskedSoftmax(x, mask, scale); // (G, T, T)
-    const dS = scaledMaskedSoftmaxGrad(dP, p, scale); // (G, T, T)
+    const p = scaledMaskedSoftmax(x, mask, scale, causal); // (G, T, S)
+    const dS = scaledMaskedSoftmaxGrad(dP, p, scale, causal); // (G, T, S)
     expect(tf.memory().numTensors).toBe(before + 2);
-    const f = (z: tf.Tensor) => tf.softmax(tf.add(tf.mul(z, scale), mask)); // (G, T, T)
-    const pRef = f(x);
-    const dRef = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z), dP)))(x); // (G, T, T)
-    expect(maxDiff(p.dataSync(), pRef.dataSync())).toBeLessThan(1e-6);
+    const f = (z: tf.Tensor) => tf.softmax(tf.add(tf.mul(z, scale), mask)); // (G, T, S)
+    const dRef = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z), dP)))(x); // (G, T, S)
     expect(maxDiff(dS.dataSync(), dRef.dataSync())).toBeLessThan(1e-5);
-    // Masked entries are exactly 0, and rows sum to 1.
+    // Against the definition in double: within 1e-6 absolute and, where p > 1e-30, 5e-7 relative
+    // (a few float32 ulps: e^r's polynomial, the sum, the quotient).
     const pv = p.dataSync();
-    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) expect(pv[i * t + j]).toBe(0);
-    expect(maxDiff(tf.sum(p, -1).dataSync(), new Float32Array(g * t).fill(1))).toBeLessThan(1e-6);
-    tf.dispose([x, mask, dP, p, dS, pRef, dRef]);
+    const mv = mask.dataSync();
+    let worstRel = 0;
+    for (let r = 0; r < g * t; r++) {
+      const i = r % t;
+      const ref = rowSoftmax(xs.slice(r * n, (r + 1) * n), mv.slice(i * n, (i + 1) * n), scale);
+      for (let j = 0; j < n; j++) {
+        const got = pv[r * n + j];
+        expect(Math.abs(got - ref[j])).toBeLessThan(1e-6);
+        if (ref[j] > 1e-30) worstRel = Math.max(worstRel, Math.abs(got - ref[j]) / ref[j]);
+        // Masked entries (keys past the diagonal) are exactly 0.
+        if (causal && j > n - t + i) expect(got).toBe(0);
+      }
+    }
+    expect(worstRel).toBeLessThan(5e-7);
+    tf.dispose([x, mask, dP, p, dS, dRef]);
   });
 });
 

@@ -5,7 +5,8 @@
  * with relaxed SIMD's fused f32x4.relaxed_madd (heapKernels.ts loads it where the engine has
  * relaxed SIMD); then updateKernels.wat (AdamW and the workers' gradient sum) into
  * updateKernelsWasm.ts, with a variant that imports a shared memory (the workers run it on their
- * flat buffers). Run after editing a .wat; test/heap-kernels.test.ts fails while they disagree.
+ * flat buffers); then softmaxKernels.wat (attention's softmax, forward and backward) into
+ * softmaxKernelsWasm.ts. Run after editing a .wat; test/heap-kernels.test.ts fails while they disagree.
  *
  *   npx tsx bench/reference/build-heap-wasm.ts
  */
@@ -32,3 +33,5 @@ await writeWasmModule(dir, 'updateKernels.wat', 'updateKernelsWasm.ts', 'UPDATE_
     wat: sharedMemory(wat),
   },
 ]);
+
+await writeWasmModule(dir, 'softmaxKernels.wat', 'softmaxKernelsWasm.ts', 'SOFTMAX_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts');

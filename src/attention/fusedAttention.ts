@@ -32,7 +32,7 @@ export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf
   const f = customOp((save, x: tf.Tensor4D) => {
     const s3 = tf.reshape(x, [b * 3 * nHead, t, hs]) as tf.Tensor3D; // (B·3nh, T, hs)
     const scores = groupedBatchMatMul(s3, s3, { heads: nHead, a: part(0), b: part(1), transposeB: true, triangle: 'lowerOut' }); // (G, T, T) q·kᵀ
-    const p = scaledMaskedSoftmax(scores, mask, s); // (G, T, T)
+    const p = scaledMaskedSoftmax(scores, mask, s, true); // (G, T, T), 0 past the diagonal
     const out = groupedBatchMatMul(p, s3, { heads: nHead, a: { group: nHead, start: 0 }, b: part(2), triangle: 'lowerA' }); // (G, T, hs) P·v
     save([s3, p]);
     return {
@@ -42,7 +42,7 @@ export function fusedCausalAttention(slots: tf.Tensor4D, nHead: number, mask: tf
         const dO = tf.reshape(dy, [g, t, hs]) as tf.Tensor3D; // (G, T, hs)
         const own = { group: nHead, start: 0 };
         const dP = groupedBatchMatMul(dO, ss, { heads: nHead, a: own, b: part(2), transposeB: true, triangle: 'lowerOut' }); // (G, T, T) dO·vᵀ
-        const dS = scaledMaskedSoftmaxGrad(dP, sp, s); // (G, T, T) = s · P ⊙ (dP − rowsum(dP ⊙ P))
+        const dS = scaledMaskedSoftmaxGrad(dP, sp, s, true); // (G, T, T) = s · P ⊙ (dP − rowsum(dP ⊙ P))
         const dq = groupedBatchMatMul(dS, ss, { heads: nHead, a: own, b: part(1), triangle: 'lowerA' }); // (G, T, hs) dS·k
         const dk = groupedBatchMatMul(dS, ss, { heads: nHead, a: own, b: part(0), transposeA: true, triangle: 'upperA' }); // (G, T, hs) dSᵀ·q
         const dv = groupedBatchMatMul(sp, dO, { transposeA: true, triangle: 'upperA' }); // (G, T, hs) Pᵀ·dO

@@ -3,6 +3,7 @@ import { transposeInto } from '../../util/transpose.js';
 import { adamwRange, type AdamWArrays, type AdamWScalars } from '../adamwRange.js';
 import { geluCoefficients } from '../geluTable.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { SOFTMAX_KERNELS_WASM_BASE64 } from './softmaxKernelsWasm.js';
 import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from './updateKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
 import { relaxedSimdAvailable } from './relaxedSimd.js';
@@ -43,7 +44,6 @@ export interface HeapExports {
     c: number,
   ): void;
   transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
-  softmax_bwd(dp: number, p: number, ds: number, rows: number, n: number, scale: number): void;
   matmul(
     a: number,
     b: number,
@@ -87,8 +87,17 @@ export interface UpdateExports {
   reduce(g0: number, count: number, slots: number, stride: number): number;
 }
 
+/** softmaxKernels.wat's exports: attention's softmax over rows of n (causal: only keys up to the diagonal). */
+export interface SoftmaxExports {
+  softmax_fwd(x: number, mask: number, p: number, rows: number, t: number, n: number, scale: number, causal: number): void;
+  softmax_bwd(dp: number, p: number, ds: number, rows: number, t: number, n: number, scale: number, causal: number): void;
+}
+
+/** Every kernel of the three modules on one backend's heap. */
+export type HeapKernelExports = HeapExports & UpdateExports & SoftmaxExports;
+
 interface Instance {
-  readonly ex: HeapExports & UpdateExports;
+  readonly ex: HeapKernelExports;
   /** Byte offset of geluTable.ts's coefficients, copied onto the heap once. */
   readonly geluTable: number;
   /** matmul's packing scratch: byte offset and size in floats (grown on demand, kept for the backend's lifetime). */
@@ -97,6 +106,7 @@ interface Instance {
 
 let compiled: WebAssembly.Module | undefined;
 let updateCompiled: WebAssembly.Module | undefined;
+let softmaxCompiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<object, Instance | null>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -129,9 +139,11 @@ function instantiate(be: WasmBackend): Instance | null {
   try {
     compiled ??= new WebAssembly.Module(heapModuleBytes());
     updateCompiled ??= new WebAssembly.Module(decodeBase64(UPDATE_KERNELS_WASM_BASE64));
+    softmaxCompiled ??= new WebAssembly.Module(decodeBase64(SOFTMAX_KERNELS_WASM_BASE64));
     const ex = {
       ...(new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports),
       ...(new WebAssembly.Instance(updateCompiled, { env: { memory } }).exports as unknown as UpdateExports),
+      ...(new WebAssembly.Instance(softmaxCompiled, { env: { memory } }).exports as unknown as SoftmaxExports),
     };
     const co = geluCoefficients();
     const geluTable = be.wasm._malloc(4 * co.length); // kept for the backend's lifetime
@@ -171,7 +183,7 @@ export function heapGelu(backend: unknown, x: tf.TensorInfo, y: tf.TensorInfo, d
 /** A backend's heap kernels and what calling them needs; undefined off wasm or where the module cannot load. */
 export interface HeapCall {
   readonly be: WasmBackend;
-  readonly ex: HeapExports & UpdateExports;
+  readonly ex: HeapKernelExports;
   /** Byte offset of a tensor's data on the heap. */
   at(t: tf.TensorInfo): number;
   /** Byte offset of matmul's packing scratch for inner dimension k (16k + 48 floats). */

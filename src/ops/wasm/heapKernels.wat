@@ -288,43 +288,6 @@
             (local.set $a (i32.add (local.get $a) (i32.const 1)))
             (br $gLoop2))))))
 
-  ;; The backward pass of p = softmax(x*scale + mask) over rows of n:
-  ;;   ds = scale * p * (dp - sum_j dp_j*p_j),  the row sum in double.
-  (func (export "softmax_bwd")
-    (param $dp i32) (param $p i32) (param $ds i32) (param $rows i32) (param $n i32) (param $scale f64)
-    (local $q i32) (local $j i32) (local $rowBytes i32) (local $dot f64) (local $pj f64)
-    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
-    (block $rowsDone
-      (loop $row
-        (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
-        (local.set $dot (f64.const 0))
-        (local.set $j (i32.const 0))
-        (block $d1
-          (loop $l1
-            (br_if $d1 (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (local.set $dot (f64.add (local.get $dot)
-              (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dp) (local.get $j))))
-                (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $j)))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $l1)))
-        (local.set $j (i32.const 0))
-        (block $d2
-          (loop $l2
-            (br_if $d2 (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (local.set $pj (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $j)))))
-            (f32.store (i32.add (local.get $ds) (local.get $j))
-              (f32.demote_f64
-                (f64.mul (f64.mul (local.get $pj)
-                  (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $dp) (local.get $j)))) (local.get $dot)))
-                  (local.get $scale))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $l2)))
-        (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
-        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
-        (local.set $ds (i32.add (local.get $ds) (local.get $rowBytes)))
-        (local.set $q (i32.add (local.get $q) (i32.const 1)))
-        (br $row))))
-
   ;; C (m, n) = A' . B' (+ bias (n) on every row when hasBias), float32, where A'(i, kk) is the
   ;; float at a + i*aRow + kk*aCol and B'(kk, j) at b + kk*bRow + j*bCol (byte strides): one kernel
   ;; for A.B, A^T.B (a weight gradient x^T.dy) and A.B^T (an input gradient dy.W^T), so no operand

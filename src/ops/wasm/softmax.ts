@@ -2,35 +2,63 @@ import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
 
 /**
- * The backward pass of attention's softmax as a wasm-backend kernel over heapKernels.wat: with
- * tfjs ops it is Mul, Sum, Sub, Mul, Mul, each a pass over the (B·nh, T, S) scores; here one pass
- * per row, its row sum in double. (The forward stays tfjs's: its Softmax is XNNPACK's vectorised
- * one, faster than a scalar exp here.)
+ * Attention's softmax, forward and backward, as wasm-backend kernels over softmaxKernels.wat.
+ * With tfjs ops the forward is Mul, Add and Softmax and the backward Mul, Sum, Sub, Mul, Mul, each
+ * a pass over the (B·nh, T, S) scores; here one kernel each, in SIMD, and under a causal mask
+ * only the keys up to the diagonal are computed (the rest are written 0): about half the work.
  */
+export const WASM_SOFTMAX = 'TinyGptScaledSoftmax';
 export const WASM_SOFTMAX_GRAD = 'TinyGptScaledSoftmaxGrad';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
+
+/** Rows, queries per group and keys per row of (G, T, S) scores. */
+function rowsOf(x: tf.TensorInfo): [number, number, number] {
+  const [t, n] = x.shape.slice(-2);
+  return [tf.util.sizeFromShape(x.shape) / n, t, n];
+}
+
+function forwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
+  const h = heapCall(backend);
+  if (h === undefined) throw new Error(`${WASM_SOFTMAX} runs only on tfjs-backend-wasm 4.x.`);
+  const [x, mask] = [inputs.x, inputs.mask] as tf.TensorInfo[];
+  const p = h.be.makeOutput([...x.shape], 'float32'); // like x
+  const [rows, t, n] = rowsOf(x);
+  h.ex.softmax_fwd(h.at(x), h.at(mask), h.at(p), rows, t, n, attrs?.scale as number, attrs?.causal ? 1 : 0);
+  return p;
+}
 
 function backwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const h = heapCall(backend);
   if (h === undefined) throw new Error(`${WASM_SOFTMAX_GRAD} runs only on tfjs-backend-wasm 4.x.`);
   const [dp, p] = [inputs.dp, inputs.p] as tf.TensorInfo[];
-  const n = p.shape[p.shape.length - 1];
   const ds = h.be.makeOutput([...p.shape], 'float32'); // like p
-  h.ex.softmax_bwd(h.at(dp), h.at(p), h.at(ds), tf.util.sizeFromShape(p.shape) / n, n, attrs?.scale as number);
+  const [rows, t, n] = rowsOf(p);
+  h.ex.softmax_bwd(h.at(dp), h.at(p), h.at(ds), rows, t, n, attrs?.scale as number, attrs?.causal ? 1 : 0);
   return ds;
 }
 
-/** True when the current backend is wasm with the heap kernels (registering the kernel on first use). */
-export function wasmSoftmaxGradAvailable(): boolean {
-  if (!heapKernelsAvailable()) return false;
-  if (tf.getKernel(WASM_SOFTMAX_GRAD, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: WASM_SOFTMAX_GRAD, backendName: 'wasm', kernelFunc: backwardKernel as tf.KernelFunc });
+/**
+ * True when the current backend is wasm with the heap kernels and rows of n keys fit them (n a
+ * multiple of 4), registering both kernels on first use.
+ */
+export function wasmSoftmaxAvailable(n: number): boolean {
+  if (n % 4 !== 0 || !heapKernelsAvailable()) return false;
+  for (const [kernelName, kernelFunc] of [
+    [WASM_SOFTMAX, forwardKernel],
+    [WASM_SOFTMAX_GRAD, backwardKernel],
+  ] as const) {
+    if (tf.getKernel(kernelName, 'wasm') === undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
   return true;
 }
 
-/** dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)) for float32 dP, P (G, T, S). */
-export function wasmScaledSoftmaxGrad(dp: tf.Tensor3D, p: tf.Tensor3D, scale: number): tf.Tensor3D {
-  return tf.engine().runKernel(WASM_SOFTMAX_GRAD, { dp, p }, { scale }) as tf.Tensor3D; // (G, T, S)
+/** P = softmax(scale·x + mask) for float32 x (G, T, S), mask (T, S); causal: the mask hides every key past the diagonal. */
+export function wasmScaledSoftmax(x: tf.Tensor3D, mask: tf.Tensor2D, scale: number, causal: boolean): tf.Tensor3D {
+  return tf.engine().runKernel(WASM_SOFTMAX, { x, mask }, { scale, causal }) as tf.Tensor3D; // (G, T, S)
+}
+
+/** dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)) for float32 dP, P (G, T, S); causal as the forward's. */
+export function wasmScaledSoftmaxGrad(dp: tf.Tensor3D, p: tf.Tensor3D, scale: number, causal: boolean): tf.Tensor3D {
+  return tf.engine().runKernel(WASM_SOFTMAX_GRAD, { dp, p }, { scale, causal }) as tf.Tensor3D; // (G, T, S)
 }
