@@ -18,6 +18,7 @@ import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/ops/wasm/heapKernelsWasm.js';
 import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from '../src/ops/wasm/updateKernelsWasm.js';
 import { SOFTMAX_KERNELS_WASM_BASE64 } from '../src/ops/wasm/softmaxKernelsWasm.js';
+import { NORM_KERNELS_WASM_BASE64 } from '../src/ops/wasm/normKernelsWasm.js';
 import { createRng } from '../src/util/rng.js';
 import { maxDiff, normals } from './helpers.js';
 import * as REFERENCE from './reference/ops.js';
@@ -37,6 +38,9 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     const softmax = readFileSync(join(import.meta.dirname, '../src/ops/wasm/softmaxKernels.wat'), 'utf8');
     expect(Buffer.from(await assembleDot(softmax)).toString('base64')).toBe(SOFTMAX_KERNELS_WASM_BASE64);
     expect(atob(SOFTMAX_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
+    const norm = readFileSync(join(import.meta.dirname, '../src/ops/wasm/normKernels.wat'), 'utf8');
+    expect(Buffer.from(await assembleDot(norm)).toString('base64')).toBe(NORM_KERNELS_WASM_BASE64);
+    expect(atob(NORM_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
     // Browsers compile a module synchronously on the main thread only below 4 KB.
     expect(atob(HEAP_KERNELS_WASM_BASE64).length).toBeLessThan(4096);
     expect(atob(HEAP_KERNELS_FMA_WASM_BASE64).length).toBeLessThan(4096);
@@ -151,7 +155,8 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
 
 describe('layerNorm (one wasm pass each way, tfjs ops elsewhere)', () => {
   it.each([true, false])('matches tfjs autograd of the plain formula in value and gradients (bias %s)', (bias) => {
-    expect(wasmLayerNormAvailable()).toBe(onWasm());
+    expect(wasmLayerNormAvailable(24)).toBe(onWasm());
+    expect(wasmLayerNormAvailable(6)).toBe(false); // not a multiple of 4: tfjs ops
     const rng = createRng(11);
     const [n, c] = [37, 24];
     const x = tf.tensor2d(normals(rng, n * c, 2, 0.5), [n, c]); // (N, C)

@@ -6,7 +6,7 @@
  * relaxed SIMD); then updateKernels.wat (AdamW and the workers' gradient sum) into
  * updateKernelsWasm.ts, with a variant that imports a shared memory (the workers run it on their
  * flat buffers); then softmaxKernels.wat (attention's softmax, forward and backward) into
- * softmaxKernelsWasm.ts. Run after editing a .wat; test/heap-kernels.test.ts fails while they disagree.
+ * softmaxKernelsWasm.ts, and normKernels.wat (LayerNorm) into normKernelsWasm.ts. Run after editing a .wat; test/heap-kernels.test.ts fails while they disagree.
  *
  *   npx tsx bench/reference/build-heap-wasm.ts
  */
@@ -35,3 +35,4 @@ await writeWasmModule(dir, 'updateKernels.wat', 'updateKernelsWasm.ts', 'UPDATE_
 ]);
 
 await writeWasmModule(dir, 'softmaxKernels.wat', 'softmaxKernelsWasm.ts', 'SOFTMAX_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts');
+await writeWasmModule(dir, 'normKernels.wat', 'normKernelsWasm.ts', 'NORM_KERNELS_WASM_BASE64', 'bench/reference/build-heap-wasm.ts');

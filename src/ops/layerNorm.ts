@@ -49,7 +49,7 @@ function layerNormBackward(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor, tf.
 }
 
 /**
- * The same LayerNorm on wasm as two heap kernels (src/ops/wasm/layerNorm.ts): one pass forward
+ * The same LayerNorm on wasm as two heap kernels (src/ops/wasm/layerNorm.ts): one kernel forward
  * writing y, x̂ and rstd, one backward writing dx, dγ and dβ, in place of ~20 tfjs kernels.
  */
 const layerNormWasm = (eps: number, bias: boolean) =>
@@ -69,7 +69,7 @@ const layerNormWasm = (eps: number, bias: boolean) =>
 
 /** Layer normalization over the last axis of a 2-D x (N, C) with gain γ and optional offset β. */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, eps: number): tf.Tensor2D {
-  if (x.dtype === 'float32' && x.rank === 2 && wasmLayerNormAvailable()) {
+  if (x.dtype === 'float32' && x.rank === 2 && wasmLayerNormAvailable(x.shape[1])) {
     const f = layerNormWasm(eps, beta !== undefined);
     return (beta ? f(x, gamma, beta) : f(x, gamma)) as tf.Tensor2D; // (N, C)
   }

@@ -3,6 +3,7 @@ import { transposeInto } from '../../util/transpose.js';
 import { adamwRange, type AdamWArrays, type AdamWScalars } from '../adamwRange.js';
 import { geluCoefficients } from '../geluTable.js';
 import { HEAP_KERNELS_FMA_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heapKernelsWasm.js';
+import { NORM_KERNELS_WASM_BASE64 } from './normKernelsWasm.js';
 import { SOFTMAX_KERNELS_WASM_BASE64 } from './softmaxKernelsWasm.js';
 import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from './updateKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
@@ -19,30 +20,6 @@ import { relaxedSimdAvailable } from './relaxedSimd.js';
  */
 export interface HeapExports {
   gelu(x: number, y: number, dy: number, count: number, co: number): void;
-  layernorm_fwd(
-    x: number,
-    gamma: number,
-    beta: number,
-    hasBeta: number,
-    y: number,
-    xhat: number,
-    rstd: number,
-    rows: number,
-    c: number,
-    eps: number,
-  ): void;
-  layernorm_bwd(
-    dy: number,
-    xhat: number,
-    rstd: number,
-    gamma: number,
-    dx: number,
-    dgamma: number,
-    dbeta: number,
-    acc: number,
-    rows: number,
-    c: number,
-  ): void;
   transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
   matmul(
     a: number,
@@ -93,8 +70,36 @@ export interface SoftmaxExports {
   softmax_bwd(dp: number, p: number, ds: number, rows: number, t: number, n: number, scale: number, causal: number): void;
 }
 
-/** Every kernel of the three modules on one backend's heap. */
-export type HeapKernelExports = HeapExports & UpdateExports & SoftmaxExports;
+/** normKernels.wat's exports: LayerNorm over rows of c floats, c a multiple of 4. */
+export interface NormExports {
+  layernorm_fwd(
+    x: number,
+    gamma: number,
+    beta: number,
+    hasBeta: number,
+    y: number,
+    xhat: number,
+    rstd: number,
+    rows: number,
+    c: number,
+    eps: number,
+  ): void;
+  layernorm_bwd(
+    dy: number,
+    xhat: number,
+    rstd: number,
+    gamma: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    acc: number,
+    rows: number,
+    c: number,
+  ): void;
+}
+
+/** Every kernel of the four modules on one backend's heap. */
+export type HeapKernelExports = HeapExports & UpdateExports & SoftmaxExports & NormExports;
 
 interface Instance {
   readonly ex: HeapKernelExports;
@@ -107,6 +112,7 @@ interface Instance {
 let compiled: WebAssembly.Module | undefined;
 let updateCompiled: WebAssembly.Module | undefined;
 let softmaxCompiled: WebAssembly.Module | undefined;
+let normCompiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<object, Instance | null>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -140,10 +146,12 @@ function instantiate(be: WasmBackend): Instance | null {
     compiled ??= new WebAssembly.Module(heapModuleBytes());
     updateCompiled ??= new WebAssembly.Module(decodeBase64(UPDATE_KERNELS_WASM_BASE64));
     softmaxCompiled ??= new WebAssembly.Module(decodeBase64(SOFTMAX_KERNELS_WASM_BASE64));
+    normCompiled ??= new WebAssembly.Module(decodeBase64(NORM_KERNELS_WASM_BASE64));
     const ex = {
       ...(new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HeapExports),
       ...(new WebAssembly.Instance(updateCompiled, { env: { memory } }).exports as unknown as UpdateExports),
       ...(new WebAssembly.Instance(softmaxCompiled, { env: { memory } }).exports as unknown as SoftmaxExports),
+      ...(new WebAssembly.Instance(normCompiled, { env: { memory } }).exports as unknown as NormExports),
     };
     const co = geluCoefficients();
     const geluTable = be.wasm._malloc(4 * co.length); // kept for the backend's lifetime

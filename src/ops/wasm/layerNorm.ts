@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
 
 /**
- * LayerNorm's forward and backward passes as two wasm-backend kernels over heapKernels.wat.
+ * LayerNorm's forward and backward passes as two wasm-backend kernels over normKernels.wat.
  *
  * Written with tfjs ops, a LayerNorm of the recipe model (768 × 128) is ~10 kernels forward and
  * ~12 backward (means, centring, rsqrt, products, two column sums), each a pass over the data and
- * a dispatch; here each direction is one pass per row, with means and column sums in double.
+ * a dispatch; here each direction is one kernel, four floats a step, with the row means and the
+ * column sums in double. Rows whose width is not a multiple of 4 take the tfjs ops.
  */
 export const WASM_LAYER_NORM = 'TinyGptLayerNorm';
 export const WASM_LAYER_NORM_GRAD = 'TinyGptLayerNormGrad';
@@ -42,9 +43,9 @@ function backwardKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; ba
   return [dx, dgamma, dbeta];
 }
 
-/** True when the current backend is wasm with the heap kernels (registering both kernels on first use). */
-export function wasmLayerNormAvailable(): boolean {
-  if (!heapKernelsAvailable()) return false;
+/** True when the current backend is wasm with the heap kernels and c is a multiple of 4 (registering both kernels on first use). */
+export function wasmLayerNormAvailable(c: number): boolean {
+  if (c % 4 !== 0 || !heapKernelsAvailable()) return false;
   if (tf.getKernel(WASM_LAYER_NORM, 'wasm') === undefined) {
     tf.registerKernel({ kernelName: WASM_LAYER_NORM, backendName: 'wasm', kernelFunc: forwardKernel as tf.KernelFunc });
     tf.registerKernel({ kernelName: WASM_LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: backwardKernel as tf.KernelFunc });
