@@ -9,6 +9,8 @@ import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../src/ops/softmax
 import { swapAxes12, transpose2d, transposeLast2 } from '../src/ops/transpose.js';
 import { causalMask } from '../src/attention/causalMask.js';
 import { wasmSoftmaxAvailable } from '../src/ops/wasm/softmax.js';
+import { wasmCrossEntropyAvailable } from '../src/ops/wasm/crossEntropy.js';
+import { crossEntropy } from '../src/ops/crossEntropy.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
 import { columnSums, linear } from '../src/ops/matmul.js';
 import { wasmMatMul } from '../src/ops/wasm/matMul.js';
@@ -265,6 +267,47 @@ describe('attention softmax (one wasm pass each way, tfjs ops elsewhere)', () =>
     }
     expect(worstRel).toBeLessThan(5e-7);
     tf.dispose([x, mask, dP, p, dS, dRef]);
+  });
+});
+
+describe('crossEntropy (one wasm pass each way, tfjs ops elsewhere)', () => {
+  it.each([65, 8, 5, 3])('V %i: equals the definition in double and autograd of log-softmax', (v) => {
+    expect(wasmCrossEntropyAvailable(v)).toBe(onWasm() && v >= 4);
+    const n = 13;
+    const rng = createRng(40 + v);
+    // Logits from about −90 to 90 (row spreads where e^(z − m) is subnormal or 0 in float32).
+    const zs = normals(rng, n * v, 30);
+    const ys = Int32Array.from({ length: n }, (_, r) => (r * 7) % v);
+    ys[4] = v; // outside the vocabulary: an all-zero one-hot row (tfjs's oneHot), so the row adds 0
+    const z = tf.tensor2d(zs, [n, v]); // (N, V)
+    const y = tf.tensor1d(ys, 'int32'); // (N)
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.tidy(() => {
+      const r = tf.valueAndGrads((t: tf.Tensor) => crossEntropy(t as tf.Tensor2D, y))([z]);
+      return { value: r.value, grads: r.grads };
+    });
+    expect(tf.memory().numTensors).toBe(before + 2);
+    // L = (1/N) Σ_n (ln Σ_j e^{z_nj} − z_n[y_n]) over rows with a target in range, in double.
+    let sum = 0;
+    const probs: number[][] = [];
+    for (let r = 0; r < n; r++) {
+      const row = Array.from(zs.slice(r * v, (r + 1) * v));
+      const m = Math.max(...row);
+      const s = row.reduce((a, b) => a + Math.exp(b - m), 0);
+      probs.push(row.map((b) => Math.exp(b - m) / s));
+      if (ys[r] < v) sum += m + Math.log(s) - row[ys[r]];
+    }
+    expect(Math.abs(value.dataSync()[0] - sum / n)).toBeLessThan(2e-6 * Math.max(1, sum / n));
+    // ∂L/∂z = (p − onehot)/N: against the same definition and tfjs autograd of the plain formula.
+    const g = grads[0].dataSync();
+    for (let r = 0; r < n; r++) {
+      // (A row without a target in range adds 0 to L: its gradient is 0.)
+      const want = (j: number) => (ys[r] < v ? (probs[r][j] - (ys[r] === j ? 1 : 0)) / n : 0);
+      for (let j = 0; j < v; j++) expect(Math.abs(g[r * v + j] - want(j))).toBeLessThan(1e-7);
+    }
+    const ref = tf.tidy(() => tf.grad((t: tf.Tensor) => REFERENCE.crossEntropy(t as tf.Tensor2D, y))(z));
+    expect(maxDiff(g, ref.dataSync())).toBeLessThan(1e-7);
+    tf.dispose([z, y, value, ...grads, ref]);
   });
 });
 

@@ -64,10 +64,11 @@ export interface UpdateExports {
   reduce(g0: number, count: number, slots: number, stride: number): number;
 }
 
-/** softmaxKernels.wat's exports: attention's softmax over rows of n (causal: only keys up to the diagonal). */
+/** softmaxKernels.wat's exports: attention's softmax over rows of n (causal: only keys up to the diagonal), and cross-entropy's. */
 export interface SoftmaxExports {
   softmax_fwd(x: number, mask: number, p: number, rows: number, t: number, n: number, scale: number, causal: number): void;
   softmax_bwd(dp: number, p: number, ds: number, rows: number, t: number, n: number, scale: number, causal: number): void;
+  softmax_rows(x: number, p: number, stats: number, rows: number, n: number): void;
 }
 
 /** normKernels.wat's exports: LayerNorm over rows of c floats, c a multiple of 4. */

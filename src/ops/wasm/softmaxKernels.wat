@@ -1,4 +1,4 @@
-;; Attention's softmax, forward and backward, on a memory the module imports (tfjs-backend-wasm's
+;; Attention's softmax, forward and backward, and cross-entropy's, on a memory the module imports (tfjs-backend-wasm's
 ;; heap: src/ops/wasm/heapKernels.ts instantiates it there beside heapKernels.wat). A module of its
 ;; own so that each stays under the 4 KB that browsers compile synchronously.
 ;; `npx tsx bench/reference/build-heap-wasm.ts` assembles it into softmaxKernelsWasm.ts.
@@ -9,6 +9,45 @@
 ;; e^(-1e9) is): about half the work at t = n.
 (module
   (import "env" "memory" (memory 1))
+
+  ;; $exp's constants: its lower limit, log2(e), ln2's two parts, P's coefficients, 1, 1.5*2^23, 127
+  (global $lo v128 (v128.const f32x4 -87.33 -87.33 -87.33 -87.33))
+  (global $log2e v128 (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
+  (global $ln2hi v128 (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+  (global $ln2lo v128 (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
+  (global $p0 v128 (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+  (global $p1 v128 (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
+  (global $p2 v128 (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
+  (global $p3 v128 (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
+  (global $p4 v128 (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
+  (global $p5 v128 (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
+  (global $one v128 (v128.const f32x4 1 1 1 1))
+  (global $magic v128 (v128.const f32x4 12582912 12582912 12582912 12582912))
+  (global $bias v128 (v128.const i32x4 127 127 127 127))
+
+  ;; e^y for four lanes, y <= 0 (a value minus its row's max), Cephes' expf: y = k*ln2 + r with
+  ;; k = nearest(y*log2(e)) and ln2 in two parts (r exact to float32), e^r = 1 + r + r^2*P(r)
+  ;; (degree 5 on |r| <= ln2/2, ~1 ulp), times 2^k built in the exponent bits, (k + 127) << 23.
+  ;; k is rounded by adding 1.5*2^23 (kb, whose low bits then hold k; the shift drops the rest,
+  ;; so kb's bits + 127 serve for k + 127). The arithmetic runs on c = max(y, -87.33), so 2^k
+  ;; stays normal and nothing overflows; lanes with y below that (e^y < 1.2e-38, masked keys
+  ;; among them) are 0; NaN stays NaN. The constants are globals: none is rebuilt per call.
+  (func $exp (param $y v128) (result v128)
+    (local $c v128) (local $k v128) (local $kb v128) (local $r v128) (local $e v128)
+    (local.set $c (f32x4.pmax (local.get $y) (global.get $lo)))
+    (local.set $kb (f32x4.add (f32x4.mul (local.get $c) (global.get $log2e)) (global.get $magic)))
+    (local.set $k (f32x4.sub (local.get $kb) (global.get $magic)))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $c) (f32x4.mul (local.get $k) (global.get $ln2hi)))
+      (f32x4.mul (local.get $k) (global.get $ln2lo))))
+    (local.set $e (f32x4.add (f32x4.mul (local.get $r) (global.get $p0)) (global.get $p1)))
+    (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (global.get $p2)))
+    (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (global.get $p3)))
+    (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (global.get $p4)))
+    (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (global.get $p5)))
+    (local.set $e (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $e) (local.get $r)) (local.get $r)) (local.get $r)) (global.get $one)))
+    (local.set $e (f32x4.mul (local.get $e)
+      (i32x4.shl (i32x4.add (local.get $kb) (global.get $bias)) (i32.const 23))))
+    (v128.andnot (local.get $e) (f32x4.lt (local.get $y) (global.get $lo))))
 
   ;; The last key row r of a group's row q may see, rounded up to a whole block of four (bytes).
   (func $limit (param $q i32) (param $t i32) (param $n i32) (param $causal i32) (result i32)
@@ -27,25 +66,9 @@
     (param $x i32) (param $mask i32) (param $p i32) (param $rows i32) (param $t i32) (param $n i32) (param $scale f32) (param $causal i32)
     (local $q i32) (local $j i32) (local $lim i32) (local $rowBytes i32) (local $mrow i32)
     (local $acc v128) (local $sum v128) (local $y v128) (local $vscale v128)
-    (local $c v128) (local $k v128) (local $kb v128) (local $r v128) (local $e v128) (local $magic v128) (local $bias v128)
-    (local $lo v128) (local $log2e v128) (local $ln2hi v128) (local $ln2lo v128)
-    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128) (local $p4 v128) (local $p5 v128) (local $one v128)
+    (local $e v128)
     (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
     (local.set $vscale (f32x4.splat (local.get $scale)))
-    ;; e^x's constants (see the loop), in locals so that none is rebuilt per block
-    (local.set $lo (f32x4.splat (f32.const -87.33)))
-    (local.set $log2e (f32x4.splat (f32.const 1.44269504)))
-    (local.set $ln2hi (f32x4.splat (f32.const 0.693359375)))
-    (local.set $ln2lo (f32x4.splat (f32.const -2.12194440e-4)))
-    (local.set $p0 (f32x4.splat (f32.const 1.9875691500e-4)))
-    (local.set $p1 (f32x4.splat (f32.const 1.3981999507e-3)))
-    (local.set $p2 (f32x4.splat (f32.const 8.3334519073e-3)))
-    (local.set $p3 (f32x4.splat (f32.const 4.1665795894e-2)))
-    (local.set $p4 (f32x4.splat (f32.const 1.6666665459e-1)))
-    (local.set $p5 (f32x4.splat (f32.const 5.0000001201e-1)))
-    (local.set $one (f32x4.splat (f32.const 1)))
-    (local.set $magic (f32x4.splat (f32.const 12582912)))
-    (local.set $bias (i32x4.splat (i32.const 127)))
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
@@ -71,28 +94,8 @@
         (block $d2
           (loop $l2
             (br_if $d2 (i32.ge_u (local.get $j) (local.get $lim)))
-            ;; e^x of x = y - m <= 0, Cephes' expf: x = k*ln2 + r with k = nearest(x*log2(e)) and
-            ;; ln2 in two parts (r exact to float32), e^r = 1 + r + r^2*P(r) (degree 5 on
-            ;; |r| <= ln2/2, ~1 ulp), times 2^k built in the exponent bits, (k + 127) << 23. k is
-            ;; rounded by adding 1.5*2^23 (kb, whose low bits then hold k; the shift drops the
-            ;; rest, so kb's bits + 127 serve for k + 127). The arithmetic runs on c = max(x, -87.33),
-            ;; so 2^k stays normal and nothing overflows; lanes with x below that (e^x < 1.2e-38,
-            ;; masked keys among them) are 0; NaN stays NaN.
             (local.set $y (f32x4.sub (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $acc)))
-            (local.set $c (f32x4.pmax (local.get $y) (local.get $lo)))
-            (local.set $kb (f32x4.add (f32x4.mul (local.get $c) (local.get $log2e)) (local.get $magic)))
-            (local.set $k (f32x4.sub (local.get $kb) (local.get $magic)))
-            (local.set $r (f32x4.sub (f32x4.sub (local.get $c) (f32x4.mul (local.get $k) (local.get $ln2hi)))
-              (f32x4.mul (local.get $k) (local.get $ln2lo))))
-            (local.set $e (f32x4.add (f32x4.mul (local.get $r) (local.get $p0)) (local.get $p1)))
-            (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (local.get $p2)))
-            (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (local.get $p3)))
-            (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (local.get $p4)))
-            (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (local.get $p5)))
-            (local.set $e (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $e) (local.get $r)) (local.get $r)) (local.get $r)) (local.get $one)))
-            (local.set $e (f32x4.mul (local.get $e)
-              (i32x4.shl (i32x4.add (local.get $kb) (local.get $bias)) (i32.const 23))))
-            (local.set $e (v128.andnot (local.get $e) (f32x4.lt (local.get $y) (local.get $lo))))
+            (local.set $e (call $exp (local.get $y)))
             (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
             (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
@@ -111,6 +114,74 @@
         (memory.fill (i32.add (local.get $p) (local.get $lim)) (i32.const 0) (i32.sub (local.get $rowBytes) (local.get $lim)))
         (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
         (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $row))))
+
+  ;; Cross-entropy's softmax: p = softmax(x) over each row of n >= 4 floats (any n), and each
+  ;; row's max m and sum s of e^(x - m) into stats (two floats a row; the caller forms
+  ;; log-sum-exp = m + ln s). When n is not a multiple of 4 the last block is the row's last four
+  ;; floats, overlapping the block before: the lanes that block already did are masked out of the
+  ;; sum and keep their quotient (their e is recomputed equal, so storing it twice is harmless).
+  (func (export "softmax_rows") (param $x i32) (param $p i32) (param $stats i32) (param $rows i32) (param $n i32)
+    (local $q i32) (local $j i32) (local $body i32) (local $tail i32) (local $rest i32) (local $rowBytes i32)
+    (local $fresh v128) (local $m v128) (local $sum v128) (local $e v128) (local $v v128)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $body (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $tail (i32.sub (local.get $rowBytes) (i32.const 16)))
+    (local.set $rest (i32.and (local.get $n) (i32.const 3)))
+    ;; lanes l >= 4 - rest of the last block are the row's last rest floats
+    (local.set $fresh (i32x4.gt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (i32.sub (i32.const 3) (local.get $rest)))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
+        ;; m, in every lane
+        (local.set $m (v128.load (i32.add (local.get $x) (local.get $tail))))
+        (local.set $j (i32.const 0))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $j) (local.get $body)))
+            (local.set $m (f32x4.pmax (local.get $m) (v128.load (i32.add (local.get $x) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l1)))
+        (local.set $m (f32x4.pmax (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+        (local.set $m (f32x4.pmax (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
+        ;; e = e^(x - m) into p, and s
+        (local.set $sum (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $j) (local.get $body)))
+            (local.set $e (call $exp (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $m))))
+            (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
+            (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l2)))
+        (if (local.get $rest)
+          (then
+            (local.set $e (call $exp (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $tail))) (local.get $m))))
+            (v128.store (i32.add (local.get $p) (local.get $tail)) (local.get $e))
+            (local.set $sum (f32x4.add (local.get $sum) (v128.and (local.get $e) (local.get $fresh))))))
+        (local.set $sum (f32x4.add (local.get $sum) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $sum) (local.get $sum))))
+        (local.set $sum (f32x4.add (local.get $sum) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $sum) (local.get $sum))))
+        (f32.store (local.get $stats) (f32x4.extract_lane 0 (local.get $m)))
+        (f32.store offset=4 (local.get $stats) (f32x4.extract_lane 0 (local.get $sum)))
+        ;; p = e / s
+        (local.set $j (i32.const 0))
+        (block $d3
+          (loop $l3
+            (br_if $d3 (i32.ge_u (local.get $j) (local.get $body)))
+            (v128.store (i32.add (local.get $p) (local.get $j))
+              (f32x4.div (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $sum)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l3)))
+        (if (local.get $rest)
+          (then
+            (local.set $v (v128.load (i32.add (local.get $p) (local.get $tail))))
+            (v128.store (i32.add (local.get $p) (local.get $tail))
+              (v128.bitselect (f32x4.div (local.get $v) (local.get $sum)) (local.get $v) (local.get $fresh)))))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+        (local.set $stats (i32.add (local.get $stats) (i32.const 8)))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br $row))))
 
