@@ -12,6 +12,7 @@ import { wasmSoftmaxAvailable } from '../src/ops/wasm/softmax.js';
 import { wasmCrossEntropyAvailable } from '../src/ops/wasm/crossEntropy.js';
 import { crossEntropy } from '../src/ops/crossEntropy.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
+import { headProducts } from '../src/ops/wasm/headProducts.js';
 import { columnSums, linear } from '../src/ops/matmul.js';
 import { wasmMatMul } from '../src/ops/wasm/matMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
@@ -72,7 +73,7 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     const pack = 4 * (c + 2 * m * n);
     const run = (mode: number, at: number) => {
       f32.fill(Number.NaN, at, at + m * n);
-      ex.matmul(0, 4 * m * m, 4 * at, m, m, n, 0, 0, 4 * m, 4, 4 * n, 4, pack, mode);
+      ex.matmul(0, 4 * m * m, 4 * at, m, m, n, 0, 0, 4 * m, 4, 4 * n, 4, pack, mode, 4 * n);
       return f32.slice(at, at + m * n);
     };
     const [whole, skipped] = [run(0, c), run(tri, c + m * n)];
@@ -115,7 +116,7 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
       const c = m * k + k * n;
       f32.fill(Number.NaN, c, c + m * n + n); // C and one row past it: no tile writes outside C
       const pack = 4 * (c + m * n + n);
-      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack, 0);
+      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack, 0, 4 * n);
       expect(f32.slice(c + m * n, c + m * n + n).every(Number.isNaN)).toBe(true);
       return f32.slice(c, c + m * n);
     };
@@ -308,6 +309,49 @@ describe('crossEntropy (one wasm pass each way, tfjs ops elsewhere)', () => {
     const ref = tf.tidy(() => tf.grad((t: tf.Tensor) => REFERENCE.crossEntropy(t as tf.Tensor2D, y))(z));
     expect(maxDiff(g, ref.dataSync())).toBeLessThan(1e-7);
     tf.dispose([z, y, value, ...grads, ref]);
+  });
+});
+
+describe('headProducts (token-major operands and outputs read and written in place)', () => {
+  it('fills q·kᵀ, P·v and [dS·k | dSᵀ·q | Pᵀ·dO] as slicing, tf.matMul and concat do', () => {
+    // qkv (B, T, 3·nh, hs) = (2, 8, 6, 4): slot part·nh + h of row t. Odd sizes on purpose.
+    const [b, t, nh, hs] = [2, 8, 2, 4];
+    const rng = createRng(17);
+    const x = tf.tensor4d(normals(rng, b * t * 3 * nh * hs), [b, t, 3 * nh, hs]); // (B, T, 3nh, hs)
+    const p = tf.tensor3d(normals(rng, b * nh * t * t), [b * nh, t, t]); // (G, T, T)
+    const dO = tf.tensor4d(normals(rng, b * t * nh * hs), [b, t, nh, hs]); // (B, T, nh, hs)
+    // The reference: slot-major copies (B·nh, T, hs) of each part, then plain batched products.
+    const part = (z: tf.Tensor4D, start: number) =>
+      tf.reshape(tf.transpose(tf.slice(z, [0, 0, start, 0], [b, t, nh, hs]), [0, 2, 1, 3]), [b * nh, t, hs]) as tf.Tensor3D;
+    const [q, k, v, d] = [part(x, 0), part(x, nh), part(x, 2 * nh), part(dO, 0)];
+    const tokenMajor = (y: tf.Tensor3D) => tf.transpose(tf.reshape(y, [b, nh, t, hs]), [0, 2, 1, 3]); // (B, T, nh, hs)
+    const sel = (group: number, start: number) => ({ group, start });
+    const perHead = { outer: b, group: nh, heads: nh, tokenMajor: false };
+    const before = tf.memory().numTensors;
+    const scores = headProducts([{ a: x, aSlices: sel(3 * nh, 0), b: x, bSlices: sel(3 * nh, nh), transposeB: true, start: 0 }], perHead);
+    const out = headProducts([{ a: p, aSlices: sel(nh, 0), b: x, bSlices: sel(3 * nh, 2 * nh), start: 0 }], { ...perHead, tokenMajor: true });
+    const grads = headProducts(
+      [
+        { a: p, aSlices: sel(nh, 0), b: x, bSlices: sel(3 * nh, nh), start: 0 },
+        { a: p, aSlices: sel(nh, 0), b: x, bSlices: sel(3 * nh, 0), transposeA: true, start: nh },
+        { a: p, aSlices: sel(nh, 0), b: dO, bSlices: sel(nh, 0), transposeA: true, start: 2 * nh },
+      ],
+      { outer: b, group: 3 * nh, heads: nh, tokenMajor: true },
+    );
+    expect(tf.memory().numTensors).toBe(before + 3);
+    const ref = tf.tidy(() => [
+      tf.matMul(q, k, false, true), // (G, T, T)
+      tokenMajor(tf.matMul(p, v)), // (B, T, nh, hs)
+      tf.concat([tokenMajor(tf.matMul(p, k)), tokenMajor(tf.matMul(p, q, true)), tokenMajor(tf.matMul(p, d, true))], 2), // (B, T, 3nh, hs)
+    ]);
+    [scores, out, grads].forEach((y, i) => {
+      expect(y.shape).toEqual(ref[i].shape);
+      expect(maxDiff(y.dataSync(), ref[i].dataSync())).toBeLessThan(1e-5);
+    });
+    expect(() => headProducts([{ a: p, aSlices: sel(nh, 0), b: x, bSlices: sel(3 * nh, nh), start: nh }], { ...perHead, group: 3 * nh })).toThrow(
+      /fill the 6 output slots 2 at a time/,
+    );
+    tf.dispose([x, p, dO, q, k, v, d, scores, out, grads, ...ref]);
   });
 });
 

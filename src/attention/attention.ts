@@ -67,18 +67,20 @@ export class Attention implements Module {
   forward(x: tf.Tensor2D, b: number, t: number, call: AttentionCall): tf.Tensor2D {
     const { nHead: nh, nKvHead: nkv, headDim: hd, dropout } = this.plan;
     const qkv = this.qkv.forward(x, call.training, call.seed + 4); // (B·T, (A + 2G)·hd)
-    // Column j·hd + e of qkv is feature e of head slot j (A query slots, then G key, G value), so a 4-D
-    // transpose brings every slot's (T, hd) block together; a 5-D one is ~30x slower on wasm.
-    const slots = swapAxes12(tf.reshape(qkv, [b, t, nh + 2 * nkv, hd])); // (B, A + 2G, T, hd)
+    // Column j·hd + e of qkv is feature e of head slot j (A query slots, then G key, G value).
+    const tokens = tf.reshape(qkv, [b, t, nh + 2 * nkv, hd]) as tf.Tensor4D; // (B, T, A + 2G, hd)
     const s = call.cache ? call.cache.store.lengthOf(call.cache.layer) : 0; // positions already cached
     if (s + t > this.blockSize) {
       throw new Error(`KV cache holds ${s} positions; ${t} more exceed blockSize ${this.blockSize}: reset and re-read the window.`);
     }
     const mask = s === 0 && t === this.blockSize ? this.mask : tf.slice(this.mask, [s, 0], [t, s + t]); // (T, S+T): rows of positions s..s+T−1
-    let heads: tf.Tensor4D; // (B, A, T, hd)
+    let merged: tf.Tensor2D; // (B·T, A·hd) heads concatenated
     if (this.fusable && !call.cache && !(call.training && dropout > 0) && !call.keepWeights) {
-      heads = fusedCausalAttention(slots, nh, mask, this.plan.attnScale); // (B, A, T, hd)
+      // The products read q, k, v from qkv and write the heads side by side: no transposes.
+      merged = tf.reshape(fusedCausalAttention(tokens, nh, mask, this.plan.attnScale), [b * t, nh * hd]); // (B·T, A·hd)
     } else {
+      // A 4-D transpose brings every slot's (T, hd) block together; a 5-D one is ~30x slower on wasm.
+      const slots = swapAxes12(tokens); // (B, A + 2G, T, hd)
       let q = tf.slice(slots, [0, 0, 0, 0], [b, nh, t, hd]); // (B, A, T, hd)
       let k = tf.slice(slots, [0, nh, 0, 0], [b, nkv, t, hd]); // (B, G, T, hd)
       let v = tf.slice(slots, [0, nh + nkv, 0, 0], [b, nkv, t, hd]); // (B, G, T, hd)
@@ -94,9 +96,8 @@ export class Attention implements Module {
       if (call.cache) ({ k, v } = call.cache.store.append(call.cache.layer, k, v)); // (B, G, S+T, hd) each
       const att = groupedAttention(q, k, v, mask, { dropout, training: call.training, seed: call.seed, scale: this.plan.attnScale });
       if (call.keepWeights) call.keepWeights(att.weights); // (B, A, T, S+T)
-      heads = att.output; // (B, A, T, hd)
+      merged = tf.reshape(swapAxes12(att.output), [b * t, nh * hd]); // (B·T, A·hd)
     }
-    const merged = tf.reshape(swapAxes12(heads), [b * t, nh * hd]) as tf.Tensor2D; // (B·T, A·hd) heads concatenated
     const y = this.out.forward(merged, call.training, call.seed + 5); // (B·T, C)
     return maybeDropout(y, dropout, call.training, call.seed + 1); // (B·T, C)
   }

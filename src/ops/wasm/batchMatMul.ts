@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLast2 } from '../transpose.js';
-import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits, transposeOnHeap } from './heapKernels.js';
+import { heapCall, heapKernelsAvailable, heapMatrix, heapProductFits, transposeOnHeap } from './heapKernels.js';
 import { heapOffset, isWasmBackend, wasmKernelReady } from './module.js';
 
 /**
@@ -67,13 +67,12 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   // transposed in place (~3x faster for attention's 64 × 32 × 64 products than XNNPACK: no
   // operator creation or weight packing per slice, and no transposed copy); others on XNNPACK.
   if (heap !== undefined && heapProductFits(m, n)) {
-    for (let o = 0; o < outer; o++) {
-      for (let h = 0; h < heads; h++) {
-        const opA = heapMatrix(aBase + 4 * (o * aGroup + aStart + h) * aSize, ac, tA);
-        const opB = heapMatrix(bBase + 4 * (o * bGroup + bStart + h) * bSize, bc, tB);
-        heapProduct(heap, opA, opB, oBase + 4 * (o * heads + h) * m * n, m, k, n, undefined, tri);
-      }
-    }
+    // Every slice in one call (matmul_batch loops over them in wasm), each operand's strides as heapMatrix gives them.
+    const opA = heapMatrix(aBase + 4 * aStart * aSize, ac, tA);
+    const opB = heapMatrix(bBase + 4 * bStart * bSize, bc, tB);
+    const pack = heap.pack(k);
+    const [aOuter, bOuter, cOuter] = [4 * aGroup * aSize, 4 * bGroup * bSize, 4 * heads * m * n];
+    heap.ex.matmul_batch(opA.at, opB.at, oBase, outer, heads, aOuter, 4 * aSize, bOuter, 4 * bSize, cOuter, 4 * m * n, m, k, n, opA.row, opA.col, opB.row, opB.col, 4 * n, pack, tri);
     return out;
   }
   // One allocation for both shape arrays and both transposed scratch slices.
@@ -142,7 +141,7 @@ export interface GroupedBatchMatMulOptions {
 export type Triangle = 'none' | 'lowerA' | 'upperA' | 'lowerOut';
 
 /** heapKernels.wat matmul's tri code of each pattern. */
-const TRI: Readonly<Record<Triangle, number>> = { none: 0, lowerA: 1, upperA: 2, lowerOut: 3 };
+export const TRI: Readonly<Record<Triangle, number>> = { none: 0, lowerA: 1, upperA: 2, lowerOut: 3 };
 
 function checkOperands(a: tf.Tensor3D, b: tf.Tensor3D, o: Required<GroupedBatchMatMulOptions>): number {
   const outer = a.shape[0] / o.a.group;

@@ -36,6 +36,30 @@ export interface HeapExports {
     bCol: number,
     pack: number,
     tri: number,
+    cRow: number,
+  ): void;
+  matmul_batch(
+    a: number,
+    b: number,
+    c: number,
+    outer: number,
+    heads: number,
+    aOuter: number,
+    aHead: number,
+    bOuter: number,
+    bHead: number,
+    cOuter: number,
+    cHead: number,
+    m: number,
+    k: number,
+    n: number,
+    aRow: number,
+    aCol: number,
+    bRow: number,
+    bCol: number,
+    cRow: number,
+    pack: number,
+    tri: number,
   ): void;
   column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
 }
@@ -236,7 +260,7 @@ export function heapMatrix(at: number, cols: number, transposed = false): HeapOp
 /** C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c: heapKernels.wat's matmul with A, B read through their strides (tri: the zeros it may skip, see the .wat). */
 export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number, tri = 0): void {
   const pack = h.pack(k); // before the call: an allocation may grow the heap
-  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack, tri);
+  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack, tri, 4 * n);
 }
 
 /**

@@ -153,7 +153,8 @@
   ;; C (m, n) = A' . B' (+ bias (n) on every row when hasBias), float32, where A'(i, kk) is the
   ;; float at a + i*aRow + kk*aCol and B'(kk, j) at b + kk*bRow + j*bCol (byte strides): one kernel
   ;; for A.B, A^T.B (a weight gradient x^T.dy) and A.B^T (an input gradient dy.W^T), so no operand
-  ;; is transposed first. Any m, n >= 1; C is row-major (m, n). pack is 16k + 48 floats of scratch.
+  ;; is transposed first. Any m, n >= 1; C's rows are nb bytes apart (4n: row-major (m, n); more:
+  ;; C is a slice of a wider matrix, e.g. one head of (T, heads*hd)). pack is 16k + 48 floats of scratch.
   ;; Column blocks of 16 are the outer loop. Each block of B' (k x 16) is first packed into
   ;; pack (then the bias block, then a 2x16 tile for a last, partial block; columns past n are zeros): contiguous,
   ;; so it stays in the first-level cache whatever B's strides (B read in place, with a row stride
@@ -168,16 +169,15 @@
   ;; lower-triangular (row r zero past column r: k runs to i + 2 for rows i, i + 1); 2, A' is upper-
   ;; triangular (zero before column r: k starts at i); 3, only C's lower triangle is read (a tile
   ;; wholly above the diagonal is left at its bias, zero without one); 0, none.
-  (func (export "matmul")
+  (func $matmul (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
     (param $bias i32) (param $hasBias i32) (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32)
-    (param $pack i32) (param $tri i32)
+    (param $pack i32) (param $tri i32) (param $nb i32)
     (local $pbEnd i32) (local $i i32) (local $j i32) (local $col i32) (local $src i32) (local $dst i32) (local $pa i32) (local $pb i32)
-    (local $nb i32) (local $out i32) (local $biasAt i32) (local $ncols i32) (local $aRow2 i32)
+    (local $out i32) (local $biasAt i32) (local $ncols i32) (local $aRow2 i32)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
     (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $biasAt (i32.add (local.get $pack) (i32.shl (local.get $k) (i32.const 6))))
     (block $jDone
       (loop $jLoop
@@ -295,6 +295,33 @@
             (br $iLoop)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $jLoop))))
+
+  ;; A batch of matmuls without bias: for o < outer, h < heads, the product of A at
+  ;; a + o*aOuter + h*aHead and B at b + o*bOuter + h*bHead into C at c + o*cOuter + h*cHead (all
+  ;; byte offsets), each with matmul's strides and tri; one call instead of one per slice.
+  (func (export "matmul_batch")
+    (param $a i32) (param $b i32) (param $c i32) (param $outer i32) (param $heads i32)
+    (param $aOuter i32) (param $aHead i32) (param $bOuter i32) (param $bHead i32) (param $cOuter i32) (param $cHead i32)
+    (param $m i32) (param $k i32) (param $n i32) (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32)
+    (param $nb i32) (param $pack i32) (param $tri i32)
+    (local $o i32) (local $h i32)
+    (block $oDone
+      (loop $oLoop
+        (br_if $oDone (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $h (i32.const 0))
+        (block $hDone
+          (loop $hLoop
+            (br_if $hDone (i32.ge_u (local.get $h) (local.get $heads)))
+            (call $matmul
+              (i32.add (i32.add (local.get $a) (i32.mul (local.get $o) (local.get $aOuter))) (i32.mul (local.get $h) (local.get $aHead)))
+              (i32.add (i32.add (local.get $b) (i32.mul (local.get $o) (local.get $bOuter))) (i32.mul (local.get $h) (local.get $bHead)))
+              (i32.add (i32.add (local.get $c) (i32.mul (local.get $o) (local.get $cOuter))) (i32.mul (local.get $h) (local.get $cHead)))
+              (local.get $m) (local.get $k) (local.get $n) (i32.const 0) (i32.const 0)
+              (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (local.get $pack) (local.get $tri) (local.get $nb))
+            (local.set $h (i32.add (local.get $h) (i32.const 1)))
+            (br $hLoop)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $oLoop))))
 
   ;; Column sums out[j] = sum over rows of x[row][j], x (rows, c) with c a multiple of 4, summed in
   ;; double in acc (c doubles of scratch), four columns a step as two f64x2 pairs, then rounded once.
