@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { customOp } from '../ops/customOp.js';
 import { scaledMaskedSoftmax, scaledMaskedSoftmaxGrad } from '../ops/softmax.js';
 import type { SliceSelect } from '../ops/wasm/batchMatMul.js';
