@@ -14,7 +14,7 @@ import { crossEntropy } from '../src/ops/crossEntropy.js';
 import { groupedBatchMatMul } from '../src/ops/wasm/batchMatMul.js';
 import { headProducts } from '../src/ops/wasm/headProducts.js';
 import { columnSums, linear } from '../src/ops/matmul.js';
-import { wasmMatMul } from '../src/ops/wasm/matMul.js';
+import { wasmMatMul, wasmMatMulColumnSums } from '../src/ops/wasm/matMul.js';
 import { useAliasingIdentity } from '../src/ops/wasm/aliasIdentity.js';
 import { heapGelu, heapKernelsFused } from '../src/ops/wasm/heapKernels.js';
 import { wasmLayerNormAvailable } from '../src/ops/wasm/layerNorm.js';
@@ -73,7 +73,7 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
     const pack = 4 * (c + 2 * m * n);
     const run = (mode: number, at: number) => {
       f32.fill(Number.NaN, at, at + m * n);
-      ex.matmul(0, 4 * m * m, 4 * at, m, m, n, 0, 0, 4 * m, 4, 4 * n, 4, pack, mode, 4 * n);
+      ex.matmul(0, 4 * m * m, 4 * at, m, m, n, 0, 0, 4 * m, 4, 4 * n, 4, pack, mode, 4 * n, 0);
       return f32.slice(at, at + m * n);
     };
     const [whole, skipped] = [run(0, c), run(tri, c + m * n)];
@@ -116,7 +116,7 @@ describe('heap kernels (src/ops/wasm/heapKernels.wat)', () => {
       const c = m * k + k * n;
       f32.fill(Number.NaN, c, c + m * n + n); // C and one row past it: no tile writes outside C
       const pack = 4 * (c + m * n + n);
-      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack, 0, 4 * n);
+      ex.matmul(0, 4 * m * k, 4 * c, m, k, n, 0, 0, 4 * k, 4, 4 * n, 4, pack, 0, 4 * n, 0);
       expect(f32.slice(c + m * n, c + m * n + n).every(Number.isNaN)).toBe(true);
       return f32.slice(c, c + m * n);
     };
@@ -352,6 +352,33 @@ describe('headProducts (token-major operands and outputs read and written in pla
       /fill the 6 output slots 2 at a time/,
     );
     tf.dispose([x, p, dO, q, k, v, d, scores, out, grads, ...ref]);
+  });
+});
+
+describe('wasmMatMulColumnSums (a weight gradient and its bias gradient from one product)', () => {
+  it.each([
+    [37, 5, 21, true], // xᵀ·dy: A stored (K, M), a partial last column block of 5
+    [300, 16, 32, true], // K > 128: Aᵀ copied to scratch first
+    [6, 9, 40, false],
+  ])('K %i, M %i, N %i (transposeA %s): op(A)·B and Σ_rows B', (k, m, n, tA) => {
+    const rng = createRng(k + m + n);
+    const a = tf.tensor2d(normals(rng, k * m), tA ? [k, m] : [m, k]); // op(A) (M, K)
+    const b = tf.tensor2d(normals(rng, k * n), [k, n]); // (K, N)
+    const got = wasmMatMulColumnSums(a, b, tA);
+    if (!onWasm()) {
+      expect(got).toBeUndefined();
+      tf.dispose([a, b]);
+      return;
+    }
+    const [c, sums] = got as [tf.Tensor2D, tf.Tensor1D];
+    const ref = tf.matMul(a, b, tA, false); // (M, N)
+    expect(c.shape).toEqual([m, n]);
+    expect(maxDiff(c.dataSync(), ref.dataSync())).toBeLessThan(1e-4);
+    // Σ_rows B in double, against the kernel's float32 row-by-row sums (K roundings at most).
+    const bv = b.dataSync();
+    const want = Array.from({ length: n }, (_, j) => Array.from({ length: k }, (_, r) => bv[r * n + j]).reduce((x, y) => x + y, 0));
+    expect(maxDiff(sums.dataSync(), Float32Array.from(want))).toBeLessThan(2e-5 * Math.sqrt(k));
+    tf.dispose([a, b, c, sums, ref]);
   });
 });
 

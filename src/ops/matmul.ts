@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './customOp.js';
 import { transpose2d } from './transpose.js';
 import { wasmColumnSums } from './wasm/columnSums.js';
-import { wasmMatMul } from './wasm/matMul.js';
+import { wasmMatMul, wasmMatMulColumnSums } from './wasm/matMul.js';
 import { groupedBatchMatMul } from './wasm/batchMatMul.js';
 
 /**
@@ -91,7 +91,8 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * y = x·W + b in one product (the bias starts the sums), with dx = dy·Wᵀ and dW = xᵀ·dy
- * products that read W or x transposed in place, and db the column sums of dy.
+ * products that read W or x transposed in place, and db the column sums of dy (on wasm from dW's
+ * product itself).
  */
 const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => {
   save([x, w]);
@@ -100,11 +101,10 @@ const linearBiasFast = customOp((save, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Ten
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D; // (N, out)
-      return [
-        matMulNT(g, sw), // (N, out)·(out, in) = (N, in)
-        matMulTN(sx, g), // (in, N)·(N, out) = (in, out)
-        columnSums(g), // (out)
-      ];
+      const dx = matMulNT(g, sw); // (N, out)·(out, in) = (N, in)
+      // On wasm dW's product also sums dy's columns as it packs them: db at no extra pass.
+      const fused = wasmMatMulColumnSums(sx, g, true); // (in, out), (out)
+      return fused ? [dx, ...fused] : [dx, matMulTN(sx, g), columnSums(g)]; // (N, in), (in, out), (out)
     },
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;

@@ -37,6 +37,7 @@ export interface HeapExports {
     pack: number,
     tri: number,
     cRow: number,
+    bsum: number,
   ): void;
   matmul_batch(
     a: number,
@@ -257,10 +258,14 @@ export function heapMatrix(at: number, cols: number, transposed = false): HeapOp
   return transposed ? { at, row: 4, col: 4 * cols } : { at, row: 4 * cols, col: 4 };
 }
 
-/** C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c: heapKernels.wat's matmul with A, B read through their strides (tri: the zeros it may skip, see the .wat). */
-export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number, tri = 0): void {
+/**
+ * C (m, n) = A·B (+ bias) into the row-major float32 at byte offset c: heapKernels.wat's matmul
+ * with A, B read through their strides (tri: the zeros it may skip, see the .wat); with bSums (a
+ * byte offset), B's column sums over its k rows are written there as well (n floats).
+ */
+export function heapProduct(h: HeapCall, a: HeapOperand, b: HeapOperand, c: number, m: number, k: number, n: number, bias?: number, tri = 0, bSums = 0): void {
   const pack = h.pack(k); // before the call: an allocation may grow the heap
-  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack, tri, 4 * n);
+  h.ex.matmul(a.at, b.at, c, m, k, n, bias ?? 0, bias === undefined ? 0 : 1, a.row, a.col, b.row, b.col, pack, tri, 4 * n, bSums);
 }
 
 /**

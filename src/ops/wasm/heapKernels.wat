@@ -155,6 +155,8 @@
   ;; for A.B, A^T.B (a weight gradient x^T.dy) and A.B^T (an input gradient dy.W^T), so no operand
   ;; is transposed first. Any m, n >= 1; C's rows are nb bytes apart (4n: row-major (m, n); more:
   ;; C is a slice of a wider matrix, e.g. one head of (T, heads*hd)). pack is 16k + 48 floats of scratch.
+  ;; With bsum (not 0) the column sums of B' over its k rows are written there too (n floats): a
+  ;; weight gradient x^T.dy gives its bias gradient, the column sums of dy, from the same packing.
   ;; Column blocks of 16 are the outer loop. Each block of B' (k x 16) is first packed into
   ;; pack (then the bias block, then a 2x16 tile for a last, partial block; columns past n are zeros): contiguous,
   ;; so it stays in the first-level cache whatever B's strides (B read in place, with a row stride
@@ -172,7 +174,7 @@
   (func $matmul (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
     (param $bias i32) (param $hasBias i32) (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32)
-    (param $pack i32) (param $tri i32) (param $nb i32)
+    (param $pack i32) (param $tri i32) (param $nb i32) (param $bsum i32)
     (local $pbEnd i32) (local $i i32) (local $j i32) (local $col i32) (local $src i32) (local $dst i32) (local $pa i32) (local $pb i32)
     (local $out i32) (local $biasAt i32) (local $ncols i32) (local $aRow2 i32)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $x v128)
@@ -213,6 +215,30 @@
             (local.set $src (i32.add (local.get $src) (local.get $bRow)))
             (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
             (br $packRow)))
+        (if (local.get $bsum)
+          (then
+            ;; B's column sums over its k rows, from the packed block (in the first-level cache), in
+            ;; float32 row by row; through the tile scratch so that a partial block writes ncols floats
+            (local.set $c00 (v128.const i32x4 0 0 0 0))
+            (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c02 (v128.const i32x4 0 0 0 0))
+            (local.set $c03 (v128.const i32x4 0 0 0 0))
+            (local.set $dst (local.get $pack))
+            (block $summed
+              (loop $sumRow
+                (br_if $summed (i32.ge_u (local.get $dst) (local.get $biasAt)))
+                (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $dst))))
+                (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $dst))))
+                (local.set $c02 (f32x4.add (local.get $c02) (v128.load offset=32 (local.get $dst))))
+                (local.set $c03 (f32x4.add (local.get $c03) (v128.load offset=48 (local.get $dst))))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+                (br $sumRow)))
+            (v128.store offset=64 (local.get $biasAt) (local.get $c00))
+            (v128.store offset=80 (local.get $biasAt) (local.get $c01))
+            (v128.store offset=96 (local.get $biasAt) (local.get $c02))
+            (v128.store offset=112 (local.get $biasAt) (local.get $c03))
+            (memory.copy (i32.add (local.get $bsum) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $biasAt) (i32.const 64))
+              (i32.shl (local.get $ncols) (i32.const 2)))))
         (if (local.get $hasBias)
           (then (memory.copy (local.get $biasAt) (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.shl (local.get $ncols) (i32.const 2)))))
         (local.set $i (i32.const 0))
@@ -317,7 +343,7 @@
               (i32.add (i32.add (local.get $b) (i32.mul (local.get $o) (local.get $bOuter))) (i32.mul (local.get $h) (local.get $bHead)))
               (i32.add (i32.add (local.get $c) (i32.mul (local.get $o) (local.get $cOuter))) (i32.mul (local.get $h) (local.get $cHead)))
               (local.get $m) (local.get $k) (local.get $n) (i32.const 0) (i32.const 0)
-              (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (local.get $pack) (local.get $tri) (local.get $nb))
+              (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (local.get $pack) (local.get $tri) (local.get $nb) (i32.const 0))
             (local.set $h (i32.add (local.get $h) (i32.const 1)))
             (br $hLoop)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))

@@ -20,7 +20,7 @@ export const WASM_MATMUL = 'TinyGptMatMul';
  */
 const STRIDED_A_MAX_K = 128;
 
-function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo | tf.TensorInfo[] {
   const h = heapCall(backend);
   if (h === undefined) throw new Error(`${WASM_MATMUL} runs only on tfjs-backend-wasm 4.x.`);
   const [a, b, bias] = [inputs.a, inputs.b, inputs.bias] as Array<tf.TensorInfo | undefined>;
@@ -30,6 +30,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const [m, k] = tA ? [ac, ar] : [ar, ac];
   const n = tB ? br : bc;
   const out = h.be.makeOutput([m, n], 'float32'); // (M, N)
+  const sums = attrs?.columnSumsOfB === true ? h.be.makeOutput([n], 'float32') : undefined; // (N) Σ_k op(B)
   const copyA = tA && k > STRIDED_A_MAX_K;
   const scratch = copyA ? h.be.wasm._malloc(4 * m * k) : 0;
   if (copyA && scratch === 0) throw new Error(`${WASM_MATMUL}: the wasm heap could not allocate ${4 * m * k} bytes to transpose A.`);
@@ -40,11 +41,11 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
       transposeOnHeap(h.be, h, opA.at, ar, ac, scratch);
       opA = heapMatrix(scratch, k);
     }
-    heapProduct(h, opA, heapMatrix(h.at(b as tf.TensorInfo), bc, tB), h.at(out), m, k, n, bias ? h.at(bias) : undefined);
+    heapProduct(h, opA, heapMatrix(h.at(b as tf.TensorInfo), bc, tB), h.at(out), m, k, n, bias ? h.at(bias) : undefined, 0, sums ? h.at(sums) : 0);
   } finally {
     if (copyA) h.be.wasm._free(scratch);
   }
-  return out;
+  return sums ? [out, sums] : out;
 }
 
 /** How {@link wasmMatMul} reads its operands, and the bias it adds. */
@@ -57,18 +58,34 @@ export interface WasmMatMulOptions {
   readonly bias?: tf.Tensor1D;
 }
 
-/** op(A)·op(B) (+ bias) (M, N); undefined (nothing run) off wasm, for other dtypes and where the sides do not fit. */
-export function wasmMatMul(a: tf.Tensor2D, b: tf.Tensor2D, o: WasmMatMulOptions = {}): tf.Tensor2D | undefined {
+/** Whether the kernel takes op(A)·op(B) (+ bias) with these operands, registering it on first use. */
+function ready(a: tf.Tensor2D, b: tf.Tensor2D, o: WasmMatMulOptions): boolean {
   const [tA, tB] = [o.transposeA === true, o.transposeB === true];
   const [m, k] = tA ? [a.shape[1], a.shape[0]] : a.shape;
   const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
   const { bias } = o;
   const fits = k > 0 && kb === k && heapProductFits(m, n) && (bias === undefined || bias.size === n);
   const float = a.dtype === 'float32' && b.dtype === 'float32' && (bias === undefined || bias.dtype === 'float32');
-  if (!fits || !float || !heapKernelsAvailable()) return undefined;
+  if (!fits || !float || !heapKernelsAvailable()) return false;
   if (tf.getKernel(WASM_MATMUL, 'wasm') === undefined) {
     tf.registerKernel({ kernelName: WASM_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
-  const inputs: tf.NamedTensorMap = bias ? { a, b, bias } : { a, b };
-  return tf.engine().runKernel(WASM_MATMUL, inputs, { transposeA: tA, transposeB: tB }) as tf.Tensor2D; // (M, N)
+  return true;
+}
+
+/** op(A)·op(B) (+ bias) (M, N); undefined (nothing run) off wasm, for other dtypes and where the sides do not fit. */
+export function wasmMatMul(a: tf.Tensor2D, b: tf.Tensor2D, o: WasmMatMulOptions = {}): tf.Tensor2D | undefined {
+  if (!ready(a, b, o)) return undefined;
+  const inputs: tf.NamedTensorMap = o.bias ? { a, b, bias: o.bias } : { a, b };
+  return tf.engine().runKernel(WASM_MATMUL, inputs, { transposeA: o.transposeA === true, transposeB: o.transposeB === true }) as tf.Tensor2D; // (M, N)
+}
+
+/**
+ * [op(A)·B (M, N), Σ_rows B (N)] from one product: a weight gradient xᵀ·dy and its bias gradient,
+ * the column sums of dy (in float32, from the kernel's packed copy of B); undefined where
+ * {@link wasmMatMul} would be.
+ */
+export function wasmMatMulColumnSums(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean): [tf.Tensor2D, tf.Tensor1D] | undefined {
+  if (!ready(a, b, { transposeA })) return undefined;
+  return tf.engine().runKernel(WASM_MATMUL, { a, b }, { transposeA, columnSumsOfB: true }) as unknown as [tf.Tensor2D, tf.Tensor1D]; // (M, N), (N)
 }

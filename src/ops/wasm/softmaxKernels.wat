@@ -49,7 +49,8 @@
       (i32x4.shl (i32x4.add (local.get $kb) (global.get $bias)) (i32.const 23))))
     (v128.andnot (local.get $e) (f32x4.lt (local.get $y) (global.get $lo))))
 
-  ;; The last key row r of a group's row q may see, rounded up to a whole block of four (bytes).
+  ;; The bytes of row q (query i = q mod t) the kernels compute: with causal, keys j <= n - t + i
+  ;; rounded up to a whole block of four (at most n); else all n keys.
   (func $limit (param $q i32) (param $t i32) (param $n i32) (param $causal i32) (result i32)
     (local $lim i32)
     (if (result i32) (local.get $causal)
