@@ -194,6 +194,40 @@
         (memory.fill (local.get $biasAt) (i32.const 0) (i32.const 64))
         (local.set $src (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bCol))))
         (local.set $dst (local.get $pack))
+        ;; B read transposed (a key matrix for q.k^T, a weight for dy.W^T), a whole block, k a
+        ;; multiple of 4: B'(kk..kk+3, j+c) are four adjacent floats of memory row j+c, so four
+        ;; such rows make a 4x4 tile, transposed by shuffles into four packed rows at once.
+        (if (i32.and (i32.and (i32.eq (local.get $bRow) (i32.const 4)) (i32.eq (local.get $ncols) (i32.const 16)))
+              (i32.eqz (i32.and (local.get $k) (i32.const 3))))
+          (then
+            (block $tiled
+              (loop $tileRows
+                (br_if $tiled (i32.ge_u (local.get $dst) (local.get $biasAt)))
+                (local.set $col (i32.const 0))
+                (loop $tileCols
+                  ;; rows j+col .. j+col+3 of memory, floats kk .. kk+3: (a0..a3), (b..), (c..), (d..)
+                  (local.set $out (i32.add (local.get $src) (i32.mul (local.get $col) (local.get $bCol))))
+                  (local.set $b0 (v128.load (local.get $out)))
+                  (local.set $b1 (v128.load (i32.add (local.get $out) (local.get $bCol))))
+                  (local.set $out (i32.add (local.get $out) (i32.shl (local.get $bCol) (i32.const 1))))
+                  (local.set $b2 (v128.load (local.get $out)))
+                  (local.set $b3 (v128.load (i32.add (local.get $out) (local.get $bCol))))
+                  ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3)
+                  (local.set $c00 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $b0) (local.get $b1)))
+                  (local.set $c01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $b0) (local.get $b1)))
+                  (local.set $c02 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $b2) (local.get $b3)))
+                  (local.set $c03 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $b2) (local.get $b3)))
+                  ;; packed rows kk .. kk+3, columns col .. col+3: (a0 b0 c0 d0) ... (a3 b3 c3 d3)
+                  (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $col) (i32.const 2))))
+                  (v128.store (local.get $out) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c00) (local.get $c02)))
+                  (v128.store offset=64 (local.get $out) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c00) (local.get $c02)))
+                  (v128.store offset=128 (local.get $out) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c01) (local.get $c03)))
+                  (v128.store offset=192 (local.get $out) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c01) (local.get $c03)))
+                  (local.set $col (i32.add (local.get $col) (i32.const 4)))
+                  (br_if $tileCols (i32.lt_u (local.get $col) (i32.const 16))))
+                (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 256)))
+                (br $tileRows)))))
         (block $packed
           (loop $packRow
             (br_if $packed (i32.ge_u (local.get $dst) (local.get $biasAt)))
