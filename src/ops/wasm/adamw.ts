@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AdamWScalars } from '../adamwRange.js';
 import { forgetPackedCopy, soleHeapEntry } from './heapCopy.js';
 import { adamwOnMemory, heapCall, heapKernelsAvailable } from './heapKernels.js';
-import { currentWasmBackend, heapOffset, isWasmHeapBackend } from './module.js';
+import { currentWasmBackend, heapOffset, isWasmHeapBackend, registerWasmKernels } from './module.js';
 
 /**
  * One AdamW update of one parameter as a single wasm-backend kernel over updateKernels.wat.
@@ -35,9 +35,7 @@ function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
 /** True when the current backend is wasm with the heap kernels (registering the kernel on first use). */
 export function wasmAdamWAvailable(): boolean {
   if (!heapKernelsAvailable()) return false;
-  if (tf.getKernel(WASM_ADAMW, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: WASM_ADAMW, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  }
+  registerWasmKernels({ [WASM_ADAMW]: kernelFunc });
   return true;
 }
 

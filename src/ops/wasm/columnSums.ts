@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
+import { registerWasmKernels } from './module.js';
 
 /**
  * Σ_rows x for x (N, C), C a multiple of 4, as a wasm-backend kernel over heapKernels.wat: one
@@ -28,8 +29,6 @@ function kernelFunc({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
 export function wasmColumnSums(x: tf.Tensor2D): tf.Tensor1D | undefined {
   const [rows, c] = x.shape;
   if (x.dtype !== 'float32' || rows === 0 || c === 0 || c % 4 !== 0 || !heapKernelsAvailable()) return undefined;
-  if (tf.getKernel(WASM_COLUMN_SUMS, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: WASM_COLUMN_SUMS, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  }
+  registerWasmKernels({ [WASM_COLUMN_SUMS]: kernelFunc });
   return tf.engine().runKernel(WASM_COLUMN_SUMS, { x }) as tf.Tensor1D; // (C)
 }

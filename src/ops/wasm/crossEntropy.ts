@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
-import { isWasmHeapBackend } from './module.js';
+import { isWasmHeapBackend, registerWasmKernels } from './module.js';
 
 /**
  * Mean cross-entropy and its gradient as two wasm-backend kernels. Through tfjs ops the loss is
@@ -69,12 +69,7 @@ function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 /** True when the current backend is wasm with the heap kernels and rows have v >= 4 logits (registering both kernels on first use). */
 export function wasmCrossEntropyAvailable(v: number): boolean {
   if (v < 4 || !heapKernelsAvailable()) return false;
-  for (const [kernelName, kernelFunc] of [
-    [WASM_CROSS_ENTROPY, forwardKernel],
-    [WASM_CROSS_ENTROPY_GRAD, backwardKernel],
-  ] as const) {
-    if (tf.getKernel(kernelName, 'wasm') === undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  }
+  registerWasmKernels({ [WASM_CROSS_ENTROPY]: forwardKernel, [WASM_CROSS_ENTROPY_GRAD]: backwardKernel });
   return true;
 }
 

@@ -8,6 +8,7 @@ import { SOFTMAX_KERNELS_WASM_BASE64 } from './softmaxKernelsWasm.js';
 import { UPDATE_KERNELS_SHARED_WASM_BASE64, UPDATE_KERNELS_WASM_BASE64 } from './updateKernelsWasm.js';
 import { heapOffset, isWasmBackend, type WasmBackend } from './module.js';
 import { relaxedSimdAvailable } from './relaxedSimd.js';
+import type { HeapExports, HeapKernelExports, NormExports, SoftmaxExports, UpdateExports } from './kernelExports.js';
 
 /**
  * heapKernels.wat instantiated on tfjs-backend-wasm's own memory: its functions read and write
@@ -16,117 +17,11 @@ import { relaxedSimdAvailable } from './relaxedSimd.js';
  * variant whose matrix tiles use fused multiply-adds is loaded (~1.3-1.45x faster products, each
  * sum rounded once per step instead of twice). The module is compiled synchronously,
  * which browsers allow on the main thread only for modules under 4 KB: keep it below that
- * (test/heap-kernels.test.ts checks).
+ * (test/heap-kernels.test.ts checks). The other three modules load beside it on the same memory;
+ * kernelExports.ts lists what each exports.
  */
-export interface HeapExports {
-  gelu(x: number, y: number, dy: number, count: number, co: number): void;
-  transpose(src: number, dst: number, g: number, r: number, c: number, e: number): void;
-  matmul(
-    a: number,
-    b: number,
-    c: number,
-    m: number,
-    k: number,
-    n: number,
-    bias: number,
-    hasBias: number,
-    aRow: number,
-    aCol: number,
-    bRow: number,
-    bCol: number,
-    pack: number,
-    tri: number,
-    cRow: number,
-    bsum: number,
-  ): void;
-  matmul_batch(
-    a: number,
-    b: number,
-    c: number,
-    outer: number,
-    heads: number,
-    aOuter: number,
-    aHead: number,
-    bOuter: number,
-    bHead: number,
-    cOuter: number,
-    cHead: number,
-    m: number,
-    k: number,
-    n: number,
-    aRow: number,
-    aCol: number,
-    bRow: number,
-    bCol: number,
-    cRow: number,
-    pack: number,
-    tri: number,
-  ): void;
-  column_sums(x: number, out: number, acc: number, rows: number, c: number): void;
-}
 
-/** updateKernels.wat's exports: AdamW and the workers' gradient sum. */
-export interface UpdateExports {
-  adamw(
-    p: number,
-    m: number,
-    v: number,
-    g: number,
-    po: number,
-    mo: number,
-    vo: number,
-    count: number,
-    scale: number,
-    b1: number,
-    c1: number,
-    b2: number,
-    c2: number,
-    s2: number,
-    eps: number,
-    step: number,
-    keep: number,
-  ): void;
-  reduce(g0: number, count: number, slots: number, stride: number): number;
-}
-
-/** softmaxKernels.wat's exports: attention's softmax over rows of n (causal: only keys up to the diagonal), and cross-entropy's. */
-export interface SoftmaxExports {
-  softmax_fwd(x: number, mask: number, p: number, rows: number, t: number, n: number, scale: number, causal: number): void;
-  softmax_bwd(dp: number, p: number, ds: number, rows: number, t: number, n: number, scale: number, causal: number): void;
-  softmax_rows(x: number, p: number, stats: number, rows: number, n: number): void;
-}
-
-/** normKernels.wat's exports: LayerNorm over rows of c floats, c a multiple of 4. */
-export interface NormExports {
-  layernorm_fwd(
-    x: number,
-    gamma: number,
-    beta: number,
-    hasBeta: number,
-    y: number,
-    xhat: number,
-    rstd: number,
-    rows: number,
-    c: number,
-    eps: number,
-  ): void;
-  layernorm_bwd(
-    dy: number,
-    xhat: number,
-    rstd: number,
-    gamma: number,
-    dx: number,
-    dgamma: number,
-    dbeta: number,
-    acc: number,
-    rows: number,
-    c: number,
-  ): void;
-}
-
-/** Every kernel of the four modules on one backend's heap. */
-export type HeapKernelExports = HeapExports & UpdateExports & SoftmaxExports & NormExports;
-
+/** The modules' instances on one backend's heap, and what they keep there. */
 interface Instance {
   readonly ex: HeapKernelExports;
   /** Byte offset of geluTable.ts's coefficients, copied onto the heap once. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
+import { registerWasmKernels } from './module.js';
 
 /**
  * LayerNorm's forward and backward passes as two wasm-backend kernels over normKernels.wat.
@@ -46,10 +47,7 @@ function backwardKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; ba
 /** True when the current backend is wasm with the heap kernels and c is a multiple of 4 (registering both kernels on first use). */
 export function wasmLayerNormAvailable(c: number): boolean {
   if (c % 4 !== 0 || !heapKernelsAvailable()) return false;
-  if (tf.getKernel(WASM_LAYER_NORM, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: WASM_LAYER_NORM, backendName: 'wasm', kernelFunc: forwardKernel as tf.KernelFunc });
-    tf.registerKernel({ kernelName: WASM_LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: backwardKernel as tf.KernelFunc });
-  }
+  registerWasmKernels({ [WASM_LAYER_NORM]: forwardKernel, [WASM_LAYER_NORM_GRAD]: backwardKernel });
   return true;
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable, heapMatrix, heapProduct, heapProductFits, transposeOnHeap } from './heapKernels.js';
+import { registerWasmKernels } from './module.js';
 
 /**
  * op(A)·op(B) (+ bias) for 2-D float32 operands as a wasm-backend kernel over heapKernels.wat's
@@ -67,9 +68,7 @@ function ready(a: tf.Tensor2D, b: tf.Tensor2D, o: WasmMatMulOptions): boolean {
   const fits = k > 0 && kb === k && heapProductFits(m, n) && (bias === undefined || bias.size === n);
   const float = a.dtype === 'float32' && b.dtype === 'float32' && (bias === undefined || bias.dtype === 'float32');
   if (!fits || !float || !heapKernelsAvailable()) return false;
-  if (tf.getKernel(WASM_MATMUL, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: WASM_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  }
+  registerWasmKernels({ [WASM_MATMUL]: kernelFunc });
   return true;
 }
 

@@ -72,8 +72,15 @@ export function isWasmHeapBackend(b: unknown): b is WasmHeapBackend {
  */
 export function wasmKernelReady(kernelName: string, kernelFunc: tf.KernelFunc, guard: (backend: unknown) => boolean): boolean {
   if (tf.getBackend() !== 'wasm' || !guard(tf.backend())) return false;
-  if (tf.getKernel(kernelName, 'wasm') === undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  registerWasmKernels({ [kernelName]: kernelFunc });
   return true;
+}
+
+/** Registers each kernel of `kernels` (name → kernel function) with the wasm backend, unless it already is. */
+export function registerWasmKernels(kernels: Readonly<Record<string, unknown>>): void {
+  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+    if (tf.getKernel(kernelName, 'wasm') === undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+  }
 }
 
 /** The current backend when it is wasm with the internals above, else undefined. */

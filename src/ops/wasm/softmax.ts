@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapCall, heapKernelsAvailable } from './heapKernels.js';
+import { registerWasmKernels } from './module.js';
 
 /**
  * Attention's softmax, forward and backward, as wasm-backend kernels over softmaxKernels.wat.
@@ -44,12 +45,7 @@ function backwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
  */
 export function wasmSoftmaxAvailable(n: number): boolean {
   if (n % 4 !== 0 || !heapKernelsAvailable()) return false;
-  for (const [kernelName, kernelFunc] of [
-    [WASM_SOFTMAX, forwardKernel],
-    [WASM_SOFTMAX_GRAD, backwardKernel],
-  ] as const) {
-    if (tf.getKernel(kernelName, 'wasm') === undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  }
+  registerWasmKernels({ [WASM_SOFTMAX]: forwardKernel, [WASM_SOFTMAX_GRAD]: backwardKernel });
   return true;
 }
 

@@ -1,5 +1,6 @@
 import { adamwRange } from '../../ops/adamwRange.js';
-import { adamwOnMemory, type UpdateExports } from '../../ops/wasm/heapKernels.js';
+import { adamwOnMemory } from '../../ops/wasm/heapKernels.js';
+import type { UpdateExports } from '../../ops/wasm/kernelExports.js';
 import type { LayoutEntry } from './layout.js';
 
 /**
