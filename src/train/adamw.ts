@@ -120,14 +120,13 @@ export class AdamW {
     for (const [name, grad] of grads) {
       const { param, m, v, decay } = this.slots.get(name) as Slot;
       const keep = decay && wd > 0 ? 1 - lr * wd : 1;
-      const scalars = { beta1: b1, beta2: b2, eps, sqrtBc2, stepSize, keep };
+      const scalars = { beta1: b1, beta2: b2, eps, sqrtBc2, stepSize, keep, scale: scaleValue };
       // On wasm, written over the weight and its moments (the same float32 operations as below).
-      if (fused && wasmAdamWInPlace({ param, m, v, g: grad }, { ...scalars, scale: scaleValue })) continue;
+      if (fused && wasmAdamWInPlace({ param, m, v, g: grad }, scalars)) continue;
       tf.tidy(() => {
         if (fused && param.dtype === 'float32' && grad.dtype === 'float32') {
           // On wasm: the same float32 operations as below, in one pass (ops/wasm/adamw.ts).
-          const scale = typeof gradScale === 'number' ? tf.scalar(gradScale) : gradScale; // ()
-          const [p, mNew, vNew] = wasmAdamW({ param, m, v, g: grad, scale }, scalars); // each like param
+          const [p, mNew, vNew] = wasmAdamW({ param, m, v, g: grad }, scalars); // each like param
           m.assign(mNew);
           v.assign(vNew);
           param.assign(p);

@@ -54,14 +54,14 @@ export interface NormScaleValues {
  * kernels loaded; then the caller takes globalNormScale.
  */
 export function heapNormScale(grads: Map<string, tf.Tensor>, maxNorm: number): NormScaleValues | undefined {
-  if (!(Number.isFinite(maxNorm) && maxNorm > 0)) return undefined; // globalNormScale says why
+  // A bad bound or no gradients: globalNormScale says why.
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0) || grads.size === 0) return undefined;
   let sq = 0;
   for (const g of grads.values()) {
     const s = wasmSumSquares(g);
     if (s === undefined) return undefined;
     sq += s;
   }
-  if (grads.size === 0) return undefined;
   const norm = Math.sqrt(sq);
   return { norm, scale: Math.min(1, maxNorm / (norm + 1e-6)) };
 }

@@ -16,17 +16,15 @@ export interface StepTensors {
  */
 export function applyUpdate(optimizer: AdamW, { grads, loss }: AccumulatedGradients, gradClip: number, lr: number): StepTensors {
   let clip: NormScale | null = null;
+  let norm: tf.Scalar | null = null;
   try {
-    // On wasm the norm and factor are read off the heap as numbers, with no kernels at all.
+    // On wasm the norm and factor are read off the heap as numbers, with no kernels at all; else
+    // they stay on the device. Either way the factor goes into the update itself (AdamW.step's
+    // gradScale): no clipped copies.
     const onHeap = gradClip > 0 ? heapNormScale(grads, gradClip) : undefined;
-    if (onHeap !== undefined) {
-      optimizer.step(grads, lr, onHeap.scale);
-      tf.dispose([...grads.values()]);
-      return { loss, norm: tf.scalar(onHeap.norm) };
-    }
-    // The clip factor goes into the update itself (AdamW.step's gradScale): no clipped copies.
-    if (gradClip > 0) clip = globalNormScale(grads, gradClip);
-    optimizer.step(grads, lr, clip?.scale);
+    if (gradClip > 0 && onHeap === undefined) clip = globalNormScale(grads, gradClip);
+    optimizer.step(grads, lr, onHeap?.scale ?? clip?.scale);
+    norm = onHeap === undefined ? (clip?.norm ?? null) : tf.scalar(onHeap.norm);
   } catch (err) {
     tf.dispose([loss, clip?.norm ?? [], ...grads.values()]);
     throw err;
@@ -34,7 +32,7 @@ export function applyUpdate(optimizer: AdamW, { grads, loss }: AccumulatedGradie
     clip?.scale.dispose();
   }
   tf.dispose([...grads.values()]);
-  return { loss, norm: clip?.norm ?? null };
+  return { loss, norm };
 }
 
 /** Reads and frees a step's loss and gradient norm (the one sync per log interval). */

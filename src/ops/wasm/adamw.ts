@@ -17,14 +17,11 @@ export const WASM_ADAMW = 'TinyGptAdamW';
 function kernelFunc({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
   const h = heapCall(backend);
   if (h === undefined || !isWasmHeapBackend(backend)) throw new Error(`${WASM_ADAMW} runs only on tfjs-backend-wasm 4.x.`);
-  const { param, m, v, g, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const shape = [...(param as tf.TensorInfo).shape];
+  const [p, mi, vi, gi] = [inputs.param, inputs.m, inputs.v, inputs.g] as tf.TensorInfo[];
+  const shape = [...p.shape];
   const count = shape.reduce((a, b) => a * b, 1);
   const [po, mo, vo] = [0, 1, 2].map(() => h.be.makeOutput(shape, 'float32'));
-  // The clip factor is one float32 on the heap: reading it is a load, not a device sync.
-  const gradScale = scale === undefined ? 1 : (backend.typedArrayFromHeap(scale) as Float32Array)[0];
-  const scalars = { ...(attrs as unknown as Omit<AdamWScalars, 'scale'>), scale: gradScale };
-  const [p, mi, vi, gi] = [param, m, v, g] as tf.TensorInfo[];
+  const scalars = attrs as unknown as AdamWScalars;
   const at = { p: h.at(p), m: h.at(mi), v: h.at(vi), g: h.at(gi), po: h.at(po), mo: h.at(mo), vo: h.at(vo) };
   const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
   const arrays = () => ({ p: view(p), m: view(mi), v: view(vi), g: view(gi), po: view(po), mo: view(mo), vo: view(vo) });
@@ -40,15 +37,11 @@ export function wasmAdamWAvailable(): boolean {
 }
 
 /**
- * [p', m', v'] of one AdamW step for float32 tensors, g multiplied by
- * `scale` (a scalar tensor, the clip factor) first when given; call only when
- * {@link wasmAdamWAvailable} is true. The inputs are left as they are.
+ * [p', m', v'] of one AdamW step for float32 tensors, g multiplied by `scalars.scale` (the clip
+ * factor) first; call only when {@link wasmAdamWAvailable} is true. The inputs are left as they are.
  */
-export function wasmAdamW(
-  t: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; g: tf.Tensor; scale?: tf.Scalar },
-  scalars: Omit<AdamWScalars, 'scale'>,
-): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  const inputs: tf.NamedTensorMap = t.scale ? { param: t.param, m: t.m, v: t.v, g: t.g, scale: t.scale } : { param: t.param, m: t.m, v: t.v, g: t.g };
+export function wasmAdamW(t: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; g: tf.Tensor }, scalars: AdamWScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const inputs: tf.NamedTensorMap = { param: t.param, m: t.m, v: t.v, g: t.g };
   return tf.engine().runKernel(WASM_ADAMW, inputs, { ...scalars }) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
