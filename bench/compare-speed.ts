@@ -7,7 +7,9 @@
  *     (bench/reference/nanogpt_step.py, OMP_NUM_THREADS set explicitly), gpt-tfjs;
  *   wide workload (6 layers, 6 heads, 384 embd, block 256, batch 8): tinygpt default and
  *     1 worker, PyTorch at 1 and 2 threads.
- * Then the ratios (tokens/s) and each run's peak RSS.
+ * Then the scaling from 1 to 2 workers once more with the two Trainers' steps taken in turn in one
+ * process (bench/scaling.ts: the host's drift between the runs above cancels out), the ratios
+ * (tokens/s) and each run's peak RSS.
  *   npx tsx bench/compare-speed.ts [--steps 20] [--wide-steps 5] [--skip-gpt-tfjs] [--skip-wide]
  */
 import { spawnSync } from 'node:child_process';
@@ -70,6 +72,18 @@ const wide = values['skip-wide']
   ? null
   : { auto: ours('auto', 'wide', wideSteps), one: ours('1', 'wide', wideSteps), torch1: torch('1', wideSteps, WIDE), torch2: torch('2', wideSteps, WIDE) };
 
+// Scaling once more with the 1-worker and 2-worker steps taken in turn in one process
+// (bench/scaling.ts), so that the host's drift between the runs above cancels out of the ratio.
+interface Scaling {
+  readonly speedup_median: number;
+  readonly ms_1: number;
+  readonly ms_n: number;
+}
+const inTurn = (shape: string, n: string, warm: string) =>
+  runJson(`scaling ${shape} in turn`, process.execPath, [...tsx, 'bench/scaling.ts', '--shape', shape, '--steps', n, '--warmup', warm]) as unknown as Scaling | null;
+const scalingRecipe = inTurn('recipe', String(Math.max(20, Number(steps))), '5');
+const scalingWide = wide ? inTurn('wide', wideSteps, '1') : null;
+
 const workersOf = (r: Result | null) => (r?.workers !== undefined ? `${r.workers} worker(s), ${r.micro_batches}` : '');
 rows.push(
   [`tinygpt default (${workersOf(recipe.auto)})`, recipe.auto],
@@ -104,6 +118,8 @@ const summary = {
   wide_tinygpt_over_best_pytorch: wide ? ratio(wide.auto, faster(wide.torch1, wide.torch2)) : null,
   wide_tinygpt_scaling_auto_over_1_worker: wide ? ratio(wide.auto, wide.one) : null,
   wide_pytorch_2_over_1_thread: wide ? ratio(wide.torch2, wide.torch1) : null,
+  tinygpt_scaling_in_turn: scalingRecipe?.speedup_median ?? null,
+  wide_tinygpt_scaling_in_turn: scalingWide?.speedup_median ?? null,
 };
 console.log(
   `recipe: tinygpt/PyTorch(best) ${summary.tinygpt_over_best_pytorch ?? '?'}  tinygpt auto/1 worker ${summary.tinygpt_scaling_auto_over_1_worker ?? '?'}  ` +
@@ -115,4 +131,6 @@ if (wide) {
       `PyTorch 2/1 threads ${summary.wide_pytorch_2_over_1_thread ?? '?'}`,
   );
 }
-console.log(JSON.stringify({ bench: 'compare-speed', recipe, wide, ...summary }));
+const turn = (x: Scaling | null) => (x ? `${x.speedup_median}x (1 worker ${x.ms_1} ms, 2 workers ${x.ms_n} ms)` : '(not run)');
+console.log(`1 -> 2 workers with the steps taken in turn: recipe ${turn(scalingRecipe)}${wide ? `, wide ${turn(scalingWide)}` : ''}`);
+console.log(JSON.stringify({ bench: 'compare-speed', recipe, wide, scaling_in_turn: { recipe: scalingRecipe, wide: scalingWide }, ...summary }));
