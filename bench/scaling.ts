@@ -26,12 +26,8 @@ import { setBackend } from '../src/backend.js';
 import { GPT } from '../src/model/gpt.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng, type Rng } from '../src/util/rng.js';
+import { benchTrainOptions, SHAPES, VOCAB } from './workloads.js';
 
-const VOCAB = 65;
-const SHAPES = {
-  recipe: { nLayer: 4, nHead: 4, nEmbd: 128, block: 64, batch: 12 },
-  wide: { nLayer: 6, nHead: 6, nEmbd: 384, block: 256, batch: 8 },
-} as const;
 
 const { values } = parseArgs({
   options: { workers: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, shape: { type: 'string' }, rows: { type: 'string' } },
@@ -96,20 +92,7 @@ function trainerOf(n: number): { trainer: Trainer; model: GPT } {
       return { x: tf.tensor2d(draw(), [b, t], 'int32'), y: tf.tensor2d(draw(), [b, t], 'int32') }; // (B, T) each
     },
   };
-  const trainer = new Trainer(model, source, {
-    batchSize: batch,
-    blockSize: block,
-    gradAccumSteps: 1,
-    workers: n,
-    maxIters: total,
-    warmupIters: 0,
-    lr: 1e-3,
-    minLr: 1e-3,
-    gradClip: 1,
-    logInterval: 1,
-    evalInterval: total,
-    evalIters: 1,
-  });
+  const trainer = new Trainer(model, source, benchTrainOptions(batch, block, 1, n, total));
   return { trainer, model };
 }
 

@@ -35,14 +35,7 @@ import { globalNormScale } from '../src/train/clip.js';
 import { resolveWorkers } from '../src/train/parallel/start.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng, type Rng } from '../src/util/rng.js';
-
-const VOCAB = 65;
-/** The two workloads: nanoGPT's Shakespeare-char CPU recipe and a wider, longer one. */
-const SHAPES = {
-  recipe: { nLayer: 4, nHead: 4, nEmbd: 128, block: 64, batch: 12 },
-  wide: { nLayer: 6, nHead: 6, nEmbd: 384, block: 256, batch: 8 },
-} as const;
-type ShapeName = keyof typeof SHAPES;
+import { benchTrainOptions, SHAPES, type ShapeName, VOCAB } from './workloads.js';
 
 type BenchBackend = 'wasm' | 'cpu';
 
@@ -210,20 +203,7 @@ async function benchWorkers(backend: BenchBackend, model: GPT, opts: Options, re
       return { x: tf.tensor2d(ids, [b, t], 'int32'), y: tf.tensor2d(targets, [b, t], 'int32') }; // (B, T) each
     },
   };
-  const trainer = new Trainer(model, source, {
-    batchSize: microBatch,
-    blockSize: block,
-    gradAccumSteps: micro,
-    workers: requested,
-    maxIters: total,
-    warmupIters: 0,
-    lr: 1e-3,
-    minLr: 1e-3,
-    gradClip: 1,
-    logInterval: 1,
-    evalInterval: total,
-    evalIters: 1,
-  });
+  const trainer = new Trainer(model, source, benchTrainOptions(microBatch, block, micro, requested, total));
   const workers = await resolveWorkers(requested, batch, backend);
   const times: number[] = [];
   const numTensorsBefore = tf.memory().numTensors;
