@@ -28,7 +28,6 @@ import { Trainer } from '../src/train/trainer.js';
 import { createRng, type Rng } from '../src/util/rng.js';
 import { benchTrainOptions, SHAPES, VOCAB } from './workloads.js';
 
-
 const { values } = parseArgs({
   options: { workers: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, shape: { type: 'string' }, rows: { type: 'string' } },
 });
@@ -81,8 +80,8 @@ if (values.rows !== undefined) {
   process.exit(0);
 }
 
-/** A Trainer of `n` workers on a fresh model, with seeded uniform tokens. */
-function trainerOf(n: number): { trainer: Trainer; model: GPT } {
+/** A Trainer of `n` workers for `iters` steps on a fresh model, with seeded uniform tokens. */
+function trainerOf(n: number, iters: number): { trainer: Trainer; model: GPT } {
   const { nLayer, nHead, nEmbd, block, batch } = shape;
   const model = new GPT({ vocabSize: VOCAB, blockSize: block, nLayer, nHead, nEmbd, dropout: 0, bias: true, seed: 1337 });
   const rng = createRng(1337);
@@ -92,7 +91,7 @@ function trainerOf(n: number): { trainer: Trainer; model: GPT } {
       return { x: tf.tensor2d(draw(), [b, t], 'int32'), y: tf.tensor2d(draw(), [b, t], 'int32') }; // (B, T) each
     },
   };
-  const trainer = new Trainer(model, source, benchTrainOptions(batch, block, 1, n, total));
+  const trainer = new Trainer(model, source, benchTrainOptions(batch, block, 1, n, iters));
   return { trainer, model };
 }
 
@@ -105,8 +104,9 @@ async function nextStepMs(run: AsyncGenerator<{ kind: string; ms: number }>): Pr
   }
 }
 
-const one = trainerOf(1);
-const many = trainerOf(workers);
+// The 1-worker Trainer takes one step more, after the last N-worker step, to stand beside it.
+const one = trainerOf(1, total + 1);
+const many = trainerOf(workers, total);
 const runOne = one.trainer.run() as AsyncGenerator<{ kind: string; ms: number }>;
 const runMany = many.trainer.run() as AsyncGenerator<{ kind: string; ms: number }>;
 const msOne: number[] = [];
@@ -123,8 +123,7 @@ for (let i = 0; i < total; i++) {
     for (const p of ph) for (const [k, ms] of Object.entries(p)) phaseSums.set(k, (phaseSums.get(k) ?? 0) + ms / ph.length);
   }
 }
-// One more 1-worker step, so the last N-worker step has a neighbour after it too.
-const after = await nextStepMs(runOne).catch(() => msOne[msOne.length - 1]);
+const after = await nextStepMs(runOne);
 for (const r of [runOne, runMany]) await r.return(undefined);
 one.trainer.dispose();
 many.trainer.dispose();
