@@ -23,10 +23,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { setBackend } from '../src/backend.js';
-import { GPT } from '../src/model/gpt.js';
+import type { GPT } from '../src/model/gpt.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng, type Rng } from '../src/util/rng.js';
-import { benchTrainOptions, SHAPES, VOCAB } from './workloads.js';
+import { benchTrainOptions, SHAPES, type ShapeName, VOCAB, workloadModel } from './workloads.js';
 
 const { values } = parseArgs({
   options: { workers: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, shape: { type: 'string' }, rows: { type: 'string' } },
@@ -34,8 +34,9 @@ const { values } = parseArgs({
 const workers = Number(values.workers ?? 2);
 const steps = Number(values.steps ?? 30);
 const warmup = Number(values.warmup ?? 3);
-const shapeName = values.shape ?? 'recipe';
-if (shapeName !== 'recipe' && shapeName !== 'wide') throw new Error(`--shape must be recipe or wide, got "${shapeName}".`);
+const shapeArg = values.shape ?? 'recipe';
+if (shapeArg !== 'recipe' && shapeArg !== 'wide') throw new Error(`--shape must be recipe or wide, got "${shapeArg}".`);
+const shapeName: ShapeName = shapeArg;
 const shape = SHAPES[shapeName];
 if (!(Number.isInteger(workers) && workers >= 2 && workers <= shape.batch)) throw new Error(`--workers must be an integer in [2, ${shape.batch}], got "${values.workers}".`);
 if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0)) throw new Error('--steps must be an integer >= 1 and --warmup an integer >= 0.');
@@ -48,8 +49,8 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.lengt
 async function timeRows(list: string): Promise<void> {
   const rows = list.split(',').map(Number);
   if (!rows.every((r) => Number.isInteger(r) && r >= 1)) throw new Error(`--rows must be row counts >= 1 separated by commas, got "${list}".`);
-  const { nLayer, nHead, nEmbd, block } = shape;
-  const model = new GPT({ vocabSize: VOCAB, blockSize: block, nLayer, nHead, nEmbd, dropout: 0, bias: true, seed: 1337 });
+  const { block } = shape;
+  const model = workloadModel(shapeName);
   const vars = [...model.namedWeights().values()];
   const rng = createRng(1337);
   const step = async (b: number): Promise<number> => {
@@ -82,8 +83,8 @@ if (values.rows !== undefined) {
 
 /** A Trainer of `n` workers for `iters` steps on a fresh model, with seeded uniform tokens. */
 function trainerOf(n: number, iters: number): { trainer: Trainer; model: GPT } {
-  const { nLayer, nHead, nEmbd, block, batch } = shape;
-  const model = new GPT({ vocabSize: VOCAB, blockSize: block, nLayer, nHead, nEmbd, dropout: 0, bias: true, seed: 1337 });
+  const { block, batch } = shape;
+  const model = workloadModel(shapeName);
   const rng = createRng(1337);
   const source = {
     getBatch(_split: 'train' | 'val', b: number, t: number, _r: Rng) {

@@ -29,12 +29,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { setBackend } from '../src/backend.js';
-import { GPT } from '../src/model/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
 import { globalNormScale, heapNormScale } from '../src/train/clip.js';
 import { createRng } from '../src/util/rng.js';
+import { SHAPES, VOCAB, workloadModel } from './workloads.js';
 
-const VOCAB = 65;
 
 const { values } = parseArgs({
   options: {
@@ -48,10 +47,10 @@ const { values } = parseArgs({
   },
 });
 const wide = values.wide === true;
-const BLOCK = wide ? 256 : 64;
-const BATCH = Number(values.batch ?? (wide ? 8 : 12));
+const workload = wide ? 'wide' : 'recipe';
+const BLOCK = SHAPES[workload].block;
+const BATCH = Number(values.batch ?? SHAPES[workload].batch);
 if (!(Number.isInteger(BATCH) && BATCH >= 1)) throw new Error(`--batch must be an integer >= 1, got "${values.batch}".`);
-const shape = wide ? { nLayer: 6, nHead: 6, nEmbd: 384 } : { nLayer: 4, nHead: 4, nEmbd: 128 };
 const backend = values.backend ?? 'wasm';
 if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}".`);
 const steps = Number(values.steps ?? 3);
@@ -115,7 +114,7 @@ function timeMatMuls(): { ms: number } {
 }
 
 await setBackend(backend);
-const model = new GPT({ vocabSize: VOCAB, blockSize: BLOCK, ...shape, dropout: 0, bias: true, seed: 1337 });
+const model = workloadModel(workload);
 const named = model.namedWeights();
 const names = [...named.keys()];
 const vars = [...named.values()];
@@ -184,15 +183,16 @@ opt.dispose();
 model.dispose();
 
 const per = (x: number) => x / steps;
-const sortedPlain = [...plainMs].sort((a, b) => a - b);
-const unprofiledMs = sortedPlain[sortedPlain.length >> 1];
-const unprofiledMinMs = sortedPlain[0];
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const unprofiledMs = median(plainMs);
+const unprofiledMinMs = Math.min(...plainMs);
 const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
 // Each unprofiled step over its own 2-D products (timed by timeMatMuls): both see the same load
 // from other processes, so the ratio moves less than either time does.
-const ownRatios = plainMs.map((ms, i) => ms / plainMatMulMs[i]).sort((a, b) => a - b);
-const ownRatio = ownRatios[ownRatios.length >> 1];
-const plainMatMulMedian = [...plainMatMulMs].sort((a, b) => a - b)[plainMatMulMs.length >> 1];
+const ownRatios = plainMs.map((ms, i) => ms / plainMatMulMs[i]);
+const ownRatio = median(ownRatios);
+const ownRatioMin = Math.min(...ownRatios);
+const plainMatMulMedian = median(plainMatMulMs);
 console.log(
   `tinygpt step profile on ${backend} (${wide ? 'wide' : 'recipe'}, batch ${BATCH}, optimizer ${optimizer}): ${steps} profiled steps (after ${warmup} warm-up); ms are per step`,
 );
@@ -214,7 +214,7 @@ console.log(
 );
 console.log(
   `unprofiled steps over their own 2-D matMuls (timed without tf.profile, median ${plainMatMulMedian.toFixed(1)} ms): ` +
-    `median ${ownRatio.toFixed(3)}×, lowest ${ownRatios[0].toFixed(3)}×`,
+    `median ${ownRatio.toFixed(3)}×, lowest ${ownRatioMin.toFixed(3)}×`,
 );
 console.log(
   JSON.stringify({
@@ -235,7 +235,7 @@ console.log(
     unprofiled_over_matmul2d: +(unprofiledMs / per(matmul2dMs)).toFixed(3),
     matmul2d_ms_unprofiled: +plainMatMulMedian.toFixed(2),
     unprofiled_over_own_matmul2d: +ownRatio.toFixed(3),
-    unprofiled_over_own_matmul2d_min: +ownRatios[0].toFixed(3),
+    unprofiled_over_own_matmul2d_min: +ownRatioMin.toFixed(3),
     kernels: Object.fromEntries(rows.map(([n, r]) => [n, { calls: r.calls / steps, ms: +per(r.ms).toFixed(3) }])),
   }),
 );

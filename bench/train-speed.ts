@@ -28,14 +28,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { setBackend } from '../src/backend.js';
-import { GPT } from '../src/model/gpt.js';
+import type { GPT } from '../src/model/gpt.js';
 import { referenceLoss } from '../test/reference/gpt.js';
 import { AdamW } from '../src/train/adamw.js';
 import { globalNormScale } from '../src/train/clip.js';
 import { resolveWorkers } from '../src/train/parallel/start.js';
 import { Trainer } from '../src/train/trainer.js';
 import { createRng, type Rng } from '../src/util/rng.js';
-import { benchTrainOptions, SHAPES, type ShapeName, VOCAB } from './workloads.js';
+import { benchTrainOptions, SHAPES, type ShapeName, VOCAB, workloadModel } from './workloads.js';
 
 type BenchBackend = 'wasm' | 'cpu';
 
@@ -115,9 +115,9 @@ async function benchBackend(backend: BenchBackend, opts: Options): Promise<Recor
         'single-threaded wasm build in Node, so run with --threads 1.',
     );
   }
-  const { nLayer, nHead, nEmbd, block: BLOCK, batch: BATCH } = SHAPES[opts.shape];
+  const { block: BLOCK, batch: BATCH } = SHAPES[opts.shape];
   const TOKENS = BATCH * BLOCK;
-  const model = new GPT({ vocabSize: VOCAB, blockSize: BLOCK, nLayer, nHead, nEmbd, dropout: 0, bias: true, seed: 1337 });
+  const model = workloadModel(opts.shape);
   if (opts.workers !== null) {
     if (opts.plain) throw new Error(`--plain times the hand loop only; drop --workers or --plain: ${USAGE}`);
     return benchWorkers(backend, model, opts, opts.workers);

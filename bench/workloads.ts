@@ -3,6 +3,7 @@
  * nanoGPT's Shakespeare-char CPU recipe and a wider, longer one. Both use a 65-token vocabulary,
  * dropout 0, clip 1 and a constant learning rate 1e-3, so a step's time is all there is to compare.
  */
+import { GPT } from '../src/model/gpt.js';
 import type { TrainOptions } from '../src/train/options.js';
 
 /** Vocabulary size of both workloads (Shakespeare-char's). */
@@ -14,6 +15,12 @@ export const SHAPES = {
   wide: { nLayer: 6, nHead: 6, nEmbd: 384, block: 256, batch: 8 },
 } as const;
 export type ShapeName = keyof typeof SHAPES;
+
+/** A new GPT of the workload's shape (GPT-2 layout with biases, dropout 0, seed 1337). */
+export function workloadModel(name: ShapeName): GPT {
+  const { nLayer, nHead, nEmbd, block } = SHAPES[name];
+  return new GPT({ vocabSize: VOCAB, blockSize: block, nLayer, nHead, nEmbd, dropout: 0, bias: true, seed: 1337 });
+}
 
 /**
  * Trainer options for `total` steps of `micro` micro-batches of `batchSize` rows on `workers`:
